@@ -1,0 +1,65 @@
+//! The kernel-provided entry table (the XSC analogue of a vDSO).
+//!
+//! A program with no system-call instruction cannot sleep, wake the kernel or
+//! return from a signal handler by itself; the kernel maps code for those and
+//! publishes its addresses here. Entries use the platform C calling
+//! convention (System V on x86_64, AAPCS64 on aarch64).
+
+use crate::region::RingRegion;
+use crate::ring_entry::SubmissionEntry;
+
+/// `"XSCE"` in little-endian byte order.
+pub const ENTRY_TABLE_MAGIC: u32 = u32::from_le_bytes(*b"XSCE");
+
+/// `wait(region, min_complete) -> 0 | -EINTR`: sleep until at least
+/// `min_complete` completion entries are available (`cq_tail - cq_head`).
+pub type WaitFn = unsafe extern "C" fn(region: *mut RingRegion, min_complete: u32) -> i64;
+/// `doorbell(region) -> 0`: wake the kernel side serving this ring. Needed
+/// only when `SQ_NEED_WAKEUP` is set; harmless otherwise.
+pub type DoorbellFn = unsafe extern "C" fn(region: *mut RingRegion) -> i64;
+/// `thread_call(region, entry) -> result`: perform a thread-context
+/// operation in the calling thread's own context and return its result
+/// (`>= 0` or `-errno`), as the raw system call would.
+pub type ThreadCallFn =
+    unsafe extern "C" fn(region: *mut RingRegion, entry: *const SubmissionEntry) -> i64;
+
+#[repr(C)]
+#[derive(Clone, Copy, Debug)]
+pub struct EntryTable {
+    /// [`ENTRY_TABLE_MAGIC`].
+    pub magic: u32,
+    /// [`crate::ABI_VERSION`].
+    pub abi_version: u32,
+    /// `size_of::<EntryTable>()` of the kernel that wrote it; later versions
+    /// only append.
+    pub size: u32,
+    pub reserved: u32,
+    /// Address of a [`WaitFn`].
+    pub wait: u64,
+    /// Address of a [`DoorbellFn`].
+    pub doorbell: u64,
+    /// Address of a [`ThreadCallFn`].
+    pub thread_call: u64,
+    /// Address of the signal-return trampoline: pass it as `sa_restorer`
+    /// (with `SA_RESTORER`) in every `rt_sigaction`. Not a callable function.
+    pub sigreturn: u64,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use core::mem::{offset_of, size_of};
+
+    #[test]
+    fn entry_table_layout() {
+        assert_eq!(size_of::<EntryTable>(), 48);
+        assert_eq!(offset_of!(EntryTable, magic), 0);
+        assert_eq!(offset_of!(EntryTable, abi_version), 4);
+        assert_eq!(offset_of!(EntryTable, size), 8);
+        assert_eq!(offset_of!(EntryTable, wait), 16);
+        assert_eq!(offset_of!(EntryTable, doorbell), 24);
+        assert_eq!(offset_of!(EntryTable, thread_call), 32);
+        assert_eq!(offset_of!(EntryTable, sigreturn), 40);
+        assert_eq!(ENTRY_TABLE_MAGIC, 0x4543_5358);
+    }
+}

@@ -1,0 +1,351 @@
+//! Operation categories, and which operations run in the submitting thread's
+//! own context.
+//!
+//! An opcode is the architecture's Linux system-call number. Most operations
+//! act on process-wide state (files, sockets, memory, time) and are executed
+//! by kernel worker threads that consume the submission ring. The
+//! *thread-context* operations touch state that belongs to the calling
+//! thread itself (signal mask, alternate signal stack, thread pointer,
+//! thread id, credentials, CPU affinity, its own existence). A worker cannot
+//! perform those on the thread's behalf, so the user side makes them through
+//! the entry table's `thread_call` instead of the ring. The list is part of
+//! the ABI: both sides use [`is_thread_context`].
+
+/// The architectures the ABI is defined for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Arch {
+    X86_64,
+    Aarch64,
+}
+
+impl Arch {
+    /// The architecture this crate was compiled for, if XSC defines it.
+    pub const fn current() -> Option<Arch> {
+        if cfg!(target_arch = "x86_64") {
+            Some(Arch::X86_64)
+        } else if cfg!(target_arch = "aarch64") {
+            Some(Arch::Aarch64)
+        } else {
+            None
+        }
+    }
+}
+
+/// What an operation works on; kernels dispatch and account by category.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Category {
+    Fs,
+    Net,
+    Time,
+    Sync,
+    Memory,
+    Signal,
+    Process,
+    Misc,
+}
+
+impl Category {
+    pub const fn name(self) -> &'static str {
+        match self {
+            Category::Fs => "fs",
+            Category::Net => "net",
+            Category::Time => "time",
+            Category::Sync => "sync",
+            Category::Memory => "memory",
+            Category::Signal => "signal",
+            Category::Process => "process",
+            Category::Misc => "misc",
+        }
+    }
+}
+
+/// x86_64 system-call numbers the ABI names.
+pub mod x86_64 {
+    pub const READ: u32 = 0;
+    pub const WRITE: u32 = 1;
+    pub const MMAP: u32 = 9;
+    pub const MPROTECT: u32 = 10;
+    pub const MUNMAP: u32 = 11;
+    pub const BRK: u32 = 12;
+    pub const RT_SIGACTION: u32 = 13;
+    pub const RT_SIGPROCMASK: u32 = 14;
+    pub const RT_SIGRETURN: u32 = 15;
+    pub const SCHED_YIELD: u32 = 24;
+    pub const GETPID: u32 = 39;
+    pub const CLONE: u32 = 56;
+    pub const FORK: u32 = 57;
+    pub const VFORK: u32 = 58;
+    pub const EXECVE: u32 = 59;
+    pub const EXIT: u32 = 60;
+    pub const KILL: u32 = 62;
+    pub const SETUID: u32 = 105;
+    pub const SETGID: u32 = 106;
+    pub const GETPPID: u32 = 110;
+    pub const SETREUID: u32 = 113;
+    pub const SETREGID: u32 = 114;
+    pub const SETGROUPS: u32 = 116;
+    pub const SETRESUID: u32 = 117;
+    pub const SETRESGID: u32 = 119;
+    pub const SETFSUID: u32 = 122;
+    pub const SETFSGID: u32 = 123;
+    pub const CAPSET: u32 = 126;
+    pub const RT_SIGPENDING: u32 = 127;
+    pub const RT_SIGTIMEDWAIT: u32 = 128;
+    pub const RT_SIGSUSPEND: u32 = 130;
+    pub const SIGALTSTACK: u32 = 131;
+    pub const PERSONALITY: u32 = 135;
+    pub const PRCTL: u32 = 157;
+    pub const ARCH_PRCTL: u32 = 158;
+    pub const GETTID: u32 = 186;
+    pub const FUTEX: u32 = 202;
+    pub const SCHED_SETAFFINITY: u32 = 203;
+    pub const SCHED_GETAFFINITY: u32 = 204;
+    pub const SET_TID_ADDRESS: u32 = 218;
+    pub const CLOCK_GETTIME: u32 = 228;
+    pub const EXIT_GROUP: u32 = 231;
+    pub const TGKILL: u32 = 234;
+    pub const PSELECT6: u32 = 270;
+    pub const PPOLL: u32 = 271;
+    pub const UNSHARE: u32 = 272;
+    pub const SET_ROBUST_LIST: u32 = 273;
+    pub const GET_ROBUST_LIST: u32 = 274;
+    pub const EPOLL_PWAIT: u32 = 281;
+    pub const GETCPU: u32 = 309;
+    pub const SECCOMP: u32 = 317;
+    pub const EXECVEAT: u32 = 322;
+    pub const RSEQ: u32 = 334;
+    pub const CLONE3: u32 = 435;
+    pub const EPOLL_PWAIT2: u32 = 441;
+
+    /// The thread-context operations of x86_64, sorted.
+    pub const THREAD_CONTEXT: &[u32] = &[
+        RT_SIGPROCMASK,
+        RT_SIGRETURN,
+        SCHED_YIELD,
+        CLONE,
+        FORK,
+        VFORK,
+        EXECVE,
+        EXIT,
+        SETUID,
+        SETGID,
+        SETREUID,
+        SETREGID,
+        SETGROUPS,
+        SETRESUID,
+        SETRESGID,
+        SETFSUID,
+        SETFSGID,
+        CAPSET,
+        RT_SIGPENDING,
+        RT_SIGTIMEDWAIT,
+        RT_SIGSUSPEND,
+        SIGALTSTACK,
+        PERSONALITY,
+        PRCTL,
+        ARCH_PRCTL,
+        GETTID,
+        SCHED_SETAFFINITY,
+        SCHED_GETAFFINITY,
+        SET_TID_ADDRESS,
+        PSELECT6,
+        PPOLL,
+        UNSHARE,
+        SET_ROBUST_LIST,
+        GET_ROBUST_LIST,
+        EPOLL_PWAIT,
+        GETCPU,
+        SECCOMP,
+        EXECVEAT,
+        RSEQ,
+        CLONE3,
+        EPOLL_PWAIT2,
+    ];
+}
+
+/// aarch64 (asm-generic) system-call numbers the ABI names.
+pub mod aarch64 {
+    pub const EPOLL_PWAIT: u32 = 22;
+    pub const PSELECT6: u32 = 72;
+    pub const PPOLL: u32 = 73;
+    pub const CAPSET: u32 = 91;
+    pub const PERSONALITY: u32 = 92;
+    pub const EXIT: u32 = 93;
+    pub const EXIT_GROUP: u32 = 94;
+    pub const SET_TID_ADDRESS: u32 = 96;
+    pub const UNSHARE: u32 = 97;
+    pub const FUTEX: u32 = 98;
+    pub const SET_ROBUST_LIST: u32 = 99;
+    pub const GET_ROBUST_LIST: u32 = 100;
+    pub const SCHED_SETAFFINITY: u32 = 122;
+    pub const SCHED_GETAFFINITY: u32 = 123;
+    pub const SCHED_YIELD: u32 = 124;
+    pub const SIGALTSTACK: u32 = 132;
+    pub const RT_SIGSUSPEND: u32 = 133;
+    pub const RT_SIGACTION: u32 = 134;
+    pub const RT_SIGPROCMASK: u32 = 135;
+    pub const RT_SIGPENDING: u32 = 136;
+    pub const RT_SIGTIMEDWAIT: u32 = 137;
+    pub const RT_SIGRETURN: u32 = 139;
+    pub const SETREGID: u32 = 143;
+    pub const SETGID: u32 = 144;
+    pub const SETREUID: u32 = 145;
+    pub const SETUID: u32 = 146;
+    pub const SETRESUID: u32 = 147;
+    pub const SETRESGID: u32 = 149;
+    pub const SETFSUID: u32 = 151;
+    pub const SETFSGID: u32 = 152;
+    pub const SETGROUPS: u32 = 159;
+    pub const PRCTL: u32 = 167;
+    pub const GETCPU: u32 = 168;
+    pub const GETTID: u32 = 178;
+    pub const CLONE: u32 = 220;
+    pub const EXECVE: u32 = 221;
+    pub const SECCOMP: u32 = 277;
+    pub const EXECVEAT: u32 = 281;
+    pub const RSEQ: u32 = 293;
+    pub const CLONE3: u32 = 435;
+    pub const EPOLL_PWAIT2: u32 = 441;
+
+    /// The thread-context operations of aarch64, sorted.
+    pub const THREAD_CONTEXT: &[u32] = &[
+        EPOLL_PWAIT,
+        PSELECT6,
+        PPOLL,
+        CAPSET,
+        PERSONALITY,
+        EXIT,
+        SET_TID_ADDRESS,
+        UNSHARE,
+        SET_ROBUST_LIST,
+        GET_ROBUST_LIST,
+        SCHED_SETAFFINITY,
+        SCHED_GETAFFINITY,
+        SCHED_YIELD,
+        SIGALTSTACK,
+        RT_SIGSUSPEND,
+        RT_SIGPROCMASK,
+        RT_SIGPENDING,
+        RT_SIGTIMEDWAIT,
+        RT_SIGRETURN,
+        SETREGID,
+        SETGID,
+        SETREUID,
+        SETUID,
+        SETRESUID,
+        SETRESGID,
+        SETFSUID,
+        SETFSGID,
+        SETGROUPS,
+        PRCTL,
+        GETCPU,
+        GETTID,
+        CLONE,
+        EXECVE,
+        SECCOMP,
+        EXECVEAT,
+        RSEQ,
+        CLONE3,
+        EPOLL_PWAIT2,
+    ];
+}
+
+/// Does `opcode` run in the submitting thread's own context (through the
+/// entry table's `thread_call`) rather than in a kernel worker?
+pub fn is_thread_context(arch: Arch, opcode: u32) -> bool {
+    let list = match arch {
+        Arch::X86_64 => x86_64::THREAD_CONTEXT,
+        Arch::Aarch64 => aarch64::THREAD_CONTEXT,
+    };
+    list.binary_search(&opcode).is_ok()
+}
+
+/// The category of an x86_64 opcode.
+pub fn category(arch: Arch, opcode: u32) -> Category {
+    match arch {
+        Arch::X86_64 => category_x86_64(opcode),
+        Arch::Aarch64 => category_aarch64(opcode),
+    }
+}
+
+fn category_x86_64(nr: u32) -> Category {
+    use Category::*;
+    match nr {
+        // read..lseek, pread/pwrite/readv/writev/access/pipe, dup*, fcntl..fchown etc.
+        0..=8 | 16..=22 | 32 | 33 | 40 | 72..=95 | 132..=133 | 137..=138 | 161..=162 => Fs,
+        165..=166 | 187..=199 | 206..=210 | 217 | 221 | 235 | 253..=269 | 275..=280 => Fs,
+        282..=286 | 290..=294 | 300..=301 | 303..=306 | 316 | 319 | 326..=333 => Fs,
+        23 | 213 | 232 | 233 | 270 | 271 | 281 | 441 => Fs,
+        41..=55 | 288 | 299 | 307 => Net,
+        35..=38 | 96 | 201 | 222..=230 | 287 => Time,
+        202 | 240..=245 | 273 | 274 | 324 | 449..=456 => Sync,
+        9..=12 | 25..=31 | 149..=152 | 216 | 237..=239 | 325 => Memory,
+        13..=15 | 34 | 62 | 127..=131 | 200 | 234 | 289 | 297 | 424 => Signal,
+        24 | 39 | 56..=61 | 63 | 97..=126 | 134..=136 | 139..=148 | 157 | 158 | 186 => Process,
+        203..=205 | 218 | 231 | 247 | 272 | 302 | 309 | 317 | 318 | 322 | 334 | 435 | 434 => {
+            Process
+        }
+        _ => Misc,
+    }
+}
+
+fn category_aarch64(nr: u32) -> Category {
+    use Category::*;
+    match nr {
+        5..=84 | 276 | 291 | 441 => Fs,
+        198..=212 | 242 | 243 | 269 => Net,
+        101..=115 | 169..=171 => Time,
+        98..=100 => Sync,
+        214..=216 | 222..=240 | 283 | 284 | 288..=290 => Memory,
+        128..=139 => Signal,
+        85..=97 | 116..=127 | 140..=168 | 172..=179 | 220 | 221 | 260 | 261 | 277 | 278 => Process,
+        281 | 293 | 435 | 434 => Process,
+        _ => Misc,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn thread_context_lists_are_sorted_and_unique() {
+        for list in [x86_64::THREAD_CONTEXT, aarch64::THREAD_CONTEXT] {
+            assert!(list.windows(2).all(|w| w[0] < w[1]), "{list:?}");
+        }
+    }
+
+    #[test]
+    fn per_thread_state_runs_in_thread_context() {
+        for nr in [
+            x86_64::RT_SIGPROCMASK,
+            x86_64::ARCH_PRCTL,
+            x86_64::GETTID,
+            x86_64::EXIT,
+            x86_64::CLONE,
+            x86_64::EXECVE,
+            x86_64::FORK,
+            x86_64::RT_SIGRETURN,
+        ] {
+            assert!(is_thread_context(Arch::X86_64, nr), "{nr}");
+        }
+        for nr in [x86_64::WRITE, x86_64::GETPID, x86_64::FUTEX, x86_64::MMAP] {
+            assert!(!is_thread_context(Arch::X86_64, nr), "{nr}");
+        }
+        assert!(is_thread_context(Arch::Aarch64, aarch64::CLONE));
+        assert!(!is_thread_context(Arch::Aarch64, aarch64::FUTEX));
+    }
+
+    #[test]
+    fn categories() {
+        assert_eq!(category(Arch::X86_64, x86_64::WRITE), Category::Fs);
+        assert_eq!(category(Arch::X86_64, 41), Category::Net); // socket
+        assert_eq!(category(Arch::X86_64, x86_64::CLOCK_GETTIME), Category::Time);
+        assert_eq!(category(Arch::X86_64, x86_64::FUTEX), Category::Sync);
+        assert_eq!(category(Arch::X86_64, x86_64::MMAP), Category::Memory);
+        assert_eq!(category(Arch::X86_64, x86_64::RT_SIGACTION), Category::Signal);
+        assert_eq!(category(Arch::X86_64, x86_64::CLONE), Category::Process);
+        assert_eq!(category(Arch::Aarch64, aarch64::CLONE), Category::Process);
+        assert_eq!(category(Arch::Aarch64, 63), Category::Fs); // read
+    }
+}

@@ -1,0 +1,262 @@
+//! The ring region: one per thread, holding that thread's submission ring
+//! (SQ) and completion ring (CQ).
+//!
+//! ```text
+//! 0x000  RingRegionHeader        (kernel writes once, before the thread runs)
+//! 0x040  sq_tail                 producer index: user stores (release), kernel loads (acquire)
+//! 0x080  sq_head                 consumer index: kernel stores (release), user loads (acquire)
+//! 0x0c0  sq_flags, sq_dropped    kernel stores, user loads
+//! 0x100  cq_tail                 producer index: kernel stores (release), user loads (acquire)
+//! 0x140  cq_head                 consumer index: user stores (release), kernel loads (acquire)
+//! sqes_offset                    sq_entries x SubmissionEntry (64 bytes)
+//! cqes_offset                    cq_entries x CompletionEntry (32 bytes)
+//! ```
+//!
+//! Indices are free-running `u32` counters; an index selects slot
+//! `index & (entries - 1)`. Entry counts are powers of two.
+
+use crate::ring_entry::{CompletionEntry, SubmissionEntry};
+use crate::CACHE_LINE;
+use core::mem::size_of;
+use core::sync::atomic::AtomicU32;
+
+/// `"XSCR"` in little-endian byte order.
+pub const REGION_MAGIC: u32 = u32::from_le_bytes(*b"XSCR");
+
+/// The kernel is asleep: a submitter that advanced `sq_tail` must ring the
+/// doorbell (entry table `doorbell`). Checked after a sequentially
+/// consistent fence that follows the tail store.
+pub const SQ_NEED_WAKEUP: u32 = 1 << 0;
+/// The kernel stopped consuming submissions because the completion ring is
+/// full; it resumes when the user advances `cq_head`.
+pub const SQ_CQ_FULL: u32 = 1 << 1;
+
+/// Default number of submission entries in a ring a v1 kernel creates.
+pub const DEFAULT_SQ_ENTRIES: u32 = 64;
+/// Default number of completion entries (twice the submission entries, so a
+/// user that never has more than `sq_entries` in flight cannot fill it).
+pub const DEFAULT_CQ_ENTRIES: u32 = 128;
+
+/// The first cache line of a ring region.
+#[repr(C, align(64))]
+#[derive(Debug)]
+pub struct RingRegionHeader {
+    /// The region's own address. On x86_64 the GS base of every XSC thread
+    /// points at its region, so `mov %gs:0, %reg` finds it.
+    pub self_ptr: u64,
+    /// [`REGION_MAGIC`].
+    pub magic: u32,
+    /// [`crate::ABI_VERSION`].
+    pub abi_version: u32,
+    /// Address of the process's [`crate::EntryTable`].
+    pub entry_table: u64,
+    /// Number of submission entries (a power of two).
+    pub sq_entries: u32,
+    /// Number of completion entries (a power of two).
+    pub cq_entries: u32,
+    /// Offset of the submission entry array from the region start.
+    pub sqes_offset: u32,
+    /// Offset of the completion entry array from the region start.
+    pub cqes_offset: u32,
+    /// Size of the whole region in bytes (a multiple of the page size).
+    pub region_size: u32,
+    /// Thread id of the thread that owns this ring.
+    pub tid: u32,
+    /// Reserved for the kernel; the user side must not read or write it.
+    pub kernel_private: u64,
+    /// Zero in v1.
+    pub reserved: u64,
+}
+
+/// A value alone on its cache line, so producer and consumer indices never
+/// share a line.
+#[repr(C, align(64))]
+#[derive(Debug, Default)]
+pub struct CacheLine<T>(pub T);
+
+/// The kernel-written status line of the submission ring.
+#[repr(C)]
+#[derive(Debug, Default)]
+pub struct SqStatus {
+    /// `SQ_*` flags.
+    pub flags: AtomicU32,
+    /// Count of entries the kernel dropped because of a ring error.
+    pub dropped: AtomicU32,
+}
+
+/// The fixed part of a ring region; the entry arrays follow at the offsets
+/// the header gives.
+#[repr(C)]
+#[derive(Debug)]
+pub struct RingRegion {
+    pub header: RingRegionHeader,
+    pub sq_tail: CacheLine<AtomicU32>,
+    pub sq_head: CacheLine<AtomicU32>,
+    pub sq_status: CacheLine<SqStatus>,
+    pub cq_tail: CacheLine<AtomicU32>,
+    pub cq_head: CacheLine<AtomicU32>,
+}
+
+/// Where things go in a region with the given entry counts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RegionLayout {
+    pub sq_entries: u32,
+    pub cq_entries: u32,
+    pub sqes_offset: u32,
+    pub cqes_offset: u32,
+    pub region_size: u32,
+}
+
+/// Why a region header cannot be used.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RegionError {
+    BadMagic,
+    UnsupportedVersion(u32),
+    NotPowerOfTwo,
+    BadOffsets,
+}
+
+const fn round_up(v: usize, to: usize) -> usize {
+    v.div_ceil(to) * to
+}
+
+impl RegionLayout {
+    /// The layout a kernel uses for `sq_entries`/`cq_entries` (both powers of
+    /// two, `cq_entries >= sq_entries`).
+    pub const fn new(sq_entries: u32, cq_entries: u32) -> Self {
+        let sqes = round_up(size_of::<RingRegion>(), CACHE_LINE);
+        let cqes = sqes + sq_entries as usize * size_of::<SubmissionEntry>();
+        let end = cqes + cq_entries as usize * size_of::<CompletionEntry>();
+        Self {
+            sq_entries,
+            cq_entries,
+            sqes_offset: sqes as u32,
+            cqes_offset: cqes as u32,
+            region_size: round_up(end, 4096) as u32,
+        }
+    }
+
+    /// The v1 default layout.
+    pub const fn default_v1() -> Self {
+        Self::new(DEFAULT_SQ_ENTRIES, DEFAULT_CQ_ENTRIES)
+    }
+}
+
+impl RingRegionHeader {
+    /// Checks what a user side relies on before it touches the rings.
+    pub fn validate(&self) -> Result<RegionLayout, RegionError> {
+        if self.magic != REGION_MAGIC {
+            return Err(RegionError::BadMagic);
+        }
+        if self.abi_version != crate::ABI_VERSION {
+            return Err(RegionError::UnsupportedVersion(self.abi_version));
+        }
+        if !self.sq_entries.is_power_of_two() || !self.cq_entries.is_power_of_two() {
+            return Err(RegionError::NotPowerOfTwo);
+        }
+        let layout = RegionLayout {
+            sq_entries: self.sq_entries,
+            cq_entries: self.cq_entries,
+            sqes_offset: self.sqes_offset,
+            cqes_offset: self.cqes_offset,
+            region_size: self.region_size,
+        };
+        let sq_end = self.sqes_offset as u64 + self.sq_entries as u64 * 64;
+        let cq_end = self.cqes_offset as u64 + self.cq_entries as u64 * 32;
+        let fixed = size_of::<RingRegion>() as u64;
+        let ok = self.sqes_offset as u64 >= fixed
+            && self.cqes_offset as u64 >= fixed
+            && self.sqes_offset % 64 == 0
+            && self.cqes_offset % 32 == 0
+            && (sq_end <= self.cqes_offset as u64 || cq_end <= self.sqes_offset as u64)
+            && sq_end <= self.region_size as u64
+            && cq_end <= self.region_size as u64;
+        if ok {
+            Ok(layout)
+        } else {
+            Err(RegionError::BadOffsets)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use core::mem::offset_of;
+
+    #[test]
+    fn header_layout() {
+        assert_eq!(size_of::<RingRegionHeader>(), 64);
+        assert_eq!(offset_of!(RingRegionHeader, self_ptr), 0);
+        assert_eq!(offset_of!(RingRegionHeader, magic), 8);
+        assert_eq!(offset_of!(RingRegionHeader, abi_version), 12);
+        assert_eq!(offset_of!(RingRegionHeader, entry_table), 16);
+        assert_eq!(offset_of!(RingRegionHeader, sq_entries), 24);
+        assert_eq!(offset_of!(RingRegionHeader, cq_entries), 28);
+        assert_eq!(offset_of!(RingRegionHeader, sqes_offset), 32);
+        assert_eq!(offset_of!(RingRegionHeader, cqes_offset), 36);
+        assert_eq!(offset_of!(RingRegionHeader, region_size), 40);
+        assert_eq!(offset_of!(RingRegionHeader, tid), 44);
+        assert_eq!(offset_of!(RingRegionHeader, kernel_private), 48);
+        assert_eq!(offset_of!(RingRegionHeader, reserved), 56);
+    }
+
+    #[test]
+    fn indices_sit_on_their_own_cache_lines() {
+        assert_eq!(offset_of!(RingRegion, sq_tail), 0x40);
+        assert_eq!(offset_of!(RingRegion, sq_head), 0x80);
+        assert_eq!(offset_of!(RingRegion, sq_status), 0xc0);
+        assert_eq!(offset_of!(SqStatus, flags), 0);
+        assert_eq!(offset_of!(SqStatus, dropped), 4);
+        assert_eq!(offset_of!(RingRegion, cq_tail), 0x100);
+        assert_eq!(offset_of!(RingRegion, cq_head), 0x140);
+        assert_eq!(size_of::<RingRegion>(), 0x180);
+    }
+
+    #[test]
+    fn default_layout() {
+        let l = RegionLayout::default_v1();
+        assert_eq!(l.sqes_offset, 0x180);
+        assert_eq!(l.cqes_offset, 0x180 + 64 * 64);
+        assert_eq!(l.region_size, 12288);
+        assert_eq!(REGION_MAGIC, 0x5243_5358);
+    }
+
+    fn header_for(l: RegionLayout) -> RingRegionHeader {
+        RingRegionHeader {
+            self_ptr: 0,
+            magic: REGION_MAGIC,
+            abi_version: crate::ABI_VERSION,
+            entry_table: 0,
+            sq_entries: l.sq_entries,
+            cq_entries: l.cq_entries,
+            sqes_offset: l.sqes_offset,
+            cqes_offset: l.cqes_offset,
+            region_size: l.region_size,
+            tid: 0,
+            kernel_private: 0,
+            reserved: 0,
+        }
+    }
+
+    #[test]
+    fn validate_accepts_default_and_rejects_broken_headers() {
+        let l = RegionLayout::default_v1();
+        assert_eq!(header_for(l).validate(), Ok(l));
+        let mut h = header_for(l);
+        h.magic = 0;
+        assert_eq!(h.validate(), Err(RegionError::BadMagic));
+        let mut h = header_for(l);
+        h.abi_version = 2;
+        assert_eq!(h.validate(), Err(RegionError::UnsupportedVersion(2)));
+        let mut h = header_for(l);
+        h.sq_entries = 63;
+        assert_eq!(h.validate(), Err(RegionError::NotPowerOfTwo));
+        let mut h = header_for(l);
+        h.cqes_offset = h.sqes_offset + 64; // overlaps the SQ entries
+        assert_eq!(h.validate(), Err(RegionError::BadOffsets));
+        let mut h = header_for(l);
+        h.region_size = 4096; // entries run past the end
+        assert_eq!(h.validate(), Err(RegionError::BadOffsets));
+    }
+}
