@@ -1,0 +1,145 @@
+//! x86_64: the GS base of every XSC thread points at its ring region, whose
+//! first word holds the region's own address (ABI §3).
+
+use xsc_abi::RingRegion;
+
+/// The calling thread's ring region.
+#[inline(always)]
+pub fn current_region() -> *mut RingRegion {
+    let region: *mut RingRegion;
+    // SAFETY: the XSC kernel sets GS base to the thread's ring region before
+    // the thread runs any program code, and `self_ptr` is at offset 0. The
+    // load reads memory only.
+    unsafe {
+        core::arch::asm!("mov {}, gs:[0]", out(reg) region, options(nostack, readonly, preserves_flags));
+    }
+    region
+}
+
+/// A pause hint for spin loops.
+#[inline(always)]
+pub fn cpu_relax() {
+    core::hint::spin_loop();
+}
+
+// `xsc_rt_clone_call(thread_call, region, entry, child_fn, child_arg)`:
+// calls `thread_call(region, entry)` for a clone that creates a thread.
+// In the parent it returns the result. In the child, `thread_call` returns
+// 0 at the same return address with the stack pointer set to the new stack
+// and the callee-saved registers as they were at the call (ABI §7.3), so
+// the child finds `child_fn` in r12 and `child_arg` in rbx, calls
+// `child_fn(child_arg)` and ends the thread with its return value.
+core::arch::global_asm!(
+    ".globl xsc_rt_clone_call",
+    ".hidden xsc_rt_clone_call",
+    ".type xsc_rt_clone_call,@function",
+    "xsc_rt_clone_call:",
+    "push rbx",
+    "push r12",
+    "push rbp",
+    "mov r12, rcx",
+    "mov rbx, r8",
+    "mov rax, rdi",
+    "mov rdi, rsi",
+    "mov rsi, rdx",
+    "call rax",
+    "test rax, rax",
+    "jz 2f",
+    "pop rbp",
+    "pop r12",
+    "pop rbx",
+    "ret",
+    "2:",
+    "xor ebp, ebp",
+    "mov rdi, rbx",
+    "call r12",
+    "mov edi, eax",
+    "call {exit}",
+    "ud2",
+    ".size xsc_rt_clone_call, .-xsc_rt_clone_call",
+    exit = sym crate::thread::exit_thread_c,
+);
+
+extern "C" {
+    pub(crate) fn xsc_rt_clone_call(
+        thread_call: xsc_abi::entry_table::ThreadCallFn,
+        region: *mut RingRegion,
+        entry: *const xsc_abi::SubmissionEntry,
+        child_fn: extern "C" fn(usize) -> i32,
+        child_arg: usize,
+    ) -> i64;
+}
+
+// `_start`: hand the initial stack pointer to the runtime's start code.
+#[cfg(feature = "start")]
+core::arch::global_asm!(
+    ".globl _start",
+    ".type _start,@function",
+    "_start:",
+    "xor ebp, ebp",
+    "mov rdi, rsp",
+    "and rsp, -16",
+    "call {start}",
+    "ud2",
+    start = sym crate::start::start_c,
+);
+
+/// The relocation type a static-pie binary applies to itself at start.
+#[cfg(feature = "start")]
+pub const R_RELATIVE: u64 = 8; // R_X86_64_RELATIVE
+
+// memcpy and friends for programs without a libc. `rep movsb`/`rep stosb`
+// are fast on every x86_64 CPU with ERMSB and correct on all; written in
+// assembly so the compiler cannot turn them back into calls to themselves.
+#[cfg(feature = "mem")]
+core::arch::global_asm!(
+    ".globl memcpy",
+    ".type memcpy,@function",
+    "memcpy:",
+    "mov rax, rdi",
+    "mov rcx, rdx",
+    "rep movsb",
+    "ret",
+    ".globl memmove",
+    ".type memmove,@function",
+    "memmove:",
+    "mov rax, rdi",
+    "mov rcx, rdx",
+    "cmp rdi, rsi",
+    "jbe 3f",
+    "lea rsi, [rsi + rdx - 1]",
+    "lea rdi, [rdi + rdx - 1]",
+    "std",
+    "rep movsb",
+    "cld",
+    "ret",
+    "3:",
+    "rep movsb",
+    "ret",
+    ".globl memset",
+    ".type memset,@function",
+    "memset:",
+    "mov r8, rdi",
+    "mov eax, esi",
+    "mov rcx, rdx",
+    "rep stosb",
+    "mov rax, r8",
+    "ret",
+    ".globl memcmp",
+    ".type memcmp,@function",
+    ".globl bcmp",
+    ".type bcmp,@function",
+    "memcmp:",
+    "bcmp:",
+    "xor eax, eax",
+    "mov rcx, rdx",
+    "test rcx, rcx",
+    "jz 4f",
+    "repe cmpsb",
+    "je 4f",
+    "movzx eax, byte ptr [rdi - 1]",
+    "movzx ecx, byte ptr [rsi - 1]",
+    "sub eax, ecx",
+    "4:",
+    "ret",
+);

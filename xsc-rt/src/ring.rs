@@ -1,0 +1,178 @@
+//! The submission ring and completion ring of one thread (ABI §2, §4).
+//!
+//! A small, liburing-like API over a [`RingRegion`]:
+//! [`Ring::push`] fills a submission entry, [`Ring::submit`] publishes the
+//! new tail and rings the doorbell if the kernel sleeps,
+//! [`Ring::wait`] waits adaptively (spin, then sleep in the kernel's `wait`
+//! entry) and [`Ring::pop`] reaps a completion entry.
+
+use crate::arch;
+use core::sync::atomic::{fence, Ordering};
+use xsc_abi::entry_table::{DoorbellFn, ThreadCallFn, WaitFn};
+use xsc_abi::region::SQ_NEED_WAKEUP;
+use xsc_abi::{CompletionEntry, EntryTable, RingRegion, SubmissionEntry};
+
+/// How many times [`Ring::wait`] polls the completion ring before it asks
+/// the kernel to put the thread to sleep (ABI §5: adaptive polling).
+pub const SPIN_POLLS: u32 = 4096;
+
+/// A handle on one thread's rings. Cheap to make; holds only the region.
+#[derive(Clone, Copy, Debug)]
+pub struct Ring {
+    region: *mut RingRegion,
+}
+
+impl Ring {
+    /// The calling thread's ring.
+    #[inline]
+    pub fn current() -> Ring {
+        Ring {
+            region: arch::current_region(),
+        }
+    }
+
+    /// A ring over an explicit region.
+    ///
+    /// # Safety
+    /// `region` must be a ring region a kernel set up for the calling thread.
+    pub unsafe fn from_region(region: *mut RingRegion) -> Ring {
+        Ring { region }
+    }
+
+    pub fn region(&self) -> *mut RingRegion {
+        self.region
+    }
+
+    #[inline]
+    fn r(&self) -> &RingRegion {
+        // SAFETY: the region is mapped for the thread's whole life by the
+        // kernel (Ring is only made from a live region); all fields the user
+        // side shares with the kernel are atomics or written once before the
+        // thread runs.
+        unsafe { &*self.region }
+    }
+
+    /// The kernel's entry table.
+    #[inline]
+    pub fn entry_table(&self) -> &EntryTable {
+        // SAFETY: the kernel stores a valid, immutable entry table address in
+        // the header before the thread runs (ABI §3).
+        unsafe { &*(self.r().header.entry_table as *const EntryTable) }
+    }
+
+    /// Number of free submission slots.
+    #[inline]
+    pub fn sq_space(&self) -> u32 {
+        let r = self.r();
+        let head = r.sq_head.0.load(Ordering::Acquire);
+        let tail = r.sq_tail.0.load(Ordering::Relaxed);
+        r.header.sq_entries - tail.wrapping_sub(head)
+    }
+
+    /// Writes `entry` into the next submission slot without publishing it.
+    /// Returns false when the ring is full. `pending` is the number of
+    /// entries pushed since the last [`Ring::submit`].
+    #[inline]
+    pub fn push(&self, entry: &SubmissionEntry, pending: u32) -> bool {
+        if self.sq_space() <= pending {
+            return false;
+        }
+        let r = self.r();
+        let tail = r.sq_tail.0.load(Ordering::Relaxed).wrapping_add(pending);
+        let slot = tail & (r.header.sq_entries - 1);
+        // SAFETY: slot < sq_entries and the array lies inside the region
+        // (validated layout); the kernel does not read slots past the
+        // published tail, so this slot is ours until `submit`.
+        unsafe {
+            let sqes = (self.region as *mut u8).add(r.header.sqes_offset as usize)
+                as *mut SubmissionEntry;
+            sqes.add(slot as usize).write(*entry);
+        }
+        true
+    }
+
+    /// Publishes `count` pushed entries and wakes the kernel if it sleeps.
+    #[inline]
+    pub fn submit(&self, count: u32) {
+        let r = self.r();
+        let tail = r.sq_tail.0.load(Ordering::Relaxed);
+        r.sq_tail.0.store(tail.wrapping_add(count), Ordering::Release);
+        // Pairs with the kernel's fence between setting SQ_NEED_WAKEUP and
+        // re-reading the tail: either it sees our tail or we see its flag.
+        fence(Ordering::SeqCst);
+        if r.sq_status.0.flags.load(Ordering::Relaxed) & SQ_NEED_WAKEUP != 0 {
+            let doorbell: DoorbellFn =
+                // SAFETY: the entry table holds the address of a function
+                // with the DoorbellFn signature (ABI §5).
+                unsafe { core::mem::transmute(self.entry_table().doorbell as usize) };
+            // SAFETY: our own region, as the doorbell expects.
+            unsafe { doorbell(self.region) };
+        }
+    }
+
+    /// Completion entries ready to reap.
+    #[inline]
+    pub fn cq_ready(&self) -> u32 {
+        let r = self.r();
+        let tail = r.cq_tail.0.load(Ordering::Acquire);
+        let head = r.cq_head.0.load(Ordering::Relaxed);
+        tail.wrapping_sub(head)
+    }
+
+    /// Waits until at least `min` completion entries are ready: polls
+    /// [`SPIN_POLLS`] times, then sleeps in the kernel's `wait` entry.
+    pub fn wait(&self, min: u32) {
+        for _ in 0..SPIN_POLLS {
+            if self.cq_ready() >= min {
+                return;
+            }
+            arch::cpu_relax();
+        }
+        let wait: WaitFn =
+            // SAFETY: the entry table holds a WaitFn (ABI §5).
+            unsafe { core::mem::transmute(self.entry_table().wait as usize) };
+        while self.cq_ready() < min {
+            // SAFETY: our own region. -EINTR (a signal handler ran) just
+            // means: look again.
+            unsafe { wait(self.region, min) };
+        }
+    }
+
+    /// Takes the oldest completion entry, if any.
+    #[inline]
+    pub fn pop(&self) -> Option<CompletionEntry> {
+        if self.cq_ready() == 0 {
+            return None;
+        }
+        let r = self.r();
+        let head = r.cq_head.0.load(Ordering::Relaxed);
+        let slot = head & (r.header.cq_entries - 1);
+        // SAFETY: slot < cq_entries inside the region; the acquire load of
+        // the tail in cq_ready made the kernel's write of this entry visible.
+        let cqe = unsafe {
+            let cqes = (self.region as *const u8).add(r.header.cqes_offset as usize)
+                as *const CompletionEntry;
+            cqes.add(slot as usize).read()
+        };
+        // Release: the kernel may reuse the slot only after we read it.
+        r.cq_head.0.store(head.wrapping_add(1), Ordering::Release);
+        Some(cqe)
+    }
+
+    /// The sequence number the next pushed entry will get (its tail index);
+    /// handy as `user_data`.
+    #[inline]
+    pub fn next_sequence(&self) -> u32 {
+        self.r().sq_tail.0.load(Ordering::Relaxed)
+    }
+
+    /// Performs a thread-context operation through the entry table.
+    #[inline]
+    pub fn thread_call(&self, entry: &SubmissionEntry) -> i64 {
+        let call: ThreadCallFn =
+            // SAFETY: the entry table holds a ThreadCallFn (ABI §5).
+            unsafe { core::mem::transmute(self.entry_table().thread_call as usize) };
+        // SAFETY: our own region and a valid entry.
+        unsafe { call(self.region, entry) }
+    }
+}

@@ -1,0 +1,68 @@
+//! One OS call, made the XSC way: a submission entry on the thread's ring
+//! and a wait for its completion, or, for the thread-context operations,
+//! a call through the entry table (ABI §6).
+
+use crate::arch::ARCH;
+use crate::ring::Ring;
+use xsc_abi::ops::is_thread_context;
+use xsc_abi::SubmissionEntry;
+
+/// Makes system call `nr` with six arguments and returns what the raw Linux
+/// system call would: a value >= 0 or `-errno`.
+///
+/// The calling thread's ring must have no entries in flight (the batch API
+/// reaps all of its completions before it returns, so this holds unless a
+/// caller drives [`Ring`] by hand).
+///
+/// # Safety
+/// As for the raw system call: pointer arguments must be valid for what the
+/// call does with them.
+#[inline]
+pub unsafe fn syscall6(nr: u32, a1: usize, a2: usize, a3: usize, a4: usize, a5: usize, a6: usize) -> isize {
+    let ring = Ring::current();
+    let args = [a1 as u64, a2 as u64, a3 as u64, a4 as u64, a5 as u64, a6 as u64];
+    let seq = ring.next_sequence();
+    let entry = SubmissionEntry::new(nr, args, seq as u64);
+    if is_thread_context(ARCH, nr) {
+        return ring.thread_call(&entry) as isize;
+    }
+    if !ring.push(&entry, 0) {
+        // The ABI says a thread's ring is idle between calls; a full ring
+        // means someone left entries in flight. Report it like the kernel
+        // would report a busy resource rather than overwrite them.
+        return -(EBUSY as isize);
+    }
+    ring.submit(1);
+    ring.wait(1);
+    match ring.pop() {
+        Some(cqe) => cqe.result as isize,
+        None => -(EBUSY as isize),
+    }
+}
+
+const EBUSY: i32 = 16;
+
+macro_rules! short_forms {
+    ($($name:ident($($a:ident),*);)*) => {$(
+        /// [`syscall6`] with fewer arguments (the rest are zero).
+        ///
+        /// # Safety
+        /// As for [`syscall6`].
+        #[inline]
+        pub unsafe fn $name(nr: u32, $($a: usize),*) -> isize {
+            let mut args = [0usize; 6];
+            let given = [$($a),*];
+            args[..given.len()].copy_from_slice(&given);
+            syscall6(nr, args[0], args[1], args[2], args[3], args[4], args[5])
+        }
+    )*};
+}
+
+short_forms! {
+    syscall0();
+    syscall1(a1);
+    syscall2(a1, a2);
+    syscall3(a1, a2, a3);
+    syscall4(a1, a2, a3, a4);
+    syscall5(a1, a2, a3, a4, a5);
+}
