@@ -1,1 +1,183 @@
-fn main() {}
+//! xsc-run: the reference XSC kernel in user space.
+//!
+//! Loads a static XSC binary into this process, gives its main thread a ring
+//! region, starts a kernel worker for it, and jumps to the program's entry
+//! point. See `docs/ABI.md` for the contract and the README for usage.
+//!
+//! `#![no_main]`: Rust's runtime start-up would change the process before
+//! the program sees it (SIGPIPE ignored, signal handlers for stack
+//! overflow); the program must inherit exactly what a native run would.
+#![no_main]
+
+mod arch;
+mod config;
+mod entry;
+mod guard;
+mod initial_stack;
+mod loader;
+mod memory;
+mod ops;
+mod signals;
+mod symbols;
+mod sys;
+mod thread;
+mod thread_ops;
+mod trace;
+mod worker;
+
+use clap::Parser;
+use std::ffi::OsString;
+use std::os::unix::ffi::{OsStrExt, OsStringExt};
+use std::sync::atomic::Ordering;
+
+/// Runs a static XSC binary on this Linux host: the program's OS calls go
+/// through its submission rings to kernel workers in this process.
+#[derive(Parser, Debug)]
+#[command(name = "xsc-run", version, trailing_var_arg = true)]
+struct Cli {
+    /// Trace every ring operation, strace style, to stderr or to FILE.
+    #[arg(long, value_name = "FILE", num_args = 0..=1, require_equals = true, default_missing_value = "-")]
+    trace: Option<String>,
+    /// Trace to an already open file descriptor (used when an XSC program
+    /// execs another XSC program).
+    #[arg(long, value_name = "FD", hide = true)]
+    trace_fd: Option<i32>,
+    /// How raw system calls from the program are stopped.
+    #[arg(long, value_enum, default_value = "dispatch")]
+    guard: config::Guard,
+    /// Run a binary that has no XSC_ABI note (for debugging).
+    #[arg(long)]
+    allow_unmarked: bool,
+    /// argv[0] for the program (default: PROGRAM as given).
+    #[arg(long, value_name = "NAME")]
+    argv0: Option<OsString>,
+    /// The XSC binary to run.
+    program: OsString,
+    /// Its arguments.
+    #[arg(allow_hyphen_values = true)]
+    args: Vec<OsString>,
+}
+
+/// Exit statuses of the runner itself, as a shell uses them.
+const EXIT_NOT_FOUND: i32 = 127;
+const EXIT_CANNOT_RUN: i32 = 126;
+
+fn fail(code: i32, msg: impl std::fmt::Display) -> i32 {
+    eprintln!("xsc-run: {msg}");
+    code
+}
+
+fn open_trace(cli: &Cli) -> std::io::Result<Option<i32>> {
+    use std::os::fd::IntoRawFd;
+    if let Some(fd) = cli.trace_fd {
+        return Ok(Some(fd));
+    }
+    match cli.trace.as_deref() {
+        None => Ok(None),
+        Some("-") => Ok(Some(2)),
+        Some(path) => Ok(Some(std::fs::File::create(path)?.into_raw_fd())),
+    }
+}
+
+fn run() -> i32 {
+    let cli = Cli::parse();
+    if let Err(e) = guard::check_cpu() {
+        return fail(EXIT_CANNOT_RUN, e);
+    }
+    let path = cli.program.clone();
+    let data = match std::fs::read(&path) {
+        Ok(d) => d,
+        Err(e) => {
+            let code = if e.kind() == std::io::ErrorKind::NotFound { EXIT_NOT_FOUND } else { EXIT_CANNOT_RUN };
+            return fail(code, format_args!("{}: {e}", path.to_string_lossy()));
+        }
+    };
+    let info = match loader::inspect(&data).and_then(|i| loader::check_note(&i, cli.allow_unmarked).map(|_| i)) {
+        Ok(i) => i,
+        Err(e) => return fail(EXIT_CANNOT_RUN, format_args!("{}: {e}", path.to_string_lossy())),
+    };
+    let trace_fd = match open_trace(&cli).and_then(|fd| trace::init(fd).map(|_| fd)) {
+        Ok(fd) => fd,
+        Err(e) => return fail(EXIT_CANNOT_RUN, format_args!("cannot open the trace: {e}")),
+    };
+    config::set(config::Config {
+        guard: cli.guard,
+        allow_unmarked: cli.allow_unmarked,
+        trace_fd: trace::trace_fd().filter(|_| trace_fd.is_some()),
+        runner_argv0: std::env::args_os().next().unwrap_or_default().into_vec(),
+    });
+    if let Err(e) = signals::init() {
+        return fail(EXIT_CANNOT_RUN, format_args!("cannot set up signals: {e}"));
+    }
+    let image = match loader::load(&data, &info) {
+        Ok(i) => i,
+        Err(e) => return fail(EXIT_CANNOT_RUN, format_args!("{}: {e}", path.to_string_lossy())),
+    };
+    symbols::init(&data, image.base);
+    guard::set_image(&image);
+    drop(data);
+    {
+        let mut b = ops::BREAK.lock().unwrap_or_else(|e| e.into_inner());
+        b.start = image.brk_start;
+        b.current = image.brk_start;
+        b.limit = image.brk_limit;
+    }
+
+    let table = entry::entry_table() as *const _ as u64;
+    let kt = match thread::KernelThread::new(table) {
+        Ok(kt) => kt,
+        Err(e) => return fail(EXIT_CANNOT_RUN, format_args!("cannot create the main ring: {e}")),
+    };
+    // SAFETY: kt is fresh; this thread becomes the program's main thread.
+    unsafe {
+        (*kt).set_tid(sys::gettid());
+        (*kt).runner_fs = arch::read_fs_base();
+    }
+    thread::LIVE_THREADS.store(1, Ordering::SeqCst);
+    if let Err(e) = worker::spawn(kt) {
+        return fail(EXIT_CANNOT_RUN, format_args!("cannot start the kernel worker: {e}"));
+    }
+
+    let argv0 = cli.argv0.clone().unwrap_or_else(|| path.clone());
+    let argv: Vec<Vec<u8>> = std::iter::once(argv0)
+        .chain(cli.args.iter().cloned())
+        .map(|a| a.into_vec())
+        .collect();
+    let envp: Vec<Vec<u8>> = std::env::vars_os()
+        .map(|(k, v)| {
+            let mut e = k.into_vec();
+            e.push(b'=');
+            e.extend_from_slice(v.as_bytes());
+            e
+        })
+        .collect();
+    // SAFETY: kt is live; region was set up by KernelThread::new.
+    let region = unsafe { (*kt).region };
+    let sp = match initial_stack::build(&initial_stack::StackInput {
+        argv: &argv,
+        envp: &envp,
+        execfn: path.as_bytes(),
+        image: &image,
+        ring: region as u64,
+        entry_table: table,
+    }) {
+        Ok(sp) => sp,
+        Err(e) => return fail(EXIT_CANNOT_RUN, format_args!("cannot build the initial stack: {e}")),
+    };
+    if let Err(e) = thread::enable_guard(kt) {
+        return fail(EXIT_CANNOT_RUN, format_args!("cannot enable Syscall User Dispatch: {e}"));
+    }
+    if cli.guard == config::Guard::Seccomp {
+        if let Err(e) = guard::install_seccomp(&image) {
+            return fail(EXIT_CANNOT_RUN, format_args!("cannot install the seccomp guard: {e}"));
+        }
+    }
+    // SAFETY: the image is mapped, the stack built, the ring and its worker
+    // ready and the guard on; this thread now becomes the program.
+    unsafe { arch::xsc_enter_program(image.entry, sp, kt, region) }
+}
+
+#[no_mangle]
+pub extern "C" fn main(_argc: i32, _argv: *const *const u8) -> i32 {
+    run()
+}

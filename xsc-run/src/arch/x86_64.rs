@@ -1,0 +1,319 @@
+//! x86_64 assembly of the kernel side: the entry-table stubs, the
+//! signal-return trampoline, the signal entry, and the jumps into program
+//! code.
+//!
+//! Program threads and kernel code share one OS thread when the program
+//! calls an entry: the stubs switch the FS base (the program's TLS ⇄ the
+//! runner's TLS) and the Syscall User Dispatch selector (BLOCK ⇄ ALLOW) on
+//! the way in and out. They find the thread's [`KernelThread`] through the
+//! ring region at GS base (`gs:[48]` is `kernel_private`, ABI §3).
+//!
+//! [`KernelThread`]: crate::thread::KernelThread
+
+use crate::thread::{KT_PROGRAM_FS, KT_RUNNER_FS, KT_RUNNER_RSP, KT_SELECTOR};
+
+/// SUD selector values (linux/prctl.h).
+pub const SELECTOR_ALLOW: u8 = 0;
+pub const SELECTOR_BLOCK: u8 = 1;
+
+// The callee-saved registers the thread_call stub saves, in the order they
+// sit in memory from the frame pointer it passes to Rust.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default)]
+pub struct CallerFrame {
+    pub r15: u64,
+    pub r14: u64,
+    pub r13: u64,
+    pub r12: u64,
+    pub rbx: u64,
+    pub rbp: u64,
+    /// Where the entry returns to.
+    pub rip: u64,
+}
+
+/// The register state a new program thread (or a forked child on a new
+/// stack) starts with: the caller's callee-saved registers, `rax = 0`,
+/// the given stack, FS and GS.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default)]
+pub struct ChildStart {
+    pub frame: CallerFrame,
+    pub rsp: u64,
+    pub fs: u64,
+    pub gs: u64,
+}
+
+macro_rules! entry_stub {
+    ($name:literal, $target:path) => {
+        core::arch::global_asm!(
+            concat!(".globl ", $name),
+            concat!(".type ", $name, ",@function"),
+            concat!($name, ":"),
+            "push rbp",
+            "push rbx",
+            "push r12",
+            "push r13",
+            "push r14",
+            "push r15",
+            "mov rdx, rsp",
+            "mov r12, gs:[48]",
+            "mov byte ptr [r12 + {sel}], {allow}",
+            "rdfsbase r13",
+            "mov [r12 + {pfs}], r13",
+            "mov r14, [r12 + {rfs}]",
+            "wrfsbase r14",
+            "sub rsp, 8",
+            "call {target}",
+            "add rsp, 8",
+            "mov r13, [r12 + {pfs}]",
+            "wrfsbase r13",
+            "mov byte ptr [r12 + {sel}], {block}",
+            "pop r15",
+            "pop r14",
+            "pop r13",
+            "pop r12",
+            "pop rbx",
+            "pop rbp",
+            "ret",
+            concat!(".size ", $name, ", .-", $name),
+            sel = const KT_SELECTOR,
+            pfs = const KT_PROGRAM_FS,
+            rfs = const KT_RUNNER_FS,
+            allow = const SELECTOR_ALLOW,
+            block = const SELECTOR_BLOCK,
+            target = sym $target,
+        );
+    };
+}
+
+entry_stub!("xsc_entry_wait", crate::entry::wait_impl);
+entry_stub!("xsc_entry_doorbell", crate::entry::doorbell_impl);
+entry_stub!("xsc_entry_thread_call", crate::entry::thread_call_impl);
+
+// The signal-return trampoline: the one place in the process from which a
+// system call is always allowed (the SUD allowed region).
+core::arch::global_asm!(
+    ".globl xsc_sigreturn",
+    ".type xsc_sigreturn,@function",
+    ".p2align 4",
+    "xsc_sigreturn:",
+    "mov eax, 15",
+    "syscall",
+    "ud2",
+    ".globl xsc_sigreturn_end",
+    "xsc_sigreturn_end:",
+);
+
+// The handler the kernel calls for every signal the program catches:
+// switch to kernel state, run the Rust dispatcher, switch back.
+// xsc_signal_dispatch(sig, info, uctx, kt, interrupted_fs, interrupted_selector)
+core::arch::global_asm!(
+    ".globl xsc_signal_entry",
+    ".type xsc_signal_entry,@function",
+    "xsc_signal_entry:",
+    "push rbx",
+    "push r12",
+    "push r13",
+    "push r14",
+    "sub rsp, 8",
+    "rdgsbase rax",
+    "test rax, rax",
+    "jz 2f",
+    "mov r12, [rax + 48]",
+    "movzx r13d, byte ptr [r12 + {sel}]",
+    "mov byte ptr [r12 + {sel}], {allow}",
+    "rdfsbase r14",
+    "mov rax, [r12 + {rfs}]",
+    "wrfsbase rax",
+    "mov rcx, r12",
+    "mov r8, r14",
+    "mov r9, r13",
+    "call {dispatch}",
+    "wrfsbase r14",
+    "mov byte ptr [r12 + {sel}], r13b",
+    "jmp 3f",
+    "2:",
+    // A signal on a thread without a ring region (a kernel thread): FS is
+    // already the runner's.
+    "xor ecx, ecx",
+    "xor r8d, r8d",
+    "xor r9d, r9d",
+    "call {dispatch}",
+    "3:",
+    "add rsp, 8",
+    "pop r14",
+    "pop r13",
+    "pop r12",
+    "pop rbx",
+    "ret",
+    ".size xsc_signal_entry, .-xsc_signal_entry",
+    sel = const KT_SELECTOR,
+    rfs = const KT_RUNNER_FS,
+    allow = const SELECTOR_ALLOW,
+    dispatch = sym crate::signals::xsc_signal_dispatch,
+);
+
+// xsc_call_program_handler(handler, sig, info, uctx, program_fs, kt):
+// run a program's signal handler in program state.
+core::arch::global_asm!(
+    ".globl xsc_call_program_handler",
+    ".type xsc_call_program_handler,@function",
+    "xsc_call_program_handler:",
+    "push rbx",
+    "push r12",
+    "push r13",
+    "mov rbx, r9",
+    "mov r12, rdi",
+    "rdfsbase r13",
+    "wrfsbase r8",
+    "mov rdi, rsi",
+    "mov rsi, rdx",
+    "mov rdx, rcx",
+    "mov byte ptr [rbx + {sel}], {block}",
+    "call r12",
+    "mov byte ptr [rbx + {sel}], {allow}",
+    "wrfsbase r13",
+    "pop r13",
+    "pop r12",
+    "pop rbx",
+    "ret",
+    ".size xsc_call_program_handler, .-xsc_call_program_handler",
+    sel = const KT_SELECTOR,
+    allow = const SELECTOR_ALLOW,
+    block = const SELECTOR_BLOCK,
+);
+
+// xsc_enter_program(entry, sp, kt, region): start the program's main thread
+// the way Linux starts a static binary (all registers zero but rsp, rdx = 0
+// meaning no rtld_fini). Never returns.
+core::arch::global_asm!(
+    ".globl xsc_enter_program",
+    ".type xsc_enter_program,@function",
+    "xsc_enter_program:",
+    "wrgsbase rcx",
+    "xor eax, eax",
+    "wrfsbase rax",
+    "mov rsp, rsi",
+    "mov r11, rdi",
+    "mov byte ptr [rdx + {sel}], {block}",
+    "xor ebx, ebx",
+    "xor ecx, ecx",
+    "xor edx, edx",
+    "xor esi, esi",
+    "xor edi, edi",
+    "xor ebp, ebp",
+    "xor r8d, r8d",
+    "xor r9d, r9d",
+    "xor r10d, r10d",
+    "xor r12d, r12d",
+    "xor r13d, r13d",
+    "xor r14d, r14d",
+    "xor r15d, r15d",
+    "jmp r11",
+    sel = const KT_SELECTOR,
+    block = const SELECTOR_BLOCK,
+);
+
+// xsc_enter_child(start, kt) -> exit code: save the runner's registers and
+// stack in kt, then become a program thread: the caller's callee-saved
+// registers, rax = 0, the new stack, FS and GS. Returns (through
+// xsc_resume_runner) when that program thread ends.
+core::arch::global_asm!(
+    ".globl xsc_enter_child",
+    ".type xsc_enter_child,@function",
+    "xsc_enter_child:",
+    "push rbp",
+    "push rbx",
+    "push r12",
+    "push r13",
+    "push r14",
+    "push r15",
+    "mov [rsi + {rsp_slot}], rsp",
+    "mov rax, [rdi + 64]",
+    "wrfsbase rax",
+    "mov rax, [rdi + 72]",
+    "wrgsbase rax",
+    "mov byte ptr [rsi + {sel}], {block}",
+    "mov r15, [rdi]",
+    "mov r14, [rdi + 8]",
+    "mov r13, [rdi + 16]",
+    "mov r12, [rdi + 24]",
+    "mov rbx, [rdi + 32]",
+    "mov rbp, [rdi + 40]",
+    "mov r11, [rdi + 48]",
+    "mov rsp, [rdi + 56]",
+    "xor eax, eax",
+    "xor ecx, ecx",
+    "xor edx, edx",
+    "xor esi, esi",
+    "xor edi, edi",
+    "xor r8d, r8d",
+    "xor r9d, r9d",
+    "xor r10d, r10d",
+    "jmp r11",
+    ".size xsc_enter_child, .-xsc_enter_child",
+    // xsc_resume_runner(kt, code): back to where xsc_enter_child was called.
+    ".globl xsc_resume_runner",
+    ".type xsc_resume_runner,@function",
+    "xsc_resume_runner:",
+    "mov rsp, [rdi + {rsp_slot}]",
+    "mov eax, esi",
+    "pop r15",
+    "pop r14",
+    "pop r13",
+    "pop r12",
+    "pop rbx",
+    "pop rbp",
+    "ret",
+    ".size xsc_resume_runner, .-xsc_resume_runner",
+    rsp_slot = const KT_RUNNER_RSP,
+    sel = const KT_SELECTOR,
+    block = const SELECTOR_BLOCK,
+);
+
+extern "C" {
+    pub fn xsc_entry_wait();
+    pub fn xsc_entry_doorbell();
+    pub fn xsc_entry_thread_call();
+    pub fn xsc_sigreturn();
+    pub fn xsc_sigreturn_end();
+    pub fn xsc_signal_entry();
+    pub fn xsc_call_program_handler(
+        handler: u64,
+        sig: i32,
+        info: *mut libc::siginfo_t,
+        uctx: *mut libc::c_void,
+        program_fs: u64,
+        kt: *mut crate::thread::KernelThread,
+    );
+    pub fn xsc_enter_program(
+        entry: u64,
+        sp: u64,
+        kt: *mut crate::thread::KernelThread,
+        region: *mut xsc_abi::RingRegion,
+    ) -> !;
+    pub fn xsc_enter_child(start: *const ChildStart, kt: *mut crate::thread::KernelThread) -> i32;
+    pub fn xsc_resume_runner(kt: *mut crate::thread::KernelThread, code: i32) -> !;
+}
+
+/// The calling thread's FS base.
+pub fn read_fs_base() -> u64 {
+    let v: u64;
+    // SAFETY: rdfsbase only reads a register; FSGSBASE support is checked at
+    // start-up (crate::guard::check_cpu).
+    unsafe { core::arch::asm!("rdfsbase {}", out(reg) v, options(nomem, nostack)) };
+    v
+}
+
+/// Sets the calling thread's GS base.
+///
+/// # Safety
+/// Nothing in the runner uses GS; the program relies on it pointing at its
+/// ring region (or 0 for a thread that is not a program thread).
+pub unsafe fn write_gs_base(v: u64) {
+    core::arch::asm!("wrgsbase {}", in(reg) v, options(nomem, nostack));
+}
+
+/// The system-call instruction is 2 bytes (`0f 05`, `0f 34`, `cd 80`);
+/// the kernel reports the address after it.
+pub const SYSCALL_INSN_LEN: u64 = 2;

@@ -1,0 +1,53 @@
+//! The runner's settings, fixed at start-up and readable from anywhere
+//! (including a forked child and an exec'd XSC child, which gets them again
+//! on its command line).
+
+use std::sync::OnceLock;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum Guard {
+    /// Syscall User Dispatch: a raw system call from program code raises
+    /// SIGSYS. Follows the program through fork and exec.
+    Dispatch,
+    /// Syscall User Dispatch plus a seccomp filter that allows system calls
+    /// only from the runner's own code and only for the native
+    /// architecture. The program cannot switch it off; execve is refused.
+    Seccomp,
+}
+
+#[derive(Debug)]
+pub struct Config {
+    pub guard: Guard,
+    pub allow_unmarked: bool,
+    /// The trace's file descriptor, if tracing.
+    pub trace_fd: Option<i32>,
+    /// argv[0] the runner was started with (to start it again on exec).
+    pub runner_argv0: Vec<u8>,
+}
+
+static CONFIG: OnceLock<Config> = OnceLock::new();
+
+pub fn set(c: Config) {
+    let _ = CONFIG.set(c);
+}
+
+pub fn get() -> &'static Config {
+    CONFIG.get().expect("configuration is set before the program starts")
+}
+
+impl Config {
+    /// The options an exec'd XSC child's runner gets, so it behaves alike.
+    pub fn forwarded_options(&self) -> Vec<Vec<u8>> {
+        let mut v = Vec::new();
+        if self.guard == Guard::Seccomp {
+            v.push(b"--guard=seccomp".to_vec());
+        }
+        if self.allow_unmarked {
+            v.push(b"--allow-unmarked".to_vec());
+        }
+        if let Some(fd) = self.trace_fd {
+            v.push(format!("--trace-fd={fd}").into_bytes());
+        }
+        v
+    }
+}

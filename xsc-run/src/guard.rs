@@ -1,0 +1,256 @@
+//! The trap guard: a raw system call from the program's own code is stopped
+//! with SIGSYS, reported and ends the process as killed by SIGSYS.
+//!
+//! - `dispatch` (default): Syscall User Dispatch on every program thread.
+//!   The selector byte is ALLOW only while kernel code runs on the thread;
+//!   the signal-return trampoline is the one always-allowed region.
+//! - `seccomp` (enforced): additionally a seccomp filter, inherited by all
+//!   threads, that lets a system call through only from the runner's own
+//!   executable mappings and only with the native (x86_64) calling
+//!   convention. The program cannot turn it off (SUD can be turned off by
+//!   writing the selector byte, which lives in the shared address space).
+//!
+//! Neither is a security boundary: the runner shares its address space with
+//! the program, which can overwrite the runner's code or data or jump into
+//! the runner's own system-call instructions. The guard catches mistakes
+//! (a libc or crate that still issues `syscall`), not attacks.
+
+use crate::arch::SYSCALL_INSN_LEN;
+use crate::loader::Image;
+use std::fmt::Write as _;
+use std::sync::OnceLock;
+
+static IMAGE: OnceLock<Image> = OnceLock::new();
+
+/// Checks the CPU features the kernel side relies on.
+pub fn check_cpu() -> Result<(), String> {
+    const HWCAP2_FSGSBASE: u64 = 1 << 1;
+    // SAFETY: reads the runner's auxiliary vector.
+    if unsafe { libc::getauxval(libc::AT_HWCAP2) } & HWCAP2_FSGSBASE == 0 {
+        return Err("this CPU or kernel does not allow FSGSBASE instructions in user space (Linux >= 5.9 on a CPU with FSGSBASE is needed)".into());
+    }
+    Ok(())
+}
+
+/// Remembers the program's layout for reports.
+pub fn set_image(image: &Image) {
+    let _ = IMAGE.set(image.clone());
+}
+
+/// Writes the report for a SIGSYS raised by a raw system call and ends the
+/// process as killed by SIGSYS. Runs in the signal handler: formats into a
+/// fixed buffer and writes with one system call.
+///
+/// # Safety
+/// `info` is the kernel's siginfo for a SIGSYS of code SYS_USER_DISPATCH or
+/// SYS_SECCOMP.
+pub unsafe fn report_raw_syscall(info: *mut libc::siginfo_t, _uctx: *mut libc::c_void) -> ! {
+    // siginfo_t._sigsys: call_addr at 16, syscall at 24, arch at 28.
+    let raw = info as *const u8;
+    let call_addr = (raw.add(16) as *const u64).read();
+    let nr = (raw.add(24) as *const i32).read();
+    let audit_arch = (raw.add(28) as *const u32).read();
+    let code = (*info).si_code;
+    let insn = call_addr.wrapping_sub(SYSCALL_INSN_LEN);
+    let mut buf = FixedBuf::<768>::new();
+    let arch_name = match audit_arch {
+        0xc000_003e => "x86_64",
+        0x4000_0003 => "i386 (int 0x80)",
+        _ => "unknown",
+    };
+    let name = if audit_arch == 0xc000_003e {
+        syscalls::x86_64::Sysno::new(nr as usize).map(|s| s.name())
+    } else {
+        None
+    };
+    let _ = write!(
+        buf,
+        "xsc-run: trap guard ({}): raw system call {} ({}, {} convention) at {:#x}",
+        if code == crate::signals::SYS_SECCOMP { "seccomp" } else { "syscall user dispatch" },
+        nr,
+        name.unwrap_or("?"),
+        arch_name,
+        insn
+    );
+    match crate::symbols::lookup(insn) {
+        Some((sym, off)) => {
+            let _ = write!(buf, " in {sym}+{off:#x}");
+        }
+        None => {
+            let _ = write!(buf, " (no symbol)");
+        }
+    }
+    if let Some(off) = IMAGE.get().and_then(|i| i.file_offset(insn)) {
+        let _ = write!(buf, ", file offset {off:#x}");
+    }
+    let bytes = crate::memory::read_prefix(insn, SYSCALL_INSN_LEN as usize);
+    if !bytes.is_empty() {
+        let _ = write!(buf, ", bytes");
+        for b in bytes {
+            let _ = write!(buf, " {b:02x}");
+        }
+    }
+    let _ = write!(
+        buf,
+        "\nxsc-run: XSC programs make OS calls through their submission ring; killing the process with SIGSYS\n"
+    );
+    crate::trace::diagnostic(buf.as_bytes());
+    crate::signals::die_by_signal(libc::SIGSYS)
+}
+
+/// A fixed-size text buffer (formatting without allocation).
+struct FixedBuf<const N: usize> {
+    buf: [u8; N],
+    len: usize,
+}
+
+impl<const N: usize> FixedBuf<N> {
+    fn new() -> Self {
+        Self { buf: [0; N], len: 0 }
+    }
+    fn as_bytes(&self) -> &[u8] {
+        &self.buf[..self.len]
+    }
+}
+
+impl<const N: usize> std::fmt::Write for FixedBuf<N> {
+    fn write_str(&mut self, s: &str) -> std::fmt::Result {
+        let n = s.len().min(N - self.len);
+        self.buf[self.len..self.len + n].copy_from_slice(&s.as_bytes()[..n]);
+        self.len += n;
+        Ok(())
+    }
+}
+
+/// The runner's executable mappings (from /proc/self/maps), minus the
+/// program's: where system calls may come from in the seccomp guard.
+fn runner_code_ranges(image: &Image) -> std::io::Result<Vec<(u64, u64)>> {
+    let maps = std::fs::read_to_string("/proc/self/maps")?;
+    let mut out = Vec::new();
+    for line in maps.lines() {
+        let mut f = line.split_whitespace();
+        let (Some(range), Some(perms)) = (f.next(), f.next()) else { continue };
+        if !perms.contains('x') {
+            continue;
+        }
+        let Some((a, b)) = range.split_once('-') else { continue };
+        let (Ok(a), Ok(b)) = (u64::from_str_radix(a, 16), u64::from_str_radix(b, 16)) else {
+            continue;
+        };
+        if image.in_program_code(a) || image.in_program_code(b - 1) {
+            continue;
+        }
+        // Split at 4 GiB boundaries: the filter compares 32-bit halves.
+        let mut lo = a;
+        while lo < b {
+            let hi = b.min((lo | 0xffff_ffff) + 1);
+            out.push((lo, hi));
+            lo = hi;
+        }
+    }
+    Ok(out)
+}
+
+/// Builds the filter: trap unless x86_64 convention and the instruction
+/// pointer lies in one of `ranges`.
+pub fn seccomp_program(ranges: &[(u64, u64)]) -> Vec<libc::sock_filter> {
+    const LD_W_ABS: u16 = (libc::BPF_LD | libc::BPF_W | libc::BPF_ABS) as u16;
+    const JEQ: u16 = (libc::BPF_JMP | libc::BPF_JEQ | libc::BPF_K) as u16;
+    const JGE: u16 = (libc::BPF_JMP | libc::BPF_JGE | libc::BPF_K) as u16;
+    const JGT: u16 = (libc::BPF_JMP | libc::BPF_JGT | libc::BPF_K) as u16;
+    const RET: u16 = (libc::BPF_RET | libc::BPF_K) as u16;
+    const AUDIT_ARCH_X86_64: u32 = 0xc000_003e;
+    let ins = |code, jt, jf, k| libc::sock_filter { code, jt, jf, k };
+    let trap = libc::SECCOMP_RET_TRAP;
+    let mut p = vec![
+        ins(LD_W_ABS, 0, 0, 4),
+        ins(JEQ, 1, 0, AUDIT_ARCH_X86_64),
+        ins(RET, 0, 0, trap),
+    ];
+    for &(lo, end) in ranges {
+        let last = end - 1;
+        p.push(ins(LD_W_ABS, 0, 0, 12));
+        p.push(ins(JEQ, 0, 4, (lo >> 32) as u32));
+        p.push(ins(LD_W_ABS, 0, 0, 8));
+        p.push(ins(JGE, 0, 2, lo as u32));
+        p.push(ins(JGT, 1, 0, last as u32));
+        p.push(ins(RET, 0, 0, libc::SECCOMP_RET_ALLOW));
+    }
+    p.push(ins(RET, 0, 0, trap));
+    p
+}
+
+/// Installs the seccomp filter on every thread of the process.
+pub fn install_seccomp(image: &Image) -> std::io::Result<()> {
+    let ranges = runner_code_ranges(image)?;
+    let prog = seccomp_program(&ranges);
+    let fprog = libc::sock_fprog {
+        len: prog.len() as u16,
+        filter: prog.as_ptr() as *mut libc::sock_filter,
+    };
+    // SAFETY: a well-formed filter program that outlives the call.
+    unsafe {
+        if libc::prctl(libc::PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0 {
+            return Err(std::io::Error::last_os_error());
+        }
+        let r = libc::syscall(
+            libc::SYS_seccomp,
+            libc::SECCOMP_SET_MODE_FILTER,
+            libc::SECCOMP_FILTER_FLAG_TSYNC,
+            &fprog as *const libc::sock_fprog,
+        );
+        if r != 0 {
+            return Err(std::io::Error::last_os_error());
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A tiny interpreter for the subset of classic BPF the filter uses.
+    fn run(prog: &[libc::sock_filter], arch: u32, ip: u64) -> u32 {
+        let data = |off: u32| match off {
+            4 => arch,
+            8 => ip as u32,
+            12 => (ip >> 32) as u32,
+            _ => 0,
+        };
+        let (mut pc, mut acc) = (0usize, 0u32);
+        loop {
+            let i = prog[pc];
+            pc += 1;
+            match i.code as u32 {
+                c if c == libc::BPF_LD | libc::BPF_W | libc::BPF_ABS => acc = data(i.k),
+                c if c == libc::BPF_RET | libc::BPF_K => return i.k,
+                c => {
+                    let take = match c & 0xf0 {
+                        x if x == libc::BPF_JEQ => acc == i.k,
+                        x if x == libc::BPF_JGE => acc >= i.k,
+                        x if x == libc::BPF_JGT => acc > i.k,
+                        _ => panic!("unexpected op {c:#x}"),
+                    };
+                    pc += if take { i.jt } else { i.jf } as usize;
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn filter_allows_only_listed_ranges_and_native_arch() {
+        let ranges = [(0x5555_0000_1000, 0x5555_0000_3000), (0x7fff_f000_0000, 0x7fff_f000_1000)];
+        let p = seccomp_program(&ranges);
+        let x64 = 0xc000_003e;
+        let allow = libc::SECCOMP_RET_ALLOW;
+        let trap = libc::SECCOMP_RET_TRAP;
+        assert_eq!(run(&p, x64, 0x5555_0000_1000), allow);
+        assert_eq!(run(&p, x64, 0x5555_0000_2fff), allow);
+        assert_eq!(run(&p, x64, 0x5555_0000_3000), trap);
+        assert_eq!(run(&p, x64, 0x5555_0000_0fff), trap);
+        assert_eq!(run(&p, x64, 0x5556_0000_1000), trap);
+        assert_eq!(run(&p, x64, 0x7fff_f000_0800), allow);
+        assert_eq!(run(&p, 0x4000_0003, 0x5555_0000_1000), trap);
+    }
+}

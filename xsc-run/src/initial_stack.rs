@@ -1,0 +1,92 @@
+//! The program's initial stack, as Linux builds it for a static binary:
+//! `argc`, `argv[]`, `NULL`, `envp[]`, `NULL`, the auxiliary vector (with
+//! the `AT_XSC_*` entries) and, above them, the strings and `AT_RANDOM`
+//! bytes.
+
+use crate::loader::Image;
+use xsc_abi::auxv::{AT_XSC_ENTRY, AT_XSC_RING, AT_XSC_VERSION};
+
+/// Stack size for the main thread (Linux's default RLIMIT_STACK).
+pub const STACK_SIZE: usize = 8 << 20;
+
+pub struct StackInput<'a> {
+    pub argv: &'a [Vec<u8>],
+    pub envp: &'a [Vec<u8>],
+    pub execfn: &'a [u8],
+    pub image: &'a Image,
+    pub ring: u64,
+    pub entry_table: u64,
+}
+
+/// Builds the stack in a fresh mapping; returns the initial stack pointer.
+pub fn build(input: &StackInput) -> std::io::Result<u64> {
+    let mem = crate::sys::mmap_anon(STACK_SIZE)?;
+    let top = mem as u64 + STACK_SIZE as u64;
+    let mut strings: Vec<u8> = Vec::new();
+    let mut place = |s: &[u8]| {
+        let off = strings.len();
+        strings.extend_from_slice(s);
+        strings.push(0);
+        off
+    };
+    let argv_off: Vec<usize> = input.argv.iter().map(|a| place(a)).collect();
+    let envp_off: Vec<usize> = input.envp.iter().map(|e| place(e)).collect();
+    let execfn_off = place(input.execfn);
+    let platform_off = place(b"x86_64");
+    let random_off = strings.len();
+    let mut random = [0u8; 16];
+    // SAFETY: getrandom writes at most 16 bytes into `random`.
+    unsafe { libc::getrandom(random.as_mut_ptr() as *mut libc::c_void, 16, 0) };
+    strings.extend_from_slice(&random);
+
+    let strings_at = (top - strings.len() as u64) & !15;
+    let addr = |off: usize| strings_at + off as u64;
+    // SAFETY: getauxval only reads the runner's own auxiliary vector.
+    let host = |key| unsafe { libc::getauxval(key) };
+    let auxv: Vec<(u64, u64)> = vec![
+        (libc::AT_PHDR, input.image.phdr),
+        (libc::AT_PHENT, 56),
+        (libc::AT_PHNUM, input.image.phnum),
+        (libc::AT_PAGESZ, 4096),
+        (libc::AT_BASE, 0),
+        (libc::AT_FLAGS, 0),
+        (libc::AT_ENTRY, input.image.entry),
+        (libc::AT_UID, host(libc::AT_UID)),
+        (libc::AT_EUID, host(libc::AT_EUID)),
+        (libc::AT_GID, host(libc::AT_GID)),
+        (libc::AT_EGID, host(libc::AT_EGID)),
+        (libc::AT_SECURE, 0),
+        (libc::AT_HWCAP, host(libc::AT_HWCAP)),
+        (libc::AT_HWCAP2, host(libc::AT_HWCAP2)),
+        (libc::AT_CLKTCK, host(libc::AT_CLKTCK)),
+        (libc::AT_PLATFORM, addr(platform_off)),
+        (libc::AT_RANDOM, addr(random_off)),
+        (libc::AT_EXECFN, addr(execfn_off)),
+        (libc::AT_MINSIGSTKSZ, host(libc::AT_MINSIGSTKSZ)),
+        (AT_XSC_VERSION, xsc_abi::ABI_VERSION as u64),
+        (AT_XSC_RING, input.ring),
+        (AT_XSC_ENTRY, input.entry_table),
+        (libc::AT_NULL, 0),
+    ];
+    let mut words: Vec<u64> = Vec::new();
+    words.push(input.argv.len() as u64);
+    words.extend(argv_off.iter().map(|&o| addr(o)));
+    words.push(0);
+    words.extend(envp_off.iter().map(|&o| addr(o)));
+    words.push(0);
+    for (k, v) in auxv {
+        words.push(k);
+        words.push(v);
+    }
+    let sp = (strings_at - 8 * words.len() as u64) & !15;
+    if sp < mem as u64 + 4096 {
+        return Err(std::io::Error::from_raw_os_error(libc::E2BIG));
+    }
+    // SAFETY: [sp, top) lies inside the fresh mapping; both copies fit (the
+    // check above).
+    unsafe {
+        std::ptr::copy_nonoverlapping(strings.as_ptr(), strings_at as *mut u8, strings.len());
+        std::ptr::copy_nonoverlapping(words.as_ptr(), sp as *mut u64, words.len());
+    }
+    Ok(sp)
+}

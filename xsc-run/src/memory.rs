@@ -1,0 +1,119 @@
+//! Reading and writing the program's memory on its behalf without trusting
+//! its pointers: copies go through `process_vm_readv`/`process_vm_writev`
+//! on our own process, so a bad address gives EFAULT instead of crashing
+//! the kernel side.
+
+fn vm_copy(remote: u64, local: *mut u8, len: usize, write: bool) -> Result<(), i32> {
+    if len == 0 {
+        return Ok(());
+    }
+    let l = libc::iovec {
+        iov_base: local as *mut libc::c_void,
+        iov_len: len,
+    };
+    let r = libc::iovec {
+        iov_base: remote as *mut libc::c_void,
+        iov_len: len,
+    };
+    // SAFETY: `local` is valid for `len` bytes (callers pass their own
+    // buffers); the remote side is checked by the kernel.
+    let n = unsafe {
+        if write {
+            libc::process_vm_writev(libc::getpid(), &l, 1, &r, 1, 0)
+        } else {
+            libc::process_vm_readv(libc::getpid(), &l, 1, &r, 1, 0)
+        }
+    };
+    if n == len as isize {
+        Ok(())
+    } else {
+        Err(libc::EFAULT)
+    }
+}
+
+/// Copies `len` bytes from the program.
+pub fn read_bytes(addr: u64, len: usize) -> Result<Vec<u8>, i32> {
+    let mut v = vec![0u8; len];
+    vm_copy(addr, v.as_mut_ptr(), len, false)?;
+    Ok(v)
+}
+
+/// Copies as much of `[addr, addr+len)` as is readable (for tracing).
+pub fn read_prefix(addr: u64, len: usize) -> Vec<u8> {
+    read_bytes(addr, len).unwrap_or_default()
+}
+
+/// Reads a plain-data struct from the program.
+pub fn read_struct<T: Copy + Default>(addr: u64) -> Result<T, i32> {
+    let mut v = T::default();
+    vm_copy(addr, &mut v as *mut T as *mut u8, std::mem::size_of::<T>(), false)?;
+    Ok(v)
+}
+
+/// Writes a plain-data struct into the program.
+pub fn write_struct<T: Copy>(addr: u64, v: &T) -> Result<(), i32> {
+    let mut copy = *v;
+    vm_copy(addr, &mut copy as *mut T as *mut u8, std::mem::size_of::<T>(), true)
+}
+
+/// Reads a NUL-terminated string of at most `max` bytes (without the NUL).
+pub fn read_cstring(addr: u64, max: usize) -> Result<Vec<u8>, i32> {
+    let mut out = Vec::new();
+    let mut chunk = [0u8; 256];
+    let mut at = addr;
+    while out.len() < max {
+        // Never cross a page boundary in one read: the next page may be
+        // unmapped even though the string ends before it.
+        let to_page = 4096 - (at as usize % 4096);
+        let n = chunk.len().min(to_page);
+        vm_copy(at, chunk.as_mut_ptr(), n, false)?;
+        if let Some(end) = chunk[..n].iter().position(|&b| b == 0) {
+            out.extend_from_slice(&chunk[..end]);
+            return Ok(out);
+        }
+        out.extend_from_slice(&chunk[..n]);
+        at += n as u64;
+    }
+    Err(libc::ENAMETOOLONG)
+}
+
+/// Reads a NULL-terminated array of string pointers (argv, envp).
+pub fn read_string_array(addr: u64) -> Result<Vec<Vec<u8>>, i32> {
+    let mut out = Vec::new();
+    if addr == 0 {
+        return Ok(out);
+    }
+    for i in 0.. {
+        let p: u64 = read_struct(addr + 8 * i)?;
+        if p == 0 {
+            break;
+        }
+        out.push(read_cstring(p, 128 * 1024)?);
+        if out.len() > 1 << 20 {
+            return Err(libc::E2BIG);
+        }
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_and_writes_own_memory() {
+        let s = b"hello\0world";
+        assert_eq!(read_cstring(s.as_ptr() as u64, 100).unwrap(), b"hello");
+        let mut x: u64 = 5;
+        write_struct(&mut x as *mut u64 as u64, &42u64).unwrap();
+        assert_eq!(x, 42);
+        assert_eq!(read_struct::<u64>(&x as *const u64 as u64).unwrap(), 42);
+    }
+
+    #[test]
+    fn bad_addresses_give_efault() {
+        assert_eq!(read_struct::<u64>(8), Err(libc::EFAULT));
+        assert_eq!(read_cstring(16, 10), Err(libc::EFAULT));
+        assert_eq!(write_struct(24, &1u32), Err(libc::EFAULT));
+    }
+}

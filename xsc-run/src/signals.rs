@@ -1,0 +1,232 @@
+//! Signals: the program's handlers run in the program, through the kernel's
+//! signal entry.
+//!
+//! The host kernel calls [`xsc_signal_entry`] (assembly) for every signal
+//! the program catches. It switches the thread to kernel state (runner TLS,
+//! SUD selector ALLOW) and calls [`xsc_signal_dispatch`], which interrupts
+//! the worker's blocking call if the thread is waiting for one (EINTR as on
+//! Linux), then runs the program's handler in program state. The handler
+//! returns to the kernel's signal-return trampoline, the restorer of every
+//! signal action.
+//!
+//! [`xsc_signal_entry`]: crate::arch::xsc_signal_entry
+
+use crate::arch::{self, SELECTOR_BLOCK};
+use crate::memory;
+use crate::sys;
+use crate::thread::KernelThread;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Mutex;
+
+const NSIG: usize = 65;
+const SA_SIGINFO: u64 = 4;
+const SA_RESTORER: u64 = 0x0400_0000;
+const SA_RESTART: u64 = 0x1000_0000;
+const SA_RESETHAND: u64 = 0x8000_0000;
+const SIG_DFL: u64 = 0;
+const SIG_IGN: u64 = 1;
+/// si_code of a SIGSYS raised by Syscall User Dispatch / by seccomp.
+pub const SYS_USER_DISPATCH: i32 = 2;
+pub const SYS_SECCOMP: i32 = 1;
+
+/// The kernel's `struct sigaction` for `rt_sigaction` on x86_64.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct KernelSigaction {
+    pub handler: u64,
+    pub flags: u64,
+    pub restorer: u64,
+    pub mask: u64,
+}
+
+/// The action the program sees for one signal.
+struct ProgramAction {
+    handler: AtomicU64,
+    flags: AtomicU64,
+    restorer: AtomicU64,
+    mask: AtomicU64,
+}
+
+#[allow(clippy::declare_interior_mutable_const)]
+const NO_ACTION: ProgramAction = ProgramAction {
+    handler: AtomicU64::new(SIG_DFL),
+    flags: AtomicU64::new(0),
+    restorer: AtomicU64::new(0),
+    mask: AtomicU64::new(0),
+};
+
+/// Read lock-free by the signal entry; written under [`ACTIONS_LOCK`].
+static ACTIONS: [ProgramAction; NSIG] = [NO_ACTION; NSIG];
+static ACTIONS_LOCK: Mutex<()> = Mutex::new(());
+
+impl ProgramAction {
+    fn get(&self) -> KernelSigaction {
+        KernelSigaction {
+            handler: self.handler.load(Ordering::Acquire),
+            flags: self.flags.load(Ordering::Acquire),
+            restorer: self.restorer.load(Ordering::Acquire),
+            mask: self.mask.load(Ordering::Acquire),
+        }
+    }
+    fn set(&self, a: &KernelSigaction) {
+        self.flags.store(a.flags, Ordering::Release);
+        self.restorer.store(a.restorer, Ordering::Release);
+        self.mask.store(a.mask, Ordering::Release);
+        self.handler.store(a.handler, Ordering::Release);
+    }
+}
+
+fn kernel_sigaction(sig: i32, act: Option<&KernelSigaction>, old: Option<&mut KernelSigaction>) -> i64 {
+    sys::raw_syscall(
+        libc::SYS_rt_sigaction as u32,
+        [
+            sig as u64,
+            act.map_or(0, |a| a as *const _ as u64),
+            old.map_or(0, |o| o as *mut _ as u64),
+            8,
+            0,
+            0,
+        ],
+    )
+}
+
+/// Sets up signals before the program starts: records the dispositions the
+/// program inherits, installs the worker interrupt signal and the kernel's
+/// SIGSYS handler (the trap guard's reporter).
+pub fn init() -> std::io::Result<()> {
+    for sig in 1..NSIG as i32 {
+        let mut old = KernelSigaction::default();
+        if kernel_sigaction(sig, None, Some(&mut old)) == 0 {
+            ACTIONS[sig as usize].set(&old);
+        }
+    }
+    extern "C" fn on_interrupt(_: i32) {}
+    let interrupt = KernelSigaction {
+        handler: on_interrupt as *const () as u64,
+        flags: SA_RESTORER, // no SA_RESTART: the worker's call must fail with EINTR
+        restorer: arch::xsc_sigreturn as *const () as u64,
+        mask: 0,
+    };
+    let sigsys = KernelSigaction {
+        handler: arch::xsc_signal_entry as *const () as u64,
+        flags: SA_SIGINFO | SA_RESTORER,
+        restorer: arch::xsc_sigreturn as *const () as u64,
+        mask: 0,
+    };
+    for (sig, act) in [(crate::worker::SIG_INTERRUPT, &interrupt), (libc::SIGSYS, &sigsys)] {
+        sys::check(kernel_sigaction(sig, Some(act), None))
+            .map_err(std::io::Error::from_raw_os_error)?;
+    }
+    Ok(())
+}
+
+/// `rt_sigaction(sig, act, oact, sigsetsize)` for the program.
+pub fn rt_sigaction(sig: i32, act: u64, oact: u64, sigsetsize: u64) -> i64 {
+    let einval = -(libc::EINVAL as i64);
+    if sigsetsize != 8 || !(1..NSIG as i32).contains(&sig) || sig == crate::worker::SIG_INTERRUPT {
+        return einval;
+    }
+    let new = if act != 0 {
+        match memory::read_struct::<KernelSigaction>(act) {
+            Ok(a) => Some(a),
+            Err(e) => return -(e as i64),
+        }
+    } else {
+        None
+    };
+    if new.is_some() && (sig == libc::SIGKILL || sig == libc::SIGSTOP) {
+        return einval;
+    }
+    let _guard = ACTIONS_LOCK.lock().unwrap_or_else(|e| e.into_inner());
+    let old = ACTIONS[sig as usize].get();
+    if let Some(new) = new {
+        let restorer = arch::xsc_sigreturn as *const () as u64;
+        let kernel_act = if sig == libc::SIGSYS {
+            // The kernel's own entry stays installed: it reports raw system
+            // calls and forwards other SIGSYS to the program's action.
+            None
+        } else if new.handler == SIG_DFL || new.handler == SIG_IGN {
+            Some(KernelSigaction {
+                flags: new.flags | SA_RESTORER,
+                restorer,
+                ..new
+            })
+        } else {
+            Some(KernelSigaction {
+                handler: arch::xsc_signal_entry as *const () as u64,
+                flags: new.flags | SA_SIGINFO | SA_RESTORER,
+                restorer,
+                mask: new.mask,
+            })
+        };
+        if let Some(k) = kernel_act {
+            let r = kernel_sigaction(sig, Some(&k), None);
+            if r < 0 {
+                return r;
+            }
+        }
+        ACTIONS[sig as usize].set(&new);
+    }
+    if oact != 0 {
+        if let Err(e) = memory::write_struct(oact, &old) {
+            return -(e as i64);
+        }
+    }
+    0
+}
+
+/// Called by the signal entry in kernel state.
+///
+/// # Safety
+/// Called only by `xsc_signal_entry` with the kernel's arguments.
+pub unsafe extern "C" fn xsc_signal_dispatch(
+    sig: i32,
+    info: *mut libc::siginfo_t,
+    uctx: *mut libc::c_void,
+    kt: *mut KernelThread,
+    interrupted_fs: u64,
+    interrupted_selector: u64,
+) {
+    if sig == libc::SIGSYS {
+        let code = (*info).si_code;
+        if code == SYS_USER_DISPATCH || code == SYS_SECCOMP {
+            crate::guard::report_raw_syscall(info, uctx);
+        }
+    }
+    if kt.is_null() {
+        return; // not a program thread: nothing of the program's to run
+    }
+    let action = ACTIONS[sig as usize].get();
+    match action.handler {
+        SIG_DFL => die_by_signal(sig), // only SIGSYS, whose kernel action is ours
+        SIG_IGN => return,
+        _ => {}
+    }
+    if action.flags & SA_RESETHAND != 0 {
+        ACTIONS[sig as usize].handler.store(SIG_DFL, Ordering::Release);
+    }
+    let kt_ref = &*kt;
+    crate::ops::interrupt_worker(kt_ref, action.flags & SA_RESTART != 0);
+    let program_fs = if interrupted_selector == SELECTOR_BLOCK as u64 {
+        interrupted_fs
+    } else {
+        kt_ref.program_fs
+    };
+    arch::xsc_call_program_handler(action.handler, sig, info, uctx, program_fs, kt);
+}
+
+/// Ends the process as killed by `sig` (with the default action).
+pub fn die_by_signal(sig: i32) -> ! {
+    crate::trace::flush();
+    let dfl = KernelSigaction::default();
+    kernel_sigaction(sig, Some(&dfl), None);
+    // SAFETY: plain signal-set manipulation and raising a signal.
+    unsafe {
+        let mut set: libc::sigset_t = std::mem::zeroed();
+        libc::sigemptyset(&mut set);
+        libc::sigaddset(&mut set, sig);
+        sys::tgkill(sys::gettid(), sig);
+        libc::pthread_sigmask(libc::SIG_UNBLOCK, &set, std::ptr::null_mut());
+        libc::_exit(128 + sig)
+    }
+}

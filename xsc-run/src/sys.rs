@@ -1,0 +1,101 @@
+//! The runner's own system calls. The runner is an ordinary Linux program
+//! (glibc): these are thin wrappers returning Linux's raw `-errno` form,
+//! which is also what a completion entry carries.
+
+use std::sync::atomic::AtomicU32;
+
+/// Makes system call `nr` and returns its raw result (`>= 0` or `-errno`).
+pub fn raw_syscall(nr: u32, a: [u64; 6]) -> i64 {
+    // SAFETY: the arguments come from the program's submission entry; the
+    // system call validates them as it would for the program itself (bad
+    // pointers give -EFAULT). The few calls that could break the runner are
+    // intercepted before they get here (crate::ops).
+    let r = unsafe { libc::syscall(nr as libc::c_long, a[0], a[1], a[2], a[3], a[4], a[5]) };
+    if r == -1 {
+        -(std::io::Error::last_os_error().raw_os_error().unwrap_or(libc::EINVAL) as i64)
+    } else {
+        r
+    }
+}
+
+/// `Ok(value)` or `Err(errno)` from a raw result.
+pub fn check(r: i64) -> Result<i64, i32> {
+    if (-4095..0).contains(&r) {
+        Err(-r as i32)
+    } else {
+        Ok(r)
+    }
+}
+
+pub fn gettid() -> i32 {
+    // SAFETY: no arguments.
+    unsafe { libc::gettid() }
+}
+
+pub fn getpid() -> i32 {
+    // SAFETY: no arguments.
+    unsafe { libc::getpid() }
+}
+
+/// Anonymous, private, read-write memory.
+pub fn mmap_anon(len: usize) -> std::io::Result<*mut u8> {
+    // SAFETY: a fresh anonymous mapping at an address the kernel picks.
+    let p = unsafe {
+        libc::mmap(
+            std::ptr::null_mut(),
+            len,
+            libc::PROT_READ | libc::PROT_WRITE,
+            libc::MAP_PRIVATE | libc::MAP_ANONYMOUS,
+            -1,
+            0,
+        )
+    };
+    if p == libc::MAP_FAILED {
+        Err(std::io::Error::last_os_error())
+    } else {
+        Ok(p as *mut u8)
+    }
+}
+
+/// Sleeps while `*word == expected`; returns the raw result.
+pub fn futex_wait(word: *const AtomicU32, expected: u32) -> i64 {
+    raw_syscall(
+        libc::SYS_futex as u32,
+        [word as u64, (libc::FUTEX_WAIT | libc::FUTEX_PRIVATE_FLAG) as u64, expected as u64, 0, 0, 0],
+    )
+}
+
+/// Wakes up to `n` waiters on `word`.
+pub fn futex_wake(word: *const AtomicU32, n: u32) -> i64 {
+    raw_syscall(
+        libc::SYS_futex as u32,
+        [word as u64, (libc::FUTEX_WAKE | libc::FUTEX_PRIVATE_FLAG) as u64, n as u64, 0, 0, 0],
+    )
+}
+
+/// Wakes up to `n` waiters on a futex shared with other processes (used
+/// for `clear_child_tid`, which Linux wakes with a shared futex).
+pub fn futex_wake_shared(word: *const AtomicU32, n: u32) -> i64 {
+    raw_syscall(libc::SYS_futex as u32, [word as u64, libc::FUTEX_WAKE as u64, n as u64, 0, 0, 0])
+}
+
+pub fn tgkill(tid: i32, sig: i32) -> i64 {
+    raw_syscall(libc::SYS_tgkill as u32, [getpid() as u64, tid as u64, sig as u64, 0, 0, 0])
+}
+
+/// Blocks every signal in the calling thread and returns the old mask.
+pub fn block_all_signals() -> libc::sigset_t {
+    // SAFETY: sigset_t is plain data; pthread_sigmask writes the old mask.
+    unsafe {
+        let mut all: libc::sigset_t = std::mem::zeroed();
+        let mut old: libc::sigset_t = std::mem::zeroed();
+        libc::sigfillset(&mut all);
+        libc::pthread_sigmask(libc::SIG_SETMASK, &all, &mut old);
+        old
+    }
+}
+
+pub fn set_signal_mask(mask: &libc::sigset_t) {
+    // SAFETY: a valid sigset_t.
+    unsafe { libc::pthread_sigmask(libc::SIG_SETMASK, mask, std::ptr::null_mut()) };
+}

@@ -1,0 +1,204 @@
+//! Program threads as the kernel side sees them: each has a ring region
+//! (shared with the program), a [`KernelThread`] (kernel-private state the
+//! entry stubs reach through `kernel_private`) and a worker thread serving
+//! its submission ring.
+
+use crate::arch::{self, SELECTOR_ALLOW};
+use crate::sys;
+use std::sync::atomic::{AtomicI32, AtomicU32, AtomicU64, AtomicU8, AtomicUsize, Ordering};
+use xsc_abi::region::{RegionLayout, RingRegionHeader, REGION_MAGIC};
+use xsc_abi::RingRegion;
+
+/// Offsets the assembly uses; pinned by a test against the struct.
+pub const KT_SELECTOR: usize = 0;
+pub const KT_PROGRAM_FS: usize = 8;
+pub const KT_RUNNER_FS: usize = 16;
+pub const KT_RUNNER_RSP: usize = 24;
+
+/// Kernel-private state of one program thread.
+#[repr(C)]
+pub struct KernelThread {
+    /// The Syscall User Dispatch selector of this thread (ALLOW in kernel
+    /// code, BLOCK in program code).
+    pub selector: AtomicU8,
+    _pad: [u8; 7],
+    /// The program's FS base, saved while kernel code runs on the thread.
+    pub program_fs: u64,
+    /// The runner's own FS base (its TLS) for this OS thread.
+    pub runner_fs: u64,
+    /// Stack pointer to resume the runner at when a cloned thread exits.
+    pub runner_rsp: u64,
+    /// The ring region this thread owns.
+    pub region: *mut RingRegion,
+    /// Thread id of the program thread.
+    pub tid: AtomicI32,
+    /// Thread id of the worker serving this thread's ring.
+    pub worker_tid: AtomicI32,
+    /// Set by the `wait` entry while the thread sleeps for completions.
+    pub cq_waiting: AtomicU32,
+    /// Set by the worker while it executes an entry of this ring.
+    pub busy: AtomicU32,
+    /// A signal handler ran on the thread during a call: bit 0 = interrupt
+    /// the worker's blocking call, bit 1 = the handler had SA_RESTART.
+    pub interrupt: AtomicU32,
+    /// Tells the worker to finish and free this thread's state.
+    pub shutdown: AtomicU32,
+    /// `set_tid_address` / `CLONE_CHILD_CLEARTID`: cleared and woken when
+    /// the thread ends.
+    pub clear_child_tid: AtomicU64,
+    /// True for threads made by clone, which end by returning to their
+    /// runner trampoline.
+    pub is_clone_child: bool,
+}
+
+/// Program threads alive; the last one to `exit` ends the process.
+pub static LIVE_THREADS: AtomicUsize = AtomicUsize::new(0);
+
+pub const INTERRUPT_PENDING: u32 = 1;
+pub const INTERRUPT_RESTART: u32 = 2;
+
+impl KernelThread {
+    /// A new thread: ring region (mapped private, so a forked child gets
+    /// its own copy) and kernel state, linked through `kernel_private`.
+    pub fn new(entry_table: u64) -> std::io::Result<*mut KernelThread> {
+        let layout = RegionLayout::default_v1();
+        let region = sys::mmap_anon(layout.region_size as usize)? as *mut RingRegion;
+        let kt = Box::into_raw(Box::new(KernelThread {
+            selector: AtomicU8::new(SELECTOR_ALLOW),
+            _pad: [0; 7],
+            program_fs: 0,
+            runner_fs: 0,
+            runner_rsp: 0,
+            region,
+            tid: AtomicI32::new(0),
+            worker_tid: AtomicI32::new(0),
+            cq_waiting: AtomicU32::new(0),
+            busy: AtomicU32::new(0),
+            interrupt: AtomicU32::new(0),
+            shutdown: AtomicU32::new(0),
+            clear_child_tid: AtomicU64::new(0),
+            is_clone_child: false,
+        }));
+        // SAFETY: region is a fresh zeroed mapping of region_size bytes,
+        // large enough for the header (RegionLayout guarantees it); zeroed
+        // atomics are valid indices and flags.
+        unsafe {
+            std::ptr::addr_of_mut!((*region).header).write(RingRegionHeader {
+                self_ptr: region as u64,
+                magic: REGION_MAGIC,
+                abi_version: xsc_abi::ABI_VERSION,
+                entry_table,
+                sq_entries: layout.sq_entries,
+                cq_entries: layout.cq_entries,
+                sqes_offset: layout.sqes_offset,
+                cqes_offset: layout.cqes_offset,
+                region_size: layout.region_size,
+                tid: 0,
+                kernel_private: kt as u64,
+                reserved: 0,
+            });
+        }
+        Ok(kt)
+    }
+
+    pub fn region(&self) -> &RingRegion {
+        // SAFETY: the region lives as long as the KernelThread (both are
+        // freed together by the worker at shutdown).
+        unsafe { &*self.region }
+    }
+
+    /// Records the owning thread's id in the kernel state and the header.
+    pub fn set_tid(&self, tid: i32) {
+        self.tid.store(tid, Ordering::Relaxed);
+        // SAFETY: the header's tid is written only by the kernel side, by
+        // the thread that owns the ring, before or while it runs.
+        unsafe { std::ptr::addr_of_mut!((*self.region).header.tid).write_volatile(tid as u32) };
+    }
+
+    /// Frees the region and the state. Called by the worker once the thread
+    /// has ended and nothing else refers to them.
+    ///
+    /// # Safety
+    /// `kt` must come from [`KernelThread::new`] and be unused from now on.
+    pub unsafe fn free(kt: *mut KernelThread) {
+        let size = (*(*kt).region).header.region_size as usize;
+        libc::munmap((*kt).region as *mut libc::c_void, size);
+        drop(Box::from_raw(kt));
+    }
+
+    /// Clears `clear_child_tid` and wakes a waiter on it, as Linux does when
+    /// a thread ends.
+    pub fn clear_tid_and_wake(&self) {
+        let addr = self.clear_child_tid.swap(0, Ordering::AcqRel);
+        if addr != 0 {
+            // SAFETY: the program registered this address for exactly this
+            // store; it is a u32 in its memory (as with Linux, a bad address
+            // is the program's bug and is ignored by the futex call).
+            unsafe { (*(addr as *const AtomicU32)).store(0, Ordering::Release) };
+            // Linux wakes with a shared futex; wake private waiters too, since
+            // the two kinds of key differ for private memory.
+            sys::futex_wake_shared(addr as *const AtomicU32, 1);
+            sys::futex_wake(addr as *const AtomicU32, 1);
+        }
+    }
+}
+
+/// linux/prctl.h (not in the libc crate for glibc targets).
+pub const PR_SET_SYSCALL_USER_DISPATCH: i32 = 59;
+const PR_SYS_DISPATCH_OFF: i32 = 0;
+const PR_SYS_DISPATCH_ON: i32 = 1;
+
+/// Turns on Syscall User Dispatch for the calling thread: system calls are
+/// allowed only while its selector says ALLOW or from the signal-return
+/// trampoline.
+pub fn enable_guard(kt: *mut KernelThread) -> std::io::Result<()> {
+    let start = arch::xsc_sigreturn as *const () as usize;
+    let len = arch::xsc_sigreturn_end as *const () as usize - start;
+    // SAFETY: the selector lives as long as the thread's KernelThread, which
+    // outlives the thread's program code; the guard is turned off before it
+    // is freed.
+    sys::check(unsafe {
+        libc::prctl(
+            PR_SET_SYSCALL_USER_DISPATCH,
+            PR_SYS_DISPATCH_ON,
+            start,
+            len,
+            std::ptr::addr_of!((*kt).selector),
+        ) as i64
+    })
+    .map(|_| ())
+    .map_err(std::io::Error::from_raw_os_error)
+}
+
+pub fn disable_guard() {
+    // SAFETY: turning SUD off has no memory effects.
+    unsafe { libc::prctl(PR_SET_SYSCALL_USER_DISPATCH, PR_SYS_DISPATCH_OFF, 0, 0, 0) };
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::mem::offset_of;
+
+    #[test]
+    fn assembly_offsets_match_the_struct() {
+        assert_eq!(offset_of!(KernelThread, selector), KT_SELECTOR);
+        assert_eq!(offset_of!(KernelThread, program_fs), KT_PROGRAM_FS);
+        assert_eq!(offset_of!(KernelThread, runner_fs), KT_RUNNER_FS);
+        assert_eq!(offset_of!(KernelThread, runner_rsp), KT_RUNNER_RSP);
+    }
+
+    #[test]
+    fn new_thread_has_a_valid_region() {
+        let kt = KernelThread::new(0x1234).unwrap();
+        // SAFETY: kt was just created and is freed below.
+        unsafe {
+            let h = &(*(*kt).region).header;
+            assert_eq!(h.validate(), Ok(RegionLayout::default_v1()));
+            assert_eq!(h.kernel_private, kt as u64);
+            assert_eq!(h.self_ptr, (*kt).region as u64);
+            assert_eq!(h.entry_table, 0x1234);
+            KernelThread::free(kt);
+        }
+    }
+}

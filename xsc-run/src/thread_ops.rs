@@ -1,0 +1,359 @@
+//! Thread-context operations (ABI §6.2), performed in the calling thread:
+//! thread creation, thread exit, fork, execve, the thread pointer, the
+//! thread id, and the calls acting on the thread's own signal state,
+//! credentials or scheduling, which pass straight to the host kernel from
+//! this thread.
+
+use crate::arch::{self, CallerFrame, ChildStart};
+use crate::memory;
+use crate::sys::{self, raw_syscall};
+use crate::thread::{self, KernelThread, LIVE_THREADS};
+use crate::{config, loader, trace, worker};
+use std::ffi::CString;
+use std::sync::atomic::Ordering;
+use xsc_abi::ops::x86_64 as nr;
+use xsc_abi::SubmissionEntry;
+
+const CLONE_VM: u64 = 0x100;
+const CLONE_SIGHAND: u64 = 0x800;
+const CLONE_THREAD: u64 = 0x10000;
+const CLONE_SETTLS: u64 = 0x80000;
+const CLONE_PARENT_SETTID: u64 = 0x100000;
+const CLONE_CHILD_CLEARTID: u64 = 0x200000;
+const CLONE_CHILD_SETTID: u64 = 0x0100_0000;
+const CSIGNAL: u64 = 0xff;
+
+const ARCH_SET_GS: u64 = 0x1001;
+const ARCH_SET_FS: u64 = 0x1002;
+const ARCH_GET_FS: u64 = 0x1003;
+const ARCH_GET_GS: u64 = 0x1004;
+
+fn err(e: i32) -> i64 {
+    -(e as i64)
+}
+
+/// Executes a thread-context operation for the thread `kt`.
+pub fn execute(kt: *mut KernelThread, sqe: &SubmissionEntry, frame: *const CallerFrame) -> i64 {
+    let a = sqe.args;
+    // SAFETY: kt is the calling thread's own live state.
+    let k = unsafe { &*kt };
+    match sqe.opcode {
+        nr::CLONE => clone(kt, a, frame),
+        nr::FORK | nr::VFORK => fork(kt, frame, None, 0, 0),
+        nr::EXIT => {
+            trace::noreturn(k, sqe);
+            exit_thread(kt, a[0] as i32)
+        }
+        nr::EXECVE => {
+            trace::noreturn(k, sqe);
+            execve(a[0], a[1], a[2])
+        }
+        nr::EXECVEAT if a[0] as i32 == libc::AT_FDCWD && a[4] == 0 => {
+            trace::noreturn(k, sqe);
+            execve(a[1], a[2], a[3])
+        }
+        nr::EXECVEAT | nr::CLONE3 => err(libc::ENOSYS),
+        nr::ARCH_PRCTL => arch_prctl(kt, a[0], a[1]),
+        nr::SET_TID_ADDRESS => {
+            k.clear_child_tid.store(a[0], Ordering::Release);
+            k.tid.load(Ordering::Relaxed) as i64
+        }
+        nr::GETTID => k.tid.load(Ordering::Relaxed) as i64,
+        // Only the kernel's trampoline may return from a signal handler.
+        nr::RT_SIGRETURN => err(libc::EINVAL),
+        // The trap guard belongs to the kernel side.
+        nr::PRCTL if a[0] == thread::PR_SET_SYSCALL_USER_DISPATCH as u64 => err(libc::EPERM),
+        op => raw_syscall(op, a),
+    }
+}
+
+fn arch_prctl(kt: *mut KernelThread, code: u64, addr: u64) -> i64 {
+    match code {
+        // The program's FS base is loaded by the entry stubs on the way
+        // out; record it there.
+        // SAFETY: kt is the calling thread's own state; only this thread
+        // and its stubs use program_fs.
+        ARCH_SET_FS => unsafe {
+            (*kt).program_fs = addr;
+            0
+        },
+        // SAFETY: as above.
+        ARCH_GET_FS => match memory::write_struct(addr, unsafe { &(*kt).program_fs }) {
+            Ok(()) => 0,
+            Err(e) => err(e),
+        },
+        // GS is the XSC thread-region register (ABI §3).
+        ARCH_SET_GS => err(libc::EPERM),
+        // SAFETY: as above.
+        ARCH_GET_GS => match memory::write_struct(addr, unsafe { &((*kt).region as u64) }) {
+            Ok(()) => 0,
+            Err(e) => err(e),
+        },
+        _ => raw_syscall(nr::ARCH_PRCTL, [code, addr, 0, 0, 0, 0]),
+    }
+}
+
+fn clone(kt: *mut KernelThread, a: [u64; 6], frame: *const CallerFrame) -> i64 {
+    let (flags, stack, ptid, ctid, tls) = (a[0], a[1], a[2], a[3], a[4]);
+    if flags & CLONE_THREAD != 0 {
+        if flags & (CLONE_VM | CLONE_SIGHAND) != CLONE_VM | CLONE_SIGHAND || stack == 0 {
+            return err(libc::EINVAL);
+        }
+        return clone_thread(kt, flags, stack, ptid, ctid, tls, frame);
+    }
+    // A new process. With CLONE_VM (vfork-style, as posix_spawn uses) the
+    // child still gets a copy of the address space: its kernel side (worker
+    // threads) cannot live in the parent's process.
+    if flags & CSIGNAL != libc::SIGCHLD as u64 {
+        return err(libc::EINVAL);
+    }
+    let stack = if stack != 0 { Some(stack) } else { None };
+    let r = fork(kt, frame, stack, flags, ctid);
+    if r > 0 && flags & CLONE_PARENT_SETTID != 0 {
+        let _ = memory::write_struct(ptid, &(r as u32));
+    }
+    r
+}
+
+#[allow(clippy::too_many_arguments)]
+fn clone_thread(
+    kt: *mut KernelThread,
+    flags: u64,
+    stack: u64,
+    ptid: u64,
+    ctid: u64,
+    tls: u64,
+    frame: *const CallerFrame,
+) -> i64 {
+    // SAFETY: the caller's own state and its saved registers.
+    let (parent, frame) = unsafe { (&*kt, *frame) };
+    let table = crate::entry::entry_table() as *const _ as u64;
+    let child = match KernelThread::new(table) {
+        Ok(c) => c,
+        Err(_) => return err(libc::EAGAIN),
+    };
+    let program_fs = if flags & CLONE_SETTLS != 0 { tls } else { parent.program_fs };
+    // SAFETY: child is fresh and not yet shared.
+    unsafe {
+        (*child).is_clone_child = true;
+        (*child).program_fs = program_fs;
+    }
+    let start = ChildStart {
+        frame,
+        rsp: stack,
+        fs: program_fs,
+        // SAFETY: as above.
+        gs: unsafe { (*child).region as u64 },
+    };
+    let mask = sys::block_all_signals(); // the program's mask, for the child
+    LIVE_THREADS.fetch_add(1, Ordering::SeqCst);
+    let (tx, rx) = std::sync::mpsc::sync_channel::<Result<i32, i32>>(1);
+    struct Ptr(*mut KernelThread);
+    // SAFETY: handed to the new thread, which owns it from now on.
+    unsafe impl Send for Ptr {}
+    let child_ptr = Ptr(child);
+    let spawned = std::thread::Builder::new()
+        .name("xsc-thread".into())
+        .stack_size(256 * 1024)
+        .spawn(move || {
+            let child_ptr = child_ptr;
+            run_clone_child(child_ptr.0, start, flags, ptid, ctid, mask, tx)
+        });
+    sys::set_signal_mask(&mask);
+    match spawned {
+        Ok(_) => match rx.recv() {
+            Ok(Ok(tid)) => tid as i64,
+            Ok(Err(e)) => err(e),
+            Err(_) => err(libc::EAGAIN),
+        },
+        Err(_) => {
+            LIVE_THREADS.fetch_sub(1, Ordering::SeqCst);
+            // SAFETY: the thread never started, so nothing else has child.
+            unsafe { KernelThread::free(child) };
+            err(libc::EAGAIN)
+        }
+    }
+}
+
+/// The life of a cloned program thread, on a runner thread of its own.
+fn run_clone_child(
+    kt: *mut KernelThread,
+    start: ChildStart,
+    flags: u64,
+    ptid: u64,
+    ctid: u64,
+    mask: libc::sigset_t,
+    report: std::sync::mpsc::SyncSender<Result<i32, i32>>,
+) {
+    // SAFETY: kt is ours until we hand it to the worker at shutdown.
+    let k = unsafe { &*kt };
+    let tid = sys::gettid();
+    k.set_tid(tid);
+    if flags & CLONE_PARENT_SETTID != 0 {
+        let _ = memory::write_struct(ptid, &(tid as u32));
+    }
+    if flags & CLONE_CHILD_SETTID != 0 {
+        let _ = memory::write_struct(ctid, &(tid as u32));
+    }
+    if flags & CLONE_CHILD_CLEARTID != 0 {
+        k.clear_child_tid.store(ctid, Ordering::Release);
+    }
+    // SAFETY: only this thread writes its runner_fs, before entering.
+    unsafe { (*kt).runner_fs = arch::read_fs_base() };
+    let ready = worker::spawn(kt).and_then(|_| thread::enable_guard(kt));
+    if let Err(e) = ready {
+        LIVE_THREADS.fetch_sub(1, Ordering::SeqCst);
+        let _ = report.send(Err(e.raw_os_error().unwrap_or(libc::EAGAIN)));
+        return;
+    }
+    let _ = report.send(Ok(tid));
+    // SAFETY: GS must point at the region before any signal can reach the
+    // thread (the signal entry finds the thread through it); the mask is
+    // restored only after.
+    let code = unsafe {
+        arch::write_gs_base((*kt).region as u64);
+        sys::set_signal_mask(&mask);
+        arch::xsc_enter_child(&start, kt)
+    };
+    // The program thread called exit: we are back on the runner's stack.
+    sys::block_all_signals();
+    // SAFETY: no program code runs on this thread any more.
+    unsafe { arch::write_gs_base(0) };
+    thread::disable_guard();
+    k.clear_tid_and_wake();
+    worker::shutdown(k);
+    if LIVE_THREADS.fetch_sub(1, Ordering::SeqCst) == 1 {
+        trace::flush();
+        raw_syscall(nr::EXIT_GROUP, [code as u64, 0, 0, 0, 0, 0]);
+    }
+}
+
+/// `exit(code)`: ends the calling thread; the last thread ends the process.
+fn exit_thread(kt: *mut KernelThread, code: i32) -> ! {
+    // SAFETY: the calling thread's own state.
+    let k = unsafe { &*kt };
+    if k.is_clone_child {
+        // SAFETY: kt.runner_rsp was saved by xsc_enter_child on this thread.
+        unsafe { arch::xsc_resume_runner(kt, code) }
+    }
+    sys::block_all_signals();
+    thread::disable_guard();
+    k.clear_tid_and_wake();
+    worker::shutdown(k);
+    if LIVE_THREADS.fetch_sub(1, Ordering::SeqCst) == 1 {
+        trace::flush();
+        raw_syscall(nr::EXIT_GROUP, [code as u64, 0, 0, 0, 0, 0]);
+    }
+    raw_syscall(nr::EXIT, [code as u64, 0, 0, 0, 0, 0]);
+    unreachable!("exit returned")
+}
+
+/// fork (and clone without CLONE_THREAD): the child is a copy of this
+/// process with only the calling thread, so it gets a kernel side of its
+/// own: a new worker for the thread's ring.
+fn fork(kt: *mut KernelThread, frame: *const CallerFrame, stack: Option<u64>, flags: u64, ctid: u64) -> i64 {
+    trace::flush();
+    // SAFETY: glibc's fork runs its atfork handlers and leaves a child with
+    // a usable runner (malloc, stdio) on this thread.
+    let pid = unsafe { libc::fork() };
+    if pid < 0 {
+        return err(std::io::Error::last_os_error().raw_os_error().unwrap_or(libc::EAGAIN));
+    }
+    if pid > 0 {
+        return pid as i64;
+    }
+    // The child.
+    // SAFETY: the only thread now; its own state.
+    let k = unsafe { &*kt };
+    LIVE_THREADS.store(1, Ordering::SeqCst);
+    k.set_tid(sys::gettid());
+    k.busy.store(0, Ordering::SeqCst);
+    k.interrupt.store(0, Ordering::SeqCst);
+    k.cq_waiting.store(0, Ordering::SeqCst);
+    k.worker_tid.store(0, Ordering::SeqCst);
+    k.clear_child_tid.store(if flags & CLONE_CHILD_CLEARTID != 0 { ctid } else { 0 }, Ordering::SeqCst);
+    if flags & CLONE_CHILD_SETTID != 0 {
+        let _ = memory::write_struct(ctid, &(sys::gettid() as u32));
+    }
+    k.region().sq_status.0.flags.store(0, Ordering::SeqCst);
+    if worker::spawn(kt).is_err() || thread::enable_guard(kt).is_err() {
+        eprintln!("xsc-run: cannot start the kernel side of a forked child");
+        // SAFETY: ending the child process.
+        unsafe { libc::_exit(127) };
+    }
+    if let Some(stack) = stack {
+        // SAFETY: the caller's saved registers; the child resumes on the
+        // stack it asked for, as clone does.
+        let start = ChildStart {
+            frame: unsafe { *frame },
+            rsp: stack,
+            fs: k.program_fs,
+            gs: k.region as u64,
+        };
+        // SAFETY: never returns: is_clone_child is false for this thread, so
+        // its exit does not come back here.
+        unsafe { arch::xsc_enter_child(&start, kt) };
+        unreachable!("forked child returned to the kernel");
+    }
+    0
+}
+
+/// execve: an XSC binary runs through xsc-run again; anything else runs
+/// natively. On success this does not return.
+fn execve(path: u64, argv: u64, envp: u64) -> i64 {
+    let cfg = config::get();
+    let path = match memory::read_cstring(path, 4096) {
+        Ok(p) => p,
+        Err(e) => return err(e),
+    };
+    let (argv, envp) = match (memory::read_string_array(argv), memory::read_string_array(envp)) {
+        (Ok(a), Ok(e)) => (a, e),
+        (Err(e), _) | (_, Err(e)) => return err(e),
+    };
+    let cstr = |v: Vec<u8>| CString::new(v).map_err(|_| libc::EINVAL);
+    let kind = match loader::probe(std::os::unix::ffi::OsStrExt::from_bytes(&path)) {
+        Ok(k) => k,
+        Err(e) => return err(e),
+    };
+    let (exe, args): (Vec<u8>, Vec<Vec<u8>>) = match kind {
+        loader::Kind::Xsc => {
+            if cfg.guard == config::Guard::Seccomp {
+                eprintln!(
+                    "xsc-run: execve refused: the seccomp guard cannot follow a program into a new image (run without --guard=seccomp)"
+                );
+                return err(libc::EPERM);
+            }
+            let mut args = vec![cfg.runner_argv0.clone()];
+            args.extend(cfg.forwarded_options());
+            if let Some(a0) = argv.first() {
+                args.push(b"--argv0".to_vec());
+                args.push(a0.clone());
+            }
+            args.push(b"--".to_vec());
+            args.push(path.clone());
+            args.extend(argv.iter().skip(1).cloned());
+            (b"/proc/self/exe".to_vec(), args)
+        }
+        loader::Kind::Other => (path.clone(), argv),
+    };
+    let conv = |v: Vec<Vec<u8>>| v.into_iter().map(cstr).collect::<Result<Vec<_>, _>>();
+    let (exe, args, env) = match (cstr(exe), conv(args), conv(envp)) {
+        (Ok(x), Ok(a), Ok(e)) => (x, a, e),
+        _ => return err(libc::EINVAL),
+    };
+    let ptrs = |v: &[CString]| {
+        v.iter()
+            .map(|c| c.as_ptr())
+            .chain(std::iter::once(std::ptr::null()))
+            .collect::<Vec<_>>()
+    };
+    let (argp, envpp) = (ptrs(&args), ptrs(&env));
+    trace::flush();
+    let keep = trace::prepare_exec();
+    // SAFETY: NUL-terminated strings and NULL-terminated pointer arrays that
+    // live across the call.
+    unsafe { libc::execve(exe.as_ptr(), argp.as_ptr(), envpp.as_ptr()) };
+    let e = std::io::Error::last_os_error().raw_os_error().unwrap_or(libc::ENOEXEC);
+    trace::exec_failed(keep);
+    err(e)
+}

@@ -1,0 +1,456 @@
+//! `--trace`: one line per ring operation in strace's style,
+//! `TID name(args) = result`, written when the operation completes (before
+//! it, with ` = ?`, for operations that do not return). Thread-context
+//! operations are traced the same way. Each line is one `write`, so lines
+//! from threads and forked children never interleave.
+
+use crate::memory;
+use crate::thread::KernelThread;
+use std::fmt::Write as _;
+use std::sync::atomic::{AtomicI32, Ordering};
+use xsc_abi::SubmissionEntry;
+
+static TRACE_FD: AtomicI32 = AtomicI32::new(-1);
+/// Where runner diagnostics go: a private copy of the stderr the runner
+/// started with, so the program redirecting its fd 2 does not hide them.
+static DIAG_FD: AtomicI32 = AtomicI32::new(2);
+
+const HIGH_FD: i32 = 500;
+
+fn dup_high(fd: i32) -> std::io::Result<i32> {
+    // SAFETY: duplicating a descriptor we were given.
+    let r = unsafe { libc::fcntl(fd, libc::F_DUPFD_CLOEXEC, HIGH_FD) };
+    if r < 0 {
+        Err(std::io::Error::last_os_error())
+    } else {
+        Ok(r)
+    }
+}
+
+/// Sets up the trace (if `fd` is given) and the diagnostics channel. The
+/// descriptors are moved to high numbers, close-on-exec, out of the way of
+/// the program's own.
+pub fn init(fd: Option<i32>) -> std::io::Result<()> {
+    if let Ok(d) = dup_high(2) {
+        DIAG_FD.store(d, Ordering::Relaxed);
+    }
+    if let Some(fd) = fd {
+        let high = dup_high(fd)?;
+        if fd > 2 {
+            // SAFETY: our own descriptor, replaced by its high copy.
+            unsafe { libc::close(fd) };
+        }
+        TRACE_FD.store(high, Ordering::Relaxed);
+    }
+    Ok(())
+}
+
+pub fn enabled() -> bool {
+    TRACE_FD.load(Ordering::Relaxed) >= 0
+}
+
+pub fn trace_fd() -> Option<i32> {
+    let fd = TRACE_FD.load(Ordering::Relaxed);
+    (fd >= 0).then_some(fd)
+}
+
+fn write_all(fd: i32, mut b: &[u8]) {
+    while !b.is_empty() {
+        // SAFETY: writing our own buffer.
+        let n = unsafe { libc::write(fd, b.as_ptr() as *const libc::c_void, b.len()) };
+        if n <= 0 {
+            return;
+        }
+        b = &b[n as usize..];
+    }
+}
+
+/// Writes a runner diagnostic (no allocation).
+pub fn diagnostic(msg: &[u8]) {
+    write_all(DIAG_FD.load(Ordering::Relaxed), msg);
+}
+
+fn emit(line: String) {
+    if let Some(fd) = trace_fd() {
+        write_all(fd, line.as_bytes());
+    }
+}
+
+/// Lines are written unbuffered; nothing to flush. Kept as the one place
+/// to call before the process ends or execs.
+pub fn flush() {}
+
+/// Keeps the trace descriptor open across an exec of an XSC child.
+pub fn prepare_exec() -> Option<i32> {
+    let fd = trace_fd()?;
+    // SAFETY: clearing FD_CLOEXEC on our own descriptor.
+    unsafe { libc::fcntl(fd, libc::F_SETFD, 0) };
+    Some(fd)
+}
+
+pub fn exec_failed(kept: Option<i32>) {
+    if let Some(fd) = kept {
+        // SAFETY: restoring FD_CLOEXEC on our own descriptor.
+        unsafe { libc::fcntl(fd, libc::F_SETFD, libc::FD_CLOEXEC) };
+    }
+}
+
+/// An operation that completed.
+pub fn after(kt: &KernelThread, sqe: &SubmissionEntry, result: i64) {
+    if enabled() {
+        emit(format_line(kt, sqe, Some(result), ""));
+    }
+}
+
+/// An operation that does not return (exit, exit_group, execve).
+pub fn noreturn(kt: &KernelThread, sqe: &SubmissionEntry) {
+    if enabled() {
+        emit(format_line(kt, sqe, None, ""));
+    }
+}
+
+/// An entry the kernel refused to execute.
+pub fn rejected(kt: &KernelThread, sqe: &SubmissionEntry, result: i64, flags: u32) {
+    use xsc_abi::ring_entry::*;
+    let why = match flags {
+        CQE_F_UNKNOWN_OP => "unknown opcode",
+        CQE_F_MALFORMED => "malformed entry: undefined flag bits",
+        CQE_F_WRONG_CONTEXT => "thread-context operation submitted on the ring",
+        _ => "rejected",
+    };
+    if enabled() {
+        emit(format_line(kt, sqe, Some(result), &format!(" [xsc: {why}]")));
+    }
+}
+
+/// The submission ring's indices were invalid.
+pub fn ring_error(kt: &KernelThread, head: u32, tail: u32, entries: u32) {
+    let msg = format!(
+        "xsc-run: thread {}: submission ring error: tail {tail} is {} entries past head {head} (ring holds {entries}); pending entries dropped\n",
+        kt.tid.load(Ordering::Relaxed),
+        tail.wrapping_sub(head)
+    );
+    diagnostic(msg.as_bytes());
+    if enabled() {
+        emit(format!("{} --- ring error: head {head} tail {tail} ---\n", kt.tid.load(Ordering::Relaxed)));
+    }
+}
+
+/// How to show each argument: d signed, u unsigned, x hex, f fd, s path
+/// string, b input buffer (length = next argument), B output buffer
+/// (length = result), o open flags, m octal mode, p mmap protection,
+/// M mmap flags, S signal, A string array.
+fn arg_spec(nr: u32) -> &'static str {
+    match nr {
+        0 => "fBu",
+        1 => "fbu",
+        2 => "som",
+        3 => "f",
+        4 | 6 => "sx",
+        5 => "fx",
+        7 => "xud",
+        8 => "fdd",
+        9 => "xupMfd",
+        10 => "xup",
+        11 => "xu",
+        12 => "x",
+        13 => "Sxxu",
+        14 => "dxxu",
+        16 => "fxx",
+        17 => "fBud",
+        18 => "fbud",
+        19 | 20 => "fxd",
+        21 => "sd",
+        22 => "x",
+        24 | 39 | 57 | 58 | 102 | 104 | 107 | 108 | 110 | 186 => "",
+        32 => "f",
+        33 => "ff",
+        35 => "xx",
+        41 => "ddd",
+        42 | 49 => "fxu",
+        43 => "fxx",
+        44 => "fbudxu",
+        45 => "fBudxx",
+        50 => "fd",
+        56 => "xxxxx",
+        59 => "sAA",
+        60 | 231 => "d",
+        61 => "dxdx",
+        62 => "dS",
+        63 => "x",
+        72 => "fdx",
+        79 => "xu",
+        80 | 84 | 87 => "s",
+        82 | 88 => "ss",
+        83 | 90 => "sm",
+        89 => "sxu",
+        96 => "xx",
+        158 => "xx",
+        200 => "dS",
+        202 => "xddxxd",
+        218 => "x",
+        228 | 229 => "dx",
+        230 => "ddxx",
+        234 => "ddS",
+        257 => "fsom",
+        258 => "fsm",
+        262 => "fsxd",
+        263 => "fsd",
+        293 => "xd",
+        302 => "ddxx",
+        318 => "xud",
+        332 => "fsdxx",
+        _ => "xxxxxx",
+    }
+}
+
+fn quote(out: &mut String, bytes: &[u8], limit: usize) {
+    out.push('"');
+    for &b in bytes.iter().take(limit) {
+        match b {
+            b'\n' => out.push_str("\\n"),
+            b'\t' => out.push_str("\\t"),
+            b'\r' => out.push_str("\\r"),
+            b'"' => out.push_str("\\\""),
+            b'\\' => out.push_str("\\\\"),
+            0x20..=0x7e => out.push(b as char),
+            _ => {
+                let _ = write!(out, "\\x{b:02x}");
+            }
+        }
+    }
+    out.push('"');
+    if bytes.len() > limit {
+        out.push_str("...");
+    }
+}
+
+fn flag_names(out: &mut String, mut v: u64, names: &[(u64, &str)], zero: &str) {
+    let mut first = true;
+    let mut sep = |out: &mut String| {
+        if !first {
+            out.push('|');
+        }
+        first = false;
+    };
+    if v == 0 {
+        out.push_str(zero);
+        return;
+    }
+    for &(bit, name) in names {
+        if bit != 0 && v & bit == bit {
+            sep(out);
+            out.push_str(name);
+            v &= !bit;
+        }
+    }
+    if v != 0 {
+        sep(out);
+        let _ = write!(out, "{v:#x}");
+    }
+}
+
+fn signal_name(sig: i32) -> Option<&'static str> {
+    const NAMES: [&str; 32] = [
+        "0", "SIGHUP", "SIGINT", "SIGQUIT", "SIGILL", "SIGTRAP", "SIGABRT", "SIGBUS", "SIGFPE", "SIGKILL",
+        "SIGUSR1", "SIGSEGV", "SIGUSR2", "SIGPIPE", "SIGALRM", "SIGTERM", "SIGSTKFLT", "SIGCHLD", "SIGCONT",
+        "SIGSTOP", "SIGTSTP", "SIGTTIN", "SIGTTOU", "SIGURG", "SIGXCPU", "SIGXFSZ", "SIGVTALRM", "SIGPROF",
+        "SIGWINCH", "SIGIO", "SIGPWR", "SIGSYS",
+    ];
+    NAMES.get(sig as usize).copied().filter(|_| sig > 0)
+}
+
+const STR_LIMIT: usize = 32;
+
+fn format_arg(out: &mut String, kind: u8, a: &[u64; 6], i: usize, result: Option<i64>) {
+    let v = a[i];
+    match kind {
+        b'd' => {
+            let _ = write!(out, "{}", v as i64);
+        }
+        b'u' => {
+            let _ = write!(out, "{v}");
+        }
+        b'f' if v as i32 == libc::AT_FDCWD => out.push_str("AT_FDCWD"),
+        b'f' => {
+            let _ = write!(out, "{}", v as i32);
+        }
+        b's' => match memory::read_cstring(v, 4096) {
+            Ok(s) => quote(out, &s, 4096),
+            Err(_) => {
+                let _ = write!(out, "{v:#x}");
+            }
+        },
+        b'b' => {
+            let len = a.get(i + 1).copied().unwrap_or(0) as usize;
+            let shown = memory::read_prefix(v, len.min(STR_LIMIT));
+            quote(out, &shown, STR_LIMIT);
+            if len > STR_LIMIT && shown.len() == STR_LIMIT {
+                out.push_str("...");
+            }
+        }
+        b'B' => match result {
+            Some(n) if n >= 0 => {
+                let shown = memory::read_prefix(v, (n as usize).min(STR_LIMIT));
+                quote(out, &shown, STR_LIMIT);
+                if n as usize > STR_LIMIT {
+                    out.push_str("...");
+                }
+            }
+            _ => {
+                let _ = write!(out, "{v:#x}");
+            }
+        },
+        b'o' => {
+            let acc = match v & 3 {
+                0 => "O_RDONLY",
+                1 => "O_WRONLY",
+                2 => "O_RDWR",
+                _ => "O_ACCMODE",
+            };
+            out.push_str(acc);
+            if v & !3 != 0 {
+                out.push('|');
+                flag_names(
+                    out,
+                    v & !3,
+                    &[
+                        (0o100, "O_CREAT"),
+                        (0o200, "O_EXCL"),
+                        (0o1000, "O_TRUNC"),
+                        (0o2000, "O_APPEND"),
+                        (0o4000, "O_NONBLOCK"),
+                        (0o200000, "O_DIRECTORY"),
+                        (0o400000, "O_NOFOLLOW"),
+                        (0o2000000, "O_CLOEXEC"),
+                        (0o10000000, "O_PATH"),
+                    ],
+                    "",
+                );
+            }
+        }
+        b'm' => {
+            let _ = write!(out, "{v:#o}");
+        }
+        b'p' => flag_names(out, v, &[(1, "PROT_READ"), (2, "PROT_WRITE"), (4, "PROT_EXEC")], "PROT_NONE"),
+        b'M' => flag_names(
+            out,
+            v,
+            &[
+                (0x01, "MAP_SHARED"),
+                (0x02, "MAP_PRIVATE"),
+                (0x10, "MAP_FIXED"),
+                (0x20, "MAP_ANONYMOUS"),
+                (0x100, "MAP_GROWSDOWN"),
+                (0x4000, "MAP_NORESERVE"),
+                (0x8000, "MAP_POPULATE"),
+                (0x20000, "MAP_STACK"),
+                (0x100000, "MAP_FIXED_NOREPLACE"),
+            ],
+            "0",
+        ),
+        b'S' => match signal_name(v as i32) {
+            Some(n) => out.push_str(n),
+            None => {
+                let _ = write!(out, "{}", v as i32);
+            }
+        },
+        b'A' => match memory::read_string_array(v) {
+            Ok(items) => {
+                out.push('[');
+                for (n, s) in items.iter().enumerate() {
+                    if n > 0 {
+                        out.push_str(", ");
+                    }
+                    quote(out, s, STR_LIMIT);
+                }
+                out.push(']');
+            }
+            Err(_) => {
+                let _ = write!(out, "{v:#x}");
+            }
+        },
+        _ => {
+            let _ = write!(out, "{v:#x}");
+        }
+    }
+}
+
+/// The strace-style text for a result.
+pub fn format_result(nr: u32, r: i64) -> String {
+    if (-4095..0).contains(&r) {
+        let e = syscalls::Errno::new(-r as i32);
+        match e.name_and_description() {
+            Some((name, desc)) => format!("-1 {name} ({desc})"),
+            None => format!("-1 errno {}", -r),
+        }
+    } else if matches!(nr, 9 | 12 | 25) {
+        format!("{r:#x}")
+    } else {
+        format!("{r}")
+    }
+}
+
+fn format_line(kt: &KernelThread, sqe: &SubmissionEntry, result: Option<i64>, suffix: &str) -> String {
+    let tid = kt.tid.load(Ordering::Relaxed);
+    let mut out = String::with_capacity(96);
+    let _ = write!(out, "{tid} ");
+    match syscalls::x86_64::Sysno::new(sqe.opcode as usize) {
+        Some(s) => out.push_str(s.name()),
+        None => {
+            let _ = write!(out, "syscall_{:#x}", sqe.opcode);
+        }
+    }
+    out.push('(');
+    let spec = if crate::ops::is_known(sqe.opcode) { arg_spec(sqe.opcode) } else { "xxxxxx" };
+    for (i, kind) in spec.bytes().enumerate() {
+        if i > 0 {
+            out.push_str(", ");
+        }
+        format_arg(&mut out, kind, &sqe.args, i, result);
+    }
+    out.push_str(") = ");
+    match result {
+        Some(r) => out.push_str(&format_result(sqe.opcode, r)),
+        None => out.push('?'),
+    }
+    out.push_str(suffix);
+    out.push('\n');
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn kt() -> *mut KernelThread {
+        let kt = KernelThread::new(0).unwrap();
+        // SAFETY: fresh state.
+        unsafe { (*kt).set_tid(42) };
+        kt
+    }
+
+    #[test]
+    fn write_line_looks_like_strace() {
+        let k = kt();
+        let msg = b"hello\n";
+        let sqe = SubmissionEntry::new(1, [1, msg.as_ptr() as u64, 6, 0, 0, 0], 0);
+        // SAFETY: k is live until freed below.
+        let line = format_line(unsafe { &*k }, &sqe, Some(6), "");
+        assert_eq!(line, "42 write(1, \"hello\\n\", 6) = 6\n");
+        let path = b"/nonexistent\0";
+        let sqe = SubmissionEntry::new(257, [(-100i64) as u64, path.as_ptr() as u64, 0o2000000, 0, 0, 0], 0);
+        // SAFETY: as above.
+        let line = format_line(unsafe { &*k }, &sqe, Some(-2), "");
+        assert_eq!(
+            line,
+            "42 openat(AT_FDCWD, \"/nonexistent\", O_RDONLY|O_CLOEXEC, 0) = -1 ENOENT (No such file or directory)\n"
+        );
+        let sqe = SubmissionEntry::new(999, [1, 2, 3, 4, 5, 6], 0);
+        // SAFETY: as above.
+        let line = format_line(unsafe { &*k }, &sqe, Some(-38), "");
+        assert!(line.starts_with("42 syscall_0x3e7(0x1, 0x2, 0x3, 0x4, 0x5, 0x6) = -1 ENOSYS"), "{line}");
+        // SAFETY: unused from here on.
+        unsafe { KernelThread::free(k) };
+    }
+}

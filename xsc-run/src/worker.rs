@@ -1,0 +1,199 @@
+//! Kernel worker threads: one per program thread, consuming that thread's
+//! submission ring, executing each entry and posting its completion.
+//!
+//! One worker per ring means a call blocking in one thread's worker never
+//! stalls another thread's calls. Notification is adaptive polling (ABI §5):
+//! a worker with nothing to do polls for [`SPIN_TIME`], then sets
+//! `SQ_NEED_WAKEUP` and sleeps on the submission tail until the doorbell
+//! rings, so an idle thread costs no CPU.
+
+use crate::ops;
+use crate::sys;
+use crate::thread::KernelThread;
+use std::sync::atomic::{fence, Ordering};
+use std::time::{Duration, Instant};
+use xsc_abi::region::{SQ_CQ_FULL, SQ_NEED_WAKEUP};
+use xsc_abi::ring_entry::*;
+use xsc_abi::{CompletionEntry, SubmissionEntry};
+
+/// How long an idle worker polls before it sleeps.
+pub const SPIN_TIME: Duration = Duration::from_micros(50);
+
+/// The signal that interrupts a worker's blocking call when a signal handler
+/// runs in the program thread it serves (reserved: the program cannot catch
+/// it).
+pub const SIG_INTERRUPT: i32 = 64;
+
+/// Starts the worker for `kt`. The worker starts with every signal but
+/// [`SIG_INTERRUPT`] blocked, so process signals go to program threads.
+pub fn spawn(kt: *mut KernelThread) -> std::io::Result<()> {
+    struct Ptr(*mut KernelThread);
+    // SAFETY: the KernelThread is shared on purpose; its fields the worker
+    // and the program thread both touch are atomics.
+    unsafe impl Send for Ptr {}
+    let ptr = Ptr(kt);
+    let old = sys::block_all_signals();
+    let r = std::thread::Builder::new()
+        .name("xsc-worker".into())
+        .stack_size(256 * 1024)
+        .spawn(move || {
+            let ptr = ptr;
+            // SAFETY: a sigset_t with only SIG_INTERRUPT removed.
+            unsafe {
+                let mut set: libc::sigset_t = std::mem::zeroed();
+                libc::sigfillset(&mut set);
+                libc::sigdelset(&mut set, SIG_INTERRUPT);
+                libc::pthread_sigmask(libc::SIG_SETMASK, &set, std::ptr::null_mut());
+            }
+            // SAFETY: kt stays valid until this worker frees it.
+            let kt = unsafe { &*ptr.0 };
+            kt.worker_tid.store(sys::gettid(), Ordering::Release);
+            serve(kt);
+            // SAFETY: shutdown was requested: the program thread is gone and
+            // nothing else refers to its state.
+            unsafe { KernelThread::free(ptr.0) };
+        });
+    sys::set_signal_mask(&old);
+    r.map(|_| ())
+}
+
+/// Asks the worker of `kt` to finish and free the thread's state.
+pub fn shutdown(kt: &KernelThread) {
+    kt.shutdown.store(1, Ordering::SeqCst);
+    sys::futex_wake(&kt.region().sq_tail.0, 1);
+}
+
+fn serve(kt: &KernelThread) {
+    let r = kt.region();
+    let mut idle_since: Option<Instant> = None;
+    loop {
+        let tail = r.sq_tail.0.load(Ordering::Acquire);
+        let head = r.sq_head.0.load(Ordering::Relaxed);
+        if tail != head {
+            idle_since = None;
+            consume(kt, head, tail);
+            continue;
+        }
+        if kt.shutdown.load(Ordering::Acquire) != 0 {
+            return;
+        }
+        let since = *idle_since.get_or_insert_with(Instant::now);
+        if since.elapsed() < SPIN_TIME {
+            for _ in 0..64 {
+                std::hint::spin_loop();
+            }
+            continue;
+        }
+        // Sleep: announce it, then look once more (pairs with the fence in
+        // the submitter between its tail store and its flag load).
+        r.sq_status.0.flags.fetch_or(SQ_NEED_WAKEUP, Ordering::SeqCst);
+        fence(Ordering::SeqCst);
+        if r.sq_tail.0.load(Ordering::SeqCst) == tail && kt.shutdown.load(Ordering::SeqCst) == 0 {
+            sys::futex_wait(&r.sq_tail.0, tail);
+        }
+        r.sq_status.0.flags.fetch_and(!SQ_NEED_WAKEUP, Ordering::SeqCst);
+        idle_since = None;
+    }
+}
+
+/// Consumes the entries in `head..tail`.
+fn consume(kt: &KernelThread, mut head: u32, tail: u32) {
+    let r = kt.region();
+    let entries = r.header.sq_entries;
+    let pending = tail.wrapping_sub(head);
+    if pending > entries {
+        // The producer index ran past what the ring can hold: the entries
+        // between head and tail are not trustworthy. Drop them, report once.
+        r.sq_status.0.dropped.fetch_add(pending, Ordering::Relaxed);
+        r.sq_head.0.store(tail, Ordering::Release);
+        crate::trace::ring_error(kt, head, tail, entries);
+        post(
+            kt,
+            CompletionEntry {
+                user_data: 0,
+                result: -(libc::EINVAL as i64),
+                flags: CQE_F_RING_ERROR,
+                opcode: 0,
+                reserved: 0,
+            },
+        );
+        return;
+    }
+    while head != tail {
+        let slot = head & (entries - 1);
+        // SAFETY: slot < sq_entries, inside the region; the acquire load of
+        // the tail made the producer's writes to this slot visible. Read as a
+        // copy: the program may scribble on the slot, but never while we
+        // read a value we then trust beyond this copy.
+        let sqe: SubmissionEntry = unsafe {
+            let base = (kt.region as *const u8).add(r.header.sqes_offset as usize);
+            std::ptr::read_volatile((base as *const SubmissionEntry).add(slot as usize))
+        };
+        let (result, flags) = execute(kt, &sqe);
+        head = head.wrapping_add(1);
+        // Release: the slot may be reused by the producer from now on.
+        r.sq_head.0.store(head, Ordering::Release);
+        post(
+            kt,
+            CompletionEntry {
+                user_data: sqe.user_data,
+                result,
+                flags,
+                opcode: sqe.opcode,
+                reserved: 0,
+            },
+        );
+    }
+}
+
+/// Validates and executes one entry: `(result, completion flags)`.
+fn execute(kt: &KernelThread, sqe: &SubmissionEntry) -> (i64, u32) {
+    let (result, flags) = if sqe.flags & !SQE_FLAGS_KNOWN != 0 {
+        (-(libc::EINVAL as i64), CQE_F_MALFORMED)
+    } else if !ops::is_known(sqe.opcode) {
+        (-(libc::ENOSYS as i64), CQE_F_UNKNOWN_OP)
+    } else if ops::is_thread_context(sqe.opcode) {
+        (-(libc::EINVAL as i64), CQE_F_WRONG_CONTEXT)
+    } else {
+        let result = ops::execute(kt, sqe);
+        crate::trace::after(kt, sqe, result);
+        return (result, 0);
+    };
+    crate::trace::rejected(kt, sqe, result, flags);
+    (result, flags)
+}
+
+/// Posts a completion, waiting for room if the completion ring is full.
+fn post(kt: &KernelThread, cqe: CompletionEntry) {
+    let r = kt.region();
+    let entries = r.header.cq_entries;
+    let tail = r.cq_tail.0.load(Ordering::Relaxed);
+    let mut full = false;
+    while tail.wrapping_sub(r.cq_head.0.load(Ordering::Acquire)) >= entries {
+        if !full {
+            r.sq_status.0.flags.fetch_or(SQ_CQ_FULL, Ordering::SeqCst);
+            full = true;
+        }
+        if kt.shutdown.load(Ordering::Acquire) != 0 {
+            return;
+        }
+        std::thread::sleep(Duration::from_micros(100));
+    }
+    if full {
+        r.sq_status.0.flags.fetch_and(!SQ_CQ_FULL, Ordering::SeqCst);
+    }
+    // SAFETY: the slot is inside the region and free (tail - head < entries).
+    unsafe {
+        let base = (kt.region as *mut u8).add(r.header.cqes_offset as usize);
+        std::ptr::write_volatile(
+            (base as *mut CompletionEntry).add((tail & (entries - 1)) as usize),
+            cqe,
+        );
+    }
+    r.cq_tail.0.store(tail.wrapping_add(1), Ordering::Release);
+    // Pairs with the waiter's store of cq_waiting before its futex wait.
+    fence(Ordering::SeqCst);
+    if kt.cq_waiting.load(Ordering::SeqCst) != 0 {
+        sys::futex_wake(&r.cq_tail.0, 1);
+    }
+}
