@@ -100,3 +100,13 @@ fn unreachable_exit() -> ! {
         core::hint::spin_loop();
     }
 }
+
+/// A file descriptor as a `core::fmt::Write` sink, for `write!` in
+/// programs without std. Each `write_str` is one or more `write` calls.
+pub struct FdWriter(pub i32);
+
+impl core::fmt::Write for FdWriter {
+    fn write_str(&mut self, s: &str) -> core::fmt::Result {
+        write_all(self.0, s.as_bytes()).map_err(|_| core::fmt::Error)
+    }
+}

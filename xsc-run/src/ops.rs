@@ -34,6 +34,7 @@ pub fn execute(kt: &KernelThread, sqe: &SubmissionEntry) -> i64 {
         nr::BRK => brk(a[0]),
         nr::RT_SIGACTION => signals::rt_sigaction(a[0] as i32, a[1], a[2], a[3]),
         nr::EXIT_GROUP => {
+            crate::trace::noreturn(kt, sqe);
             crate::trace::flush();
             raw_syscall(nr::EXIT_GROUP, a)
         }

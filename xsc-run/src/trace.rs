@@ -329,8 +329,9 @@ fn format_arg(out: &mut String, kind: u8, a: &[u64; 6], i: usize, result: Option
                 );
             }
         }
+        b'm' if v == 0 => out.push('0'),
         b'm' => {
-            let _ = write!(out, "{v:#o}");
+            let _ = write!(out, "0{v:o}");
         }
         b'p' => flag_names(out, v, &[(1, "PROT_READ"), (2, "PROT_WRITE"), (4, "PROT_EXEC")], "PROT_NONE"),
         b'M' => flag_names(

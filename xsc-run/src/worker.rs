@@ -156,7 +156,9 @@ fn execute(kt: &KernelThread, sqe: &SubmissionEntry) -> (i64, u32) {
         (-(libc::EINVAL as i64), CQE_F_WRONG_CONTEXT)
     } else {
         let result = ops::execute(kt, sqe);
-        crate::trace::after(kt, sqe, result);
+        if sqe.opcode != xsc_abi::ops::x86_64::EXIT_GROUP {
+            crate::trace::after(kt, sqe, result);
+        }
         return (result, 0);
     };
     crate::trace::rejected(kt, sqe, result, flags);

@@ -70,25 +70,67 @@ extern "C" {
     ) -> i64;
 }
 
-// `_start`: hand the initial stack pointer to the runtime's start code.
+// `_start`: apply the static-pie binary's own R_X86_64_RELATIVE
+// relocations, then hand the initial stack pointer to the runtime's start
+// code. Written in assembly because nothing compiled from Rust may run
+// before relocation (a debug build calls through the GOT even for local
+// functions). `__ehdr_start` (the load base) and `_DYNAMIC` are linker-
+// defined and reached PC-relatively, so they need no relocation themselves.
 #[cfg(feature = "start")]
 core::arch::global_asm!(
     ".globl _start",
     ".type _start,@function",
     "_start:",
     "xor ebp, ebp",
-    "mov rdi, rsp",
+    "mov r12, rsp",
     "and rsp, -16",
+    "lea rdx, [rip + __ehdr_start]",
+    "lea rsi, [rip + _DYNAMIC]",
+    "xor r8d, r8d",
+    "xor r9d, r9d",
+    "mov r10d, 24",
+    "2:",
+    "mov rax, [rsi]",
+    "test rax, rax",
+    "jz 6f",
+    "cmp rax, 7",
+    "jne 3f",
+    "mov r8, [rsi + 8]",
+    "3:",
+    "cmp rax, 8",
+    "jne 4f",
+    "mov r9, [rsi + 8]",
+    "4:",
+    "cmp rax, 9",
+    "jne 5f",
+    "mov r10, [rsi + 8]",
+    "5:",
+    "add rsi, 16",
+    "jmp 2b",
+    "6:",
+    "add r8, rdx",
+    "add r9, r8",
+    "7:",
+    "cmp r8, r9",
+    "jae 9f",
+    "cmp dword ptr [r8 + 8], 8",
+    "jne 8f",
+    "mov rcx, [r8 + 16]",
+    "add rcx, rdx",
+    "mov rax, [r8]",
+    "mov [rdx + rax], rcx",
+    "8:",
+    "add r8, r10",
+    "jmp 7b",
+    "9:",
+    "mov rdi, r12",
     "call {start}",
     "ud2",
+    ".size _start, .-_start",
     start = sym crate::start::start_c,
 );
 
-/// The relocation type a static-pie binary applies to itself at start.
-#[cfg(feature = "start")]
-pub const R_RELATIVE: u64 = 8; // R_X86_64_RELATIVE
-
-// memcpy and friends for programs without a libc. `rep movsb`/`rep stosb`
+// memcpy, strlen and friends for programs without a libc. `rep movsb`/`rep stosb`
 // are fast on every x86_64 CPU with ERMSB and correct on all; written in
 // assembly so the compiler cannot turn them back into calls to themselves.
 #[cfg(feature = "mem")]
@@ -141,5 +183,17 @@ core::arch::global_asm!(
     "movzx ecx, byte ptr [rsi - 1]",
     "sub eax, ecx",
     "4:",
+    "ret",
+    ".globl strlen",
+    ".type strlen,@function",
+    "strlen:",
+    "mov rax, rdi",
+    "5:",
+    "cmp byte ptr [rax], 0",
+    "je 6f",
+    "inc rax",
+    "jmp 5b",
+    "6:",
+    "sub rax, rdi",
     "ret",
 );
