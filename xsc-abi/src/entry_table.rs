@@ -17,9 +17,13 @@ pub type WaitFn = unsafe extern "C" fn(region: *mut RingRegion, min_complete: u3
 /// `doorbell(region) -> 0`: wake the kernel side serving this ring. Needed
 /// only when `SQ_NEED_WAKEUP` is set; harmless otherwise.
 pub type DoorbellFn = unsafe extern "C" fn(region: *mut RingRegion) -> i64;
-/// `thread_call(region, entry) -> result`: perform a thread-context
-/// operation in the calling thread's own context and return its result
-/// (`>= 0` or `-errno`), as the raw system call would.
+/// `thread_call(region, entry) -> result`: perform an operation in the
+/// calling thread's own context and return its result (`>= 0` or
+/// `-errno`), as the raw system call would. Thread-context operations must
+/// be made this way; any other operation may be (the kernel executes it
+/// inline, without the rings), which is what a runtime does for a call
+/// made while one of its ring calls is in flight on the same thread (a
+/// signal handler's call).
 pub type ThreadCallFn =
     unsafe extern "C" fn(region: *mut RingRegion, entry: *const SubmissionEntry) -> i64;
 

@@ -340,10 +340,16 @@ mod tests {
     fn categories() {
         assert_eq!(category(Arch::X86_64, x86_64::WRITE), Category::Fs);
         assert_eq!(category(Arch::X86_64, 41), Category::Net); // socket
-        assert_eq!(category(Arch::X86_64, x86_64::CLOCK_GETTIME), Category::Time);
+        assert_eq!(
+            category(Arch::X86_64, x86_64::CLOCK_GETTIME),
+            Category::Time
+        );
         assert_eq!(category(Arch::X86_64, x86_64::FUTEX), Category::Sync);
         assert_eq!(category(Arch::X86_64, x86_64::MMAP), Category::Memory);
-        assert_eq!(category(Arch::X86_64, x86_64::RT_SIGACTION), Category::Signal);
+        assert_eq!(
+            category(Arch::X86_64, x86_64::RT_SIGACTION),
+            Category::Signal
+        );
         assert_eq!(category(Arch::X86_64, x86_64::CLONE), Category::Process);
         assert_eq!(category(Arch::Aarch64, aarch64::CLONE), Category::Process);
         assert_eq!(category(Arch::Aarch64, 63), Category::Fs); // read

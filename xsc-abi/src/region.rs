@@ -8,6 +8,7 @@
 //! 0x0c0  sq_flags, sq_dropped    kernel stores, user loads
 //! 0x100  cq_tail                 producer index: kernel stores (release), user loads (acquire)
 //! 0x140  cq_head                 consumer index: user stores (release), kernel loads (acquire)
+//! 0x180  runtime_private         the user-side runtime's own per-thread words; the kernel never touches them
 //! sqes_offset                    sq_entries x SubmissionEntry (64 bytes)
 //! cqes_offset                    cq_entries x CompletionEntry (32 bytes)
 //! ```
@@ -18,7 +19,7 @@
 use crate::ring_entry::{CompletionEntry, SubmissionEntry};
 use crate::CACHE_LINE;
 use core::mem::size_of;
-use core::sync::atomic::AtomicU32;
+use core::sync::atomic::{AtomicU32, AtomicU64};
 
 /// `"XSCR"` in little-endian byte order.
 pub const REGION_MAGIC: u32 = u32::from_le_bytes(*b"XSCR");
@@ -95,6 +96,10 @@ pub struct RingRegion {
     pub sq_status: CacheLine<SqStatus>,
     pub cq_tail: CacheLine<AtomicU32>,
     pub cq_head: CacheLine<AtomicU32>,
+    /// Eight words for the user-side runtime's per-thread state (xsc-rt
+    /// keeps its ring-claim depth in word 0). The kernel never reads or
+    /// writes them.
+    pub runtime_private: CacheLine<[AtomicU64; 8]>,
 }
 
 /// Where things go in a region with the given entry counts.
@@ -210,14 +215,15 @@ mod tests {
         assert_eq!(offset_of!(SqStatus, dropped), 4);
         assert_eq!(offset_of!(RingRegion, cq_tail), 0x100);
         assert_eq!(offset_of!(RingRegion, cq_head), 0x140);
-        assert_eq!(size_of::<RingRegion>(), 0x180);
+        assert_eq!(offset_of!(RingRegion, runtime_private), 0x180);
+        assert_eq!(size_of::<RingRegion>(), 0x1c0);
     }
 
     #[test]
     fn default_layout() {
         let l = RegionLayout::default_v1();
-        assert_eq!(l.sqes_offset, 0x180);
-        assert_eq!(l.cqes_offset, 0x180 + 64 * 64);
+        assert_eq!(l.sqes_offset, 0x1c0);
+        assert_eq!(l.cqes_offset, 0x1c0 + 64 * 64);
         assert_eq!(l.region_size, 12288);
         assert_eq!(REGION_MAGIC, 0x5243_5358);
     }

@@ -12,6 +12,9 @@ pub enum BatchError {
     /// Entry `index` is a thread-context operation, which cannot go on the
     /// ring.
     ThreadContextOp { index: usize },
+    /// The rings are claimed by a caller this code interrupted (a batch from
+    /// a signal handler); nothing was submitted.
+    RingBusy,
 }
 
 /// Submits `entries` (in chunks of at most the ring's free space) and reaps
@@ -32,6 +35,9 @@ pub fn submit_and_reap(
         return Err(BatchError::ThreadContextOp { index });
     }
     let ring = Ring::current();
+    if !ring.claim() {
+        return Err(BatchError::RingBusy);
+    }
     let mut next = 0;
     let mut reaped = 0;
     while reaped < entries.len() {
@@ -49,5 +55,6 @@ pub fn submit_and_reap(
             reaped += 1;
         }
     }
+    ring.release();
     Ok(())
 }

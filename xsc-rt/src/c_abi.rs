@@ -20,13 +20,20 @@ pub unsafe extern "C" fn xsc_syscall6(
     a6: isize,
 ) -> isize {
     crate::syscall::syscall6(
-        nr as u32, a1 as usize, a2 as usize, a3 as usize, a4 as usize, a5 as usize, a6 as usize,
+        nr as u32,
+        a1 as usize,
+        a2 as usize,
+        a3 as usize,
+        a4 as usize,
+        a5 as usize,
+        a6 as usize,
     )
 }
 
 /// `int xsc_submit_and_reap(const xsc_sqe *sqes, xsc_cqe *cqes, size_t n)`:
-/// the batch API. Returns 0, or `-EINVAL` when an entry is a thread-context
-/// operation (nothing is submitted then).
+/// the batch API. Returns 0; `-EINVAL` when an entry is a thread-context
+/// operation; `-EBUSY` when called from a signal handler that interrupted a
+/// ring call on this thread (nothing is submitted in either case).
 ///
 /// # Safety
 /// `sqes` and `cqes` must point to `n` entries each.
@@ -41,5 +48,6 @@ pub unsafe extern "C" fn xsc_submit_and_reap(
     match submit_and_reap(entries, completions) {
         Ok(()) => 0,
         Err(BatchError::ShortCompletionBuffer | BatchError::ThreadContextOp { .. }) => -22,
+        Err(BatchError::RingBusy) => -16,
     }
 }

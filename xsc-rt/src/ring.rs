@@ -5,9 +5,15 @@
 //! new tail and rings the doorbell if the kernel sleeps,
 //! [`Ring::wait`] waits adaptively (spin, then sleep in the kernel's `wait`
 //! entry) and [`Ring::pop`] reaps a completion entry.
+//!
+//! Only one level of code may drive a thread's rings at a time: a signal
+//! handler that interrupts a ring call on the same thread must not touch
+//! the rings. [`Ring::claim`] marks the rings in use (in the region's
+//! `runtime_private` word 0); code that cannot claim them makes its call
+//! through [`Ring::thread_call`] instead, which the kernel executes inline.
 
 use crate::arch;
-use core::sync::atomic::{fence, Ordering};
+use core::sync::atomic::{compiler_fence, fence, Ordering};
 use xsc_abi::entry_table::{DoorbellFn, ThreadCallFn, WaitFn};
 use xsc_abi::region::SQ_NEED_WAKEUP;
 use xsc_abi::{CompletionEntry, EntryTable, RingRegion, SubmissionEntry};
@@ -60,6 +66,30 @@ impl Ring {
         unsafe { &*(self.r().header.entry_table as *const EntryTable) }
     }
 
+    /// Claims the rings for the caller. Returns false if an interrupted
+    /// caller on this thread holds them (we are inside its signal handler);
+    /// then use [`Ring::thread_call`]. Release with [`Ring::release`].
+    #[inline]
+    pub fn claim(&self) -> bool {
+        let depth = &self.r().runtime_private.0[0];
+        // Only this thread (and handlers nested on it) touch the word, so a
+        // plain load/store pair with compiler fences is enough: a handler
+        // runs to completion between any two instructions of ours.
+        if depth.load(Ordering::Relaxed) != 0 {
+            return false;
+        }
+        depth.store(1, Ordering::Relaxed);
+        compiler_fence(Ordering::SeqCst);
+        true
+    }
+
+    /// Releases a claim made by [`Ring::claim`].
+    #[inline]
+    pub fn release(&self) {
+        compiler_fence(Ordering::SeqCst);
+        self.r().runtime_private.0[0].store(0, Ordering::Relaxed);
+    }
+
     /// Number of free submission slots.
     #[inline]
     pub fn sq_space(&self) -> u32 {
@@ -84,8 +114,8 @@ impl Ring {
         // (validated layout); the kernel does not read slots past the
         // published tail, so this slot is ours until `submit`.
         unsafe {
-            let sqes = (self.region as *mut u8).add(r.header.sqes_offset as usize)
-                as *mut SubmissionEntry;
+            let sqes =
+                (self.region as *mut u8).add(r.header.sqes_offset as usize) as *mut SubmissionEntry;
             sqes.add(slot as usize).write(*entry);
         }
         true
@@ -96,7 +126,9 @@ impl Ring {
     pub fn submit(&self, count: u32) {
         let r = self.r();
         let tail = r.sq_tail.0.load(Ordering::Relaxed);
-        r.sq_tail.0.store(tail.wrapping_add(count), Ordering::Release);
+        r.sq_tail
+            .0
+            .store(tail.wrapping_add(count), Ordering::Release);
         // Pairs with the kernel's fence between setting SQ_NEED_WAKEUP and
         // re-reading the tail: either it sees our tail or we see its flag.
         fence(Ordering::SeqCst);
@@ -166,7 +198,9 @@ impl Ring {
         self.r().sq_tail.0.load(Ordering::Relaxed)
     }
 
-    /// Performs a thread-context operation through the entry table.
+    /// Performs an operation in the calling thread's context through the
+    /// entry table (thread-context operations, and calls made while the
+    /// rings are claimed by an interrupted caller).
     #[inline]
     pub fn thread_call(&self, entry: &SubmissionEntry) -> i64 {
         let call: ThreadCallFn =

@@ -39,8 +39,16 @@ pub fn read(fd: i32, buf: &mut [u8]) -> Result<usize, i32> {
 /// Opens a NUL-terminated path relative to the current directory.
 pub fn open(path: &core::ffi::CStr, flags: i32) -> Result<i32, i32> {
     // SAFETY: path is NUL-terminated.
-    check(unsafe { syscall4(OPENAT, AT_FDCWD as usize, path.as_ptr() as usize, flags as usize, 0) })
-        .map(|fd| fd as i32)
+    check(unsafe {
+        syscall4(
+            OPENAT,
+            AT_FDCWD as usize,
+            path.as_ptr() as usize,
+            flags as usize,
+            0,
+        )
+    })
+    .map(|fd| fd as i32)
 }
 
 pub fn close(fd: i32) -> Result<(), i32> {
@@ -76,7 +84,15 @@ pub fn mmap_anon(len: usize) -> Result<*mut u8, i32> {
 pub fn futex_wait(word: &core::sync::atomic::AtomicU32, expected: u32) -> Result<usize, i32> {
     const FUTEX_WAIT: usize = 0;
     // SAFETY: word is a valid u32 for the call's duration.
-    check(unsafe { syscall4(nr::FUTEX, word.as_ptr() as usize, FUTEX_WAIT, expected as usize, 0) })
+    check(unsafe {
+        syscall4(
+            nr::FUTEX,
+            word.as_ptr() as usize,
+            FUTEX_WAIT,
+            expected as usize,
+            0,
+        )
+    })
 }
 
 /// Ends the process.

@@ -10,34 +10,44 @@ use xsc_abi::SubmissionEntry;
 /// Makes system call `nr` with six arguments and returns what the raw Linux
 /// system call would: a value >= 0 or `-errno`.
 ///
-/// The calling thread's ring must have no entries in flight (the batch API
-/// reaps all of its completions before it returns, so this holds unless a
-/// caller drives [`Ring`] by hand).
+/// Safe to call from a signal handler: if the handler interrupted a ring
+/// call on this thread, the call goes through the kernel's `thread_call`
+/// entry instead of the rings (see [`Ring::claim`]).
 ///
 /// # Safety
 /// As for the raw system call: pointer arguments must be valid for what the
 /// call does with them.
 #[inline]
-pub unsafe fn syscall6(nr: u32, a1: usize, a2: usize, a3: usize, a4: usize, a5: usize, a6: usize) -> isize {
+pub unsafe fn syscall6(
+    nr: u32,
+    a1: usize,
+    a2: usize,
+    a3: usize,
+    a4: usize,
+    a5: usize,
+    a6: usize,
+) -> isize {
     let ring = Ring::current();
-    let args = [a1 as u64, a2 as u64, a3 as u64, a4 as u64, a5 as u64, a6 as u64];
+    let args = [
+        a1 as u64, a2 as u64, a3 as u64, a4 as u64, a5 as u64, a6 as u64,
+    ];
     let seq = ring.next_sequence();
     let entry = SubmissionEntry::new(nr, args, seq as u64);
-    if is_thread_context(ARCH, nr) {
+    if is_thread_context(ARCH, nr) || !ring.claim() {
         return ring.thread_call(&entry) as isize;
     }
-    if !ring.push(&entry, 0) {
-        // The ABI says a thread's ring is idle between calls; a full ring
-        // means someone left entries in flight. Report it like the kernel
-        // would report a busy resource rather than overwrite them.
-        return -(EBUSY as isize);
-    }
-    ring.submit(1);
-    ring.wait(1);
-    match ring.pop() {
-        Some(cqe) => cqe.result as isize,
-        None => -(EBUSY as isize),
-    }
+    let result = if ring.push(&entry, 0) {
+        ring.submit(1);
+        ring.wait(1);
+        ring.pop()
+            .map_or(-(EBUSY as isize), |cqe| cqe.result as isize)
+    } else {
+        // A claimed ring is idle; a full one means someone left entries in
+        // flight by driving the ring by hand. Do not overwrite them.
+        -(EBUSY as isize)
+    };
+    ring.release();
+    result
 }
 
 const EBUSY: i32 = 16;

@@ -32,7 +32,9 @@ pub fn set(c: Config) {
 }
 
 pub fn get() -> &'static Config {
-    CONFIG.get().expect("configuration is set before the program starts")
+    CONFIG
+        .get()
+        .expect("configuration is set before the program starts")
 }
 
 impl Config {

@@ -81,8 +81,10 @@ pub extern "C" fn doorbell_impl(region: *mut RingRegion) -> i64 {
     0
 }
 
-/// `thread_call(region, entry)`: a thread-context operation, performed here
-/// in the calling thread. `frame` points at the caller's saved registers.
+/// `thread_call(region, entry)`: an operation performed here, in the calling
+/// thread: thread-context operations always, others when the runtime could
+/// not use its rings (a signal handler's call). `frame` points at the
+/// caller's saved registers.
 pub extern "C" fn thread_call_impl(
     region: *mut RingRegion,
     entry: *const SubmissionEntry,
@@ -102,8 +104,6 @@ pub extern "C" fn thread_call_impl(
         Some(xsc_abi::ring_entry::CQE_F_MALFORMED)
     } else if !ops::is_known(sqe.opcode) {
         Some(xsc_abi::ring_entry::CQE_F_UNKNOWN_OP)
-    } else if !ops::is_thread_context(sqe.opcode) {
-        Some(xsc_abi::ring_entry::CQE_F_WRONG_CONTEXT)
     } else {
         None
     };
@@ -116,7 +116,11 @@ pub extern "C" fn thread_call_impl(
         crate::trace::rejected(kt_ref, &sqe, result, flags);
         return result;
     }
-    let result = crate::thread_ops::execute(kt, &sqe, frame);
+    let result = if ops::is_thread_context(sqe.opcode) {
+        crate::thread_ops::execute(kt, &sqe, frame)
+    } else {
+        ops::execute(kt_ref, &sqe, ops::Executor::Inline)
+    };
     crate::trace::after(kt_ref, &sqe, result);
     result
 }

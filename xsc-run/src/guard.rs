@@ -58,15 +58,19 @@ pub unsafe fn report_raw_syscall(info: *mut libc::siginfo_t, _uctx: *mut libc::c
         0x4000_0003 => "i386 (int 0x80)",
         _ => "unknown",
     };
-    let name = if audit_arch == 0xc000_003e {
-        syscalls::x86_64::Sysno::new(nr as usize).map(|s| s.name())
-    } else {
-        None
+    let name = match audit_arch {
+        0xc000_003e => syscalls::x86_64::Sysno::new(nr as usize).map(|s| s.name()),
+        0x4000_0003 => syscalls::x86::Sysno::new(nr as usize).map(|s| s.name()),
+        _ => None,
     };
     let _ = write!(
         buf,
         "xsc-run: trap guard ({}): raw system call {} ({}, {} convention) at {:#x}",
-        if code == crate::signals::SYS_SECCOMP { "seccomp" } else { "syscall user dispatch" },
+        if code == crate::signals::SYS_SECCOMP {
+            "seccomp"
+        } else {
+            "syscall user dispatch"
+        },
         nr,
         name.unwrap_or("?"),
         arch_name,
@@ -106,7 +110,10 @@ struct FixedBuf<const N: usize> {
 
 impl<const N: usize> FixedBuf<N> {
     fn new() -> Self {
-        Self { buf: [0; N], len: 0 }
+        Self {
+            buf: [0; N],
+            len: 0,
+        }
     }
     fn as_bytes(&self) -> &[u8] {
         &self.buf[..self.len]
@@ -129,21 +136,25 @@ fn runner_code_ranges(image: &Image) -> std::io::Result<Vec<(u64, u64)>> {
     let mut out = Vec::new();
     for line in maps.lines() {
         let mut f = line.split_whitespace();
-        let (Some(range), Some(perms)) = (f.next(), f.next()) else { continue };
+        let (Some(range), Some(perms)) = (f.next(), f.next()) else {
+            continue;
+        };
         if !perms.contains('x') {
             continue;
         }
-        let Some((a, b)) = range.split_once('-') else { continue };
+        let Some((a, b)) = range.split_once('-') else {
+            continue;
+        };
         let (Ok(a), Ok(b)) = (u64::from_str_radix(a, 16), u64::from_str_radix(b, 16)) else {
             continue;
         };
-        if image.in_program_code(a) || image.in_program_code(b - 1) {
+        if image.overlaps_program_code(a, b) {
             continue;
         }
         // Split at 4 GiB boundaries: the filter compares 32-bit halves.
         let mut lo = a;
         while lo < b {
-            let hi = b.min((lo | 0xffff_ffff) + 1);
+            let hi = b.min((lo | 0xffff_ffff).saturating_add(1));
             out.push((lo, hi));
             lo = hi;
         }
@@ -240,7 +251,10 @@ mod tests {
 
     #[test]
     fn filter_allows_only_listed_ranges_and_native_arch() {
-        let ranges = [(0x5555_0000_1000, 0x5555_0000_3000), (0x7fff_f000_0000, 0x7fff_f000_1000)];
+        let ranges = [
+            (0x5555_0000_1000, 0x5555_0000_3000),
+            (0x7fff_f000_0000, 0x7fff_f000_1000),
+        ];
         let p = seccomp_program(&ranges);
         let x64 = 0xc000_003e;
         let allow = libc::SECCOMP_RET_ALLOW;

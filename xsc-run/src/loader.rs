@@ -81,17 +81,32 @@ fn parse_header(data: &[u8]) -> Result<(&Header, Endianness), LoadError> {
 }
 
 /// Reads the `XSC_ABI` note, if any, from the `PT_NOTE` segments.
-fn find_note(h: &Header, endian: Endianness, data: &[u8]) -> Result<Option<XscAbiNoteDesc>, LoadError> {
-    let phdrs = h.program_headers(endian, data).map_err(|e| LoadError::NotElf(e.to_string()))?;
+fn find_note(
+    h: &Header,
+    endian: Endianness,
+    data: &[u8],
+) -> Result<Option<XscAbiNoteDesc>, LoadError> {
+    let phdrs = h
+        .program_headers(endian, data)
+        .map_err(|e| LoadError::NotElf(e.to_string()))?;
     for ph in phdrs {
-        let Some(mut notes) = ph.notes(endian, data).map_err(|e| LoadError::BadNote(e.to_string()))? else {
+        let Some(mut notes) = ph
+            .notes(endian, data)
+            .map_err(|e| LoadError::BadNote(e.to_string()))?
+        else {
             continue;
         };
-        while let Some(note) = notes.next().map_err(|e| LoadError::BadNote(e.to_string()))? {
+        while let Some(note) = notes
+            .next()
+            .map_err(|e| LoadError::BadNote(e.to_string()))?
+        {
             if note.name() == b"XSC" && note.n_type(endian) == NT_XSC_ABI {
-                return XscAbiNoteDesc::parse(note.desc())
-                    .map(Some)
-                    .ok_or_else(|| LoadError::BadNote(format!("descriptor is {} bytes, expected 8", note.desc().len())));
+                return XscAbiNoteDesc::parse(note.desc()).map(Some).ok_or_else(|| {
+                    LoadError::BadNote(format!(
+                        "descriptor is {} bytes, expected 8",
+                        note.desc().len()
+                    ))
+                });
             }
         }
     }
@@ -102,7 +117,9 @@ fn find_note(h: &Header, endian: Endianness, data: &[u8]) -> Result<Option<XscAb
 pub fn inspect(data: &[u8]) -> Result<ElfInfo, LoadError> {
     let (h, endian) = parse_header(data)?;
     if !h.is_class_64() || !h.is_little_endian() {
-        return Err(LoadError::Unsupported("only 64-bit little-endian ELF is supported".into()));
+        return Err(LoadError::Unsupported(
+            "only 64-bit little-endian ELF is supported".into(),
+        ));
     }
     if h.e_machine(endian) != elf::EM_X86_64 {
         return Err(LoadError::Unsupported(format!(
@@ -113,9 +130,15 @@ pub fn inspect(data: &[u8]) -> Result<ElfInfo, LoadError> {
     let is_pie = match h.e_type(endian) {
         elf::ET_EXEC => false,
         elf::ET_DYN => true,
-        t => return Err(LoadError::Unsupported(format!("ELF type {t} is not an executable"))),
+        t => {
+            return Err(LoadError::Unsupported(format!(
+                "ELF type {t} is not an executable"
+            )))
+        }
     };
-    let phdrs = h.program_headers(endian, data).map_err(|e| LoadError::NotElf(e.to_string()))?;
+    let phdrs = h
+        .program_headers(endian, data)
+        .map_err(|e| LoadError::NotElf(e.to_string()))?;
     let mut segments = Vec::new();
     let mut phdr_vaddr = None;
     for ph in phdrs {
@@ -134,7 +157,10 @@ pub fn inspect(data: &[u8]) -> Result<ElfInfo, LoadError> {
                     filesz: ph.p_filesz(endian),
                     flags: ph.p_flags(endian),
                 };
-                let in_file = s.offset.checked_add(s.filesz).is_some_and(|end| end <= data.len() as u64);
+                let in_file = s
+                    .offset
+                    .checked_add(s.filesz)
+                    .is_some_and(|end| end <= data.len() as u64);
                 if s.filesz > s.memsz || !in_file || s.vaddr.checked_add(s.memsz).is_none() {
                     return Err(LoadError::NotElf(format!(
                         "PT_LOAD at {:#x} has sizes that do not fit the file",
@@ -149,7 +175,11 @@ pub fn inspect(data: &[u8]) -> Result<ElfInfo, LoadError> {
     if segments.is_empty() {
         return Err(LoadError::NotElf("no PT_LOAD segment".into()));
     }
-    let span = segments.iter().map(|s| s.vaddr + s.memsz).max().unwrap_or(0)
+    let span = segments
+        .iter()
+        .map(|s| s.vaddr + s.memsz)
+        .max()
+        .unwrap_or(0)
         - segments.iter().map(|s| s.vaddr).min().unwrap_or(0);
     if span > 1 << 40 {
         return Err(LoadError::NotElf(format!("segments span {span:#x} bytes")));
@@ -228,7 +258,13 @@ fn prot(flags: u32) -> i32 {
 /// permissions of the segments on it.
 pub fn load(data: &[u8], info: &ElfInfo) -> Result<Image, LoadError> {
     let lo = page_down(info.segments.iter().map(|s| s.vaddr).min().unwrap_or(0));
-    let hi = page_up(info.segments.iter().map(|s| s.vaddr + s.memsz).max().unwrap_or(0));
+    let hi = page_up(
+        info.segments
+            .iter()
+            .map(|s| s.vaddr + s.memsz)
+            .max()
+            .unwrap_or(0),
+    );
     let total = (hi - lo + BRK_RESERVE) as usize;
     let (hint, flags) = if info.is_pie {
         (std::ptr::null_mut(), 0)
@@ -263,7 +299,9 @@ pub fn load(data: &[u8], info: &ElfInfo) -> Result<Image, LoadError> {
         let src = &data[s.offset as usize..(s.offset + s.filesz) as usize];
         // SAFETY: the destination lies inside the writable reservation
         // (vaddr + memsz <= hi) and the source inside the file.
-        unsafe { std::ptr::copy_nonoverlapping(src.as_ptr(), (base + s.vaddr) as *mut u8, src.len()) };
+        unsafe {
+            std::ptr::copy_nonoverlapping(src.as_ptr(), (base + s.vaddr) as *mut u8, src.len())
+        };
     }
     // Permissions per page: the union of the segments covering it.
     let mut bounds: Vec<u64> = info
@@ -292,7 +330,9 @@ pub fn load(data: &[u8], info: &ElfInfo) -> Result<Image, LoadError> {
             .iter()
             .find(|s| s.offset <= info.phoff && info.phoff < s.offset + s.filesz)
             .map(|s| base + s.vaddr + (info.phoff - s.offset))
-            .ok_or_else(|| LoadError::NotElf("program headers are not in a loaded segment".into()))?,
+            .ok_or_else(|| {
+                LoadError::NotElf("program headers are not in a loaded segment".into())
+            })?,
     };
     Ok(Image {
         base,
@@ -316,14 +356,14 @@ impl Image {
             .map(|s| s.offset + (v - s.vaddr))
     }
 
-    /// Is `addr` inside one of the program's executable segments?
-    pub fn in_program_code(&self, addr: u64) -> bool {
-        let Some(v) = addr.checked_sub(self.base) else {
-            return false;
-        };
-        self.segments
-            .iter()
-            .any(|s| s.flags & elf::PF_X != 0 && s.vaddr <= v && v < s.vaddr + s.memsz)
+    /// Does `[lo, hi)` share a page with one of the program's executable
+    /// segments?
+    pub fn overlaps_program_code(&self, lo: u64, hi: u64) -> bool {
+        self.segments.iter().any(|s| {
+            s.flags & elf::PF_X != 0
+                && self.base + page_down(s.vaddr) < hi
+                && lo < self.base + page_up(s.vaddr + s.memsz)
+        })
     }
 }
 
@@ -347,7 +387,10 @@ mod tests {
         match inspect(&me) {
             Ok(info) => {
                 assert!(info.note.is_none());
-                assert!(matches!(check_note(&info, false), Err(LoadError::MissingNote)));
+                assert!(matches!(
+                    check_note(&info, false),
+                    Err(LoadError::MissingNote)
+                ));
                 assert!(check_note(&info, true).is_ok());
             }
             // A dynamically linked test binary asks for a loader.

@@ -88,13 +88,24 @@ fn run() -> i32 {
     let data = match std::fs::read(&path) {
         Ok(d) => d,
         Err(e) => {
-            let code = if e.kind() == std::io::ErrorKind::NotFound { EXIT_NOT_FOUND } else { EXIT_CANNOT_RUN };
+            let code = if e.kind() == std::io::ErrorKind::NotFound {
+                EXIT_NOT_FOUND
+            } else {
+                EXIT_CANNOT_RUN
+            };
             return fail(code, format_args!("{}: {e}", path.to_string_lossy()));
         }
     };
-    let info = match loader::inspect(&data).and_then(|i| loader::check_note(&i, cli.allow_unmarked).map(|_| i)) {
+    let info = match loader::inspect(&data)
+        .and_then(|i| loader::check_note(&i, cli.allow_unmarked).map(|_| i))
+    {
         Ok(i) => i,
-        Err(e) => return fail(EXIT_CANNOT_RUN, format_args!("{}: {e}", path.to_string_lossy())),
+        Err(e) => {
+            return fail(
+                EXIT_CANNOT_RUN,
+                format_args!("{}: {e}", path.to_string_lossy()),
+            )
+        }
     };
     let trace_fd = match open_trace(&cli).and_then(|fd| trace::init(fd).map(|_| fd)) {
         Ok(fd) => fd,
@@ -111,7 +122,12 @@ fn run() -> i32 {
     }
     let image = match loader::load(&data, &info) {
         Ok(i) => i,
-        Err(e) => return fail(EXIT_CANNOT_RUN, format_args!("{}: {e}", path.to_string_lossy())),
+        Err(e) => {
+            return fail(
+                EXIT_CANNOT_RUN,
+                format_args!("{}: {e}", path.to_string_lossy()),
+            )
+        }
     };
     symbols::init(&data, image.base);
     guard::set_image(&image);
@@ -126,7 +142,12 @@ fn run() -> i32 {
     let table = entry::entry_table() as *const _ as u64;
     let kt = match thread::KernelThread::new(table) {
         Ok(kt) => kt,
-        Err(e) => return fail(EXIT_CANNOT_RUN, format_args!("cannot create the main ring: {e}")),
+        Err(e) => {
+            return fail(
+                EXIT_CANNOT_RUN,
+                format_args!("cannot create the main ring: {e}"),
+            )
+        }
     };
     // SAFETY: kt is fresh; this thread becomes the program's main thread.
     unsafe {
@@ -135,7 +156,10 @@ fn run() -> i32 {
     }
     thread::LIVE_THREADS.store(1, Ordering::SeqCst);
     if let Err(e) = worker::spawn(kt) {
-        return fail(EXIT_CANNOT_RUN, format_args!("cannot start the kernel worker: {e}"));
+        return fail(
+            EXIT_CANNOT_RUN,
+            format_args!("cannot start the kernel worker: {e}"),
+        );
     }
 
     let argv0 = cli.argv0.clone().unwrap_or_else(|| path.clone());
@@ -162,14 +186,25 @@ fn run() -> i32 {
         entry_table: table,
     }) {
         Ok(sp) => sp,
-        Err(e) => return fail(EXIT_CANNOT_RUN, format_args!("cannot build the initial stack: {e}")),
+        Err(e) => {
+            return fail(
+                EXIT_CANNOT_RUN,
+                format_args!("cannot build the initial stack: {e}"),
+            )
+        }
     };
     if let Err(e) = thread::enable_guard(kt) {
-        return fail(EXIT_CANNOT_RUN, format_args!("cannot enable Syscall User Dispatch: {e}"));
+        return fail(
+            EXIT_CANNOT_RUN,
+            format_args!("cannot enable Syscall User Dispatch: {e}"),
+        );
     }
     if cli.guard == config::Guard::Seccomp {
         if let Err(e) = guard::install_seccomp(&image) {
-            return fail(EXIT_CANNOT_RUN, format_args!("cannot install the seccomp guard: {e}"));
+            return fail(
+                EXIT_CANNOT_RUN,
+                format_args!("cannot install the seccomp guard: {e}"),
+            );
         }
     }
     // SAFETY: the image is mapped, the stack built, the ring and its worker

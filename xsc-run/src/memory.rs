@@ -46,14 +46,24 @@ pub fn read_prefix(addr: u64, len: usize) -> Vec<u8> {
 /// Reads a plain-data struct from the program.
 pub fn read_struct<T: Copy + Default>(addr: u64) -> Result<T, i32> {
     let mut v = T::default();
-    vm_copy(addr, &mut v as *mut T as *mut u8, std::mem::size_of::<T>(), false)?;
+    vm_copy(
+        addr,
+        &mut v as *mut T as *mut u8,
+        std::mem::size_of::<T>(),
+        false,
+    )?;
     Ok(v)
 }
 
 /// Writes a plain-data struct into the program.
 pub fn write_struct<T: Copy>(addr: u64, v: &T) -> Result<(), i32> {
     let mut copy = *v;
-    vm_copy(addr, &mut copy as *mut T as *mut u8, std::mem::size_of::<T>(), true)
+    vm_copy(
+        addr,
+        &mut copy as *mut T as *mut u8,
+        std::mem::size_of::<T>(),
+        true,
+    )
 }
 
 /// Reads a NUL-terminated string of at most `max` bytes (without the NUL).

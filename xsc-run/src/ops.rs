@@ -27,9 +27,24 @@ pub fn is_thread_context(opcode: u32) -> bool {
     xsc_abi::ops::is_thread_context(ARCH, opcode)
 }
 
+/// Where an operation runs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Executor {
+    /// In the ring's kernel worker: a signal handler running in the program
+    /// thread meanwhile interrupts the call through the worker kick.
+    Worker,
+    /// Inline, in the program thread itself (`thread_call`): signals
+    /// interrupt the call directly.
+    Inline,
+}
+
 /// Executes a process-wide operation for the thread `kt`.
-pub fn execute(kt: &KernelThread, sqe: &SubmissionEntry) -> i64 {
+pub fn execute(kt: &KernelThread, sqe: &SubmissionEntry, how: Executor) -> i64 {
     let a = sqe.args;
+    let call = |a: [u64; 6]| match how {
+        Executor::Worker => interruptible(kt, sqe.opcode, a),
+        Executor::Inline => raw_syscall(sqe.opcode, a),
+    };
     match sqe.opcode {
         nr::BRK => brk(a[0]),
         nr::RT_SIGACTION => signals::rt_sigaction(a[0] as i32, a[1], a[2], a[3]),
@@ -41,9 +56,9 @@ pub fn execute(kt: &KernelThread, sqe: &SubmissionEntry) -> i64 {
         nr::CLOCK_GETTIME | CLOCK_GETRES | CLOCK_NANOSLEEP => {
             let mut a = a;
             a[0] = thread_clock(kt, a[0] as i32) as u64;
-            interruptible(kt, sqe.opcode, a)
+            call(a)
         }
-        _ => interruptible(kt, sqe.opcode, a),
+        _ => call(a),
     }
 }
 
@@ -68,7 +83,23 @@ fn thread_clock(kt: &KernelThread, clock: i32) -> i32 {
 fn never_restarted(opcode: u32) -> bool {
     matches!(
         opcode,
-        7 | 23 | 34 | 35 | 232 | 281 | 270 | 271 | 230 | 128 | 130 | 208 | 64 | 65 | 69 | 70 | 220 | 441
+        7 | 23
+            | 34
+            | 35
+            | 232
+            | 281
+            | 270
+            | 271
+            | 230
+            | 128
+            | 130
+            | 208
+            | 64
+            | 65
+            | 69
+            | 70
+            | 220
+            | 441
     )
 }
 

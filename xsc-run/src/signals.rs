@@ -76,7 +76,11 @@ impl ProgramAction {
     }
 }
 
-fn kernel_sigaction(sig: i32, act: Option<&KernelSigaction>, old: Option<&mut KernelSigaction>) -> i64 {
+fn kernel_sigaction(
+    sig: i32,
+    act: Option<&KernelSigaction>,
+    old: Option<&mut KernelSigaction>,
+) -> i64 {
     sys::raw_syscall(
         libc::SYS_rt_sigaction as u32,
         [
@@ -113,7 +117,10 @@ pub fn init() -> std::io::Result<()> {
         restorer: arch::xsc_sigreturn as *const () as u64,
         mask: 0,
     };
-    for (sig, act) in [(crate::worker::SIG_INTERRUPT, &interrupt), (libc::SIGSYS, &sigsys)] {
+    for (sig, act) in [
+        (crate::worker::SIG_INTERRUPT, &interrupt),
+        (libc::SIGSYS, &sigsys),
+    ] {
         sys::check(kernel_sigaction(sig, Some(act), None))
             .map_err(std::io::Error::from_raw_os_error)?;
     }
@@ -203,7 +210,9 @@ pub unsafe extern "C" fn xsc_signal_dispatch(
         _ => {}
     }
     if action.flags & SA_RESETHAND != 0 {
-        ACTIONS[sig as usize].handler.store(SIG_DFL, Ordering::Release);
+        ACTIONS[sig as usize]
+            .handler
+            .store(SIG_DFL, Ordering::Release);
     }
     let kt_ref = &*kt;
     crate::ops::interrupt_worker(kt_ref, action.flags & SA_RESTART != 0);

@@ -12,7 +12,9 @@ pub fn raw_syscall(nr: u32, a: [u64; 6]) -> i64 {
     // intercepted before they get here (crate::ops).
     let r = unsafe { libc::syscall(nr as libc::c_long, a[0], a[1], a[2], a[3], a[4], a[5]) };
     if r == -1 {
-        -(std::io::Error::last_os_error().raw_os_error().unwrap_or(libc::EINVAL) as i64)
+        -(std::io::Error::last_os_error()
+            .raw_os_error()
+            .unwrap_or(libc::EINVAL) as i64)
     } else {
         r
     }
@@ -61,7 +63,14 @@ pub fn mmap_anon(len: usize) -> std::io::Result<*mut u8> {
 pub fn futex_wait(word: *const AtomicU32, expected: u32) -> i64 {
     raw_syscall(
         libc::SYS_futex as u32,
-        [word as u64, (libc::FUTEX_WAIT | libc::FUTEX_PRIVATE_FLAG) as u64, expected as u64, 0, 0, 0],
+        [
+            word as u64,
+            (libc::FUTEX_WAIT | libc::FUTEX_PRIVATE_FLAG) as u64,
+            expected as u64,
+            0,
+            0,
+            0,
+        ],
     )
 }
 
@@ -69,18 +78,31 @@ pub fn futex_wait(word: *const AtomicU32, expected: u32) -> i64 {
 pub fn futex_wake(word: *const AtomicU32, n: u32) -> i64 {
     raw_syscall(
         libc::SYS_futex as u32,
-        [word as u64, (libc::FUTEX_WAKE | libc::FUTEX_PRIVATE_FLAG) as u64, n as u64, 0, 0, 0],
+        [
+            word as u64,
+            (libc::FUTEX_WAKE | libc::FUTEX_PRIVATE_FLAG) as u64,
+            n as u64,
+            0,
+            0,
+            0,
+        ],
     )
 }
 
 /// Wakes up to `n` waiters on a futex shared with other processes (used
 /// for `clear_child_tid`, which Linux wakes with a shared futex).
 pub fn futex_wake_shared(word: *const AtomicU32, n: u32) -> i64 {
-    raw_syscall(libc::SYS_futex as u32, [word as u64, libc::FUTEX_WAKE as u64, n as u64, 0, 0, 0])
+    raw_syscall(
+        libc::SYS_futex as u32,
+        [word as u64, libc::FUTEX_WAKE as u64, n as u64, 0, 0, 0],
+    )
 }
 
 pub fn tgkill(tid: i32, sig: i32) -> i64 {
-    raw_syscall(libc::SYS_tgkill as u32, [getpid() as u64, tid as u64, sig as u64, 0, 0, 0])
+    raw_syscall(
+        libc::SYS_tgkill as u32,
+        [getpid() as u64, tid as u64, sig as u64, 0, 0, 0],
+    )
 }
 
 /// Blocks every signal in the calling thread and returns the old mask.

@@ -132,7 +132,11 @@ fn clone_thread(
         Ok(c) => c,
         Err(_) => return err(libc::EAGAIN),
     };
-    let program_fs = if flags & CLONE_SETTLS != 0 { tls } else { parent.program_fs };
+    let program_fs = if flags & CLONE_SETTLS != 0 {
+        tls
+    } else {
+        parent.program_fs
+    };
     // SAFETY: child is fresh and not yet shared.
     unsafe {
         (*child).is_clone_child = true;
@@ -251,13 +255,21 @@ fn exit_thread(kt: *mut KernelThread, code: i32) -> ! {
 /// fork (and clone without CLONE_THREAD): the child is a copy of this
 /// process with only the calling thread, so it gets a kernel side of its
 /// own: a new worker for the thread's ring.
-fn fork(kt: *mut KernelThread, frame: *const CallerFrame, stack: Option<u64>, flags: u64, ctid: u64) -> i64 {
+fn fork(
+    kt: *mut KernelThread,
+    frame: *const CallerFrame,
+    stack: Option<u64>,
+    flags: u64,
+    ctid: u64,
+) -> i64 {
     trace::flush();
     // SAFETY: glibc's fork runs its atfork handlers and leaves a child with
     // a usable runner (malloc, stdio) on this thread.
     let pid = unsafe { libc::fork() };
     if pid < 0 {
-        return err(std::io::Error::last_os_error().raw_os_error().unwrap_or(libc::EAGAIN));
+        return err(std::io::Error::last_os_error()
+            .raw_os_error()
+            .unwrap_or(libc::EAGAIN));
     }
     if pid > 0 {
         return pid as i64;
@@ -271,7 +283,14 @@ fn fork(kt: *mut KernelThread, frame: *const CallerFrame, stack: Option<u64>, fl
     k.interrupt.store(0, Ordering::SeqCst);
     k.cq_waiting.store(0, Ordering::SeqCst);
     k.worker_tid.store(0, Ordering::SeqCst);
-    k.clear_child_tid.store(if flags & CLONE_CHILD_CLEARTID != 0 { ctid } else { 0 }, Ordering::SeqCst);
+    k.clear_child_tid.store(
+        if flags & CLONE_CHILD_CLEARTID != 0 {
+            ctid
+        } else {
+            0
+        },
+        Ordering::SeqCst,
+    );
     if flags & CLONE_CHILD_SETTID != 0 {
         let _ = memory::write_struct(ctid, &(sys::gettid() as u32));
     }
@@ -302,11 +321,22 @@ fn fork(kt: *mut KernelThread, frame: *const CallerFrame, stack: Option<u64>, fl
 /// natively. On success this does not return.
 fn execve(path: u64, argv: u64, envp: u64) -> i64 {
     let cfg = config::get();
+    if cfg.guard == config::Guard::Seccomp {
+        // The filter stays on across execve and allows system calls only
+        // from this image's code: any new image would be killed.
+        crate::trace::diagnostic(
+            b"xsc-run: execve refused: the seccomp guard cannot follow a program into a new image (run without --guard=seccomp)\n",
+        );
+        return err(libc::EPERM);
+    }
     let path = match memory::read_cstring(path, 4096) {
         Ok(p) => p,
         Err(e) => return err(e),
     };
-    let (argv, envp) = match (memory::read_string_array(argv), memory::read_string_array(envp)) {
+    let (argv, envp) = match (
+        memory::read_string_array(argv),
+        memory::read_string_array(envp),
+    ) {
         (Ok(a), Ok(e)) => (a, e),
         (Err(e), _) | (_, Err(e)) => return err(e),
     };
@@ -317,12 +347,6 @@ fn execve(path: u64, argv: u64, envp: u64) -> i64 {
     };
     let (exe, args): (Vec<u8>, Vec<Vec<u8>>) = match kind {
         loader::Kind::Xsc => {
-            if cfg.guard == config::Guard::Seccomp {
-                eprintln!(
-                    "xsc-run: execve refused: the seccomp guard cannot follow a program into a new image (run without --guard=seccomp)"
-                );
-                return err(libc::EPERM);
-            }
             let mut args = vec![cfg.runner_argv0.clone()];
             args.extend(cfg.forwarded_options());
             if let Some(a0) = argv.first() {
@@ -353,7 +377,9 @@ fn execve(path: u64, argv: u64, envp: u64) -> i64 {
     // SAFETY: NUL-terminated strings and NULL-terminated pointer arrays that
     // live across the call.
     unsafe { libc::execve(exe.as_ptr(), argp.as_ptr(), envpp.as_ptr()) };
-    let e = std::io::Error::last_os_error().raw_os_error().unwrap_or(libc::ENOEXEC);
+    let e = std::io::Error::last_os_error()
+        .raw_os_error()
+        .unwrap_or(libc::ENOEXEC);
     trace::exec_failed(keep);
     err(e)
 }

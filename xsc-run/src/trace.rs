@@ -119,7 +119,12 @@ pub fn rejected(kt: &KernelThread, sqe: &SubmissionEntry, result: i64, flags: u3
         _ => "rejected",
     };
     if enabled() {
-        emit(format_line(kt, sqe, Some(result), &format!(" [xsc: {why}]")));
+        emit(format_line(
+            kt,
+            sqe,
+            Some(result),
+            &format!(" [xsc: {why}]"),
+        ));
     }
 }
 
@@ -132,7 +137,10 @@ pub fn ring_error(kt: &KernelThread, head: u32, tail: u32, entries: u32) {
     );
     diagnostic(msg.as_bytes());
     if enabled() {
-        emit(format!("{} --- ring error: head {head} tail {tail} ---\n", kt.tid.load(Ordering::Relaxed)));
+        emit(format!(
+            "{} --- ring error: head {head} tail {tail} ---\n",
+            kt.tid.load(Ordering::Relaxed)
+        ));
     }
 }
 
@@ -164,6 +172,8 @@ fn arg_spec(nr: u32) -> &'static str {
         22 => "x",
         24 | 39 | 57 | 58 | 102 | 104 | 107 | 108 | 110 | 186 => "",
         32 => "f",
+        37 => "u",
+        38 => "dxx",
         33 => "ff",
         35 => "xx",
         41 => "ddd",
@@ -252,10 +262,38 @@ fn flag_names(out: &mut String, mut v: u64, names: &[(u64, &str)], zero: &str) {
 
 fn signal_name(sig: i32) -> Option<&'static str> {
     const NAMES: [&str; 32] = [
-        "0", "SIGHUP", "SIGINT", "SIGQUIT", "SIGILL", "SIGTRAP", "SIGABRT", "SIGBUS", "SIGFPE", "SIGKILL",
-        "SIGUSR1", "SIGSEGV", "SIGUSR2", "SIGPIPE", "SIGALRM", "SIGTERM", "SIGSTKFLT", "SIGCHLD", "SIGCONT",
-        "SIGSTOP", "SIGTSTP", "SIGTTIN", "SIGTTOU", "SIGURG", "SIGXCPU", "SIGXFSZ", "SIGVTALRM", "SIGPROF",
-        "SIGWINCH", "SIGIO", "SIGPWR", "SIGSYS",
+        "0",
+        "SIGHUP",
+        "SIGINT",
+        "SIGQUIT",
+        "SIGILL",
+        "SIGTRAP",
+        "SIGABRT",
+        "SIGBUS",
+        "SIGFPE",
+        "SIGKILL",
+        "SIGUSR1",
+        "SIGSEGV",
+        "SIGUSR2",
+        "SIGPIPE",
+        "SIGALRM",
+        "SIGTERM",
+        "SIGSTKFLT",
+        "SIGCHLD",
+        "SIGCONT",
+        "SIGSTOP",
+        "SIGTSTP",
+        "SIGTTIN",
+        "SIGTTOU",
+        "SIGURG",
+        "SIGXCPU",
+        "SIGXFSZ",
+        "SIGVTALRM",
+        "SIGPROF",
+        "SIGWINCH",
+        "SIGIO",
+        "SIGPWR",
+        "SIGSYS",
     ];
     NAMES.get(sig as usize).copied().filter(|_| sig > 0)
 }
@@ -333,7 +371,12 @@ fn format_arg(out: &mut String, kind: u8, a: &[u64; 6], i: usize, result: Option
         b'm' => {
             let _ = write!(out, "0{v:o}");
         }
-        b'p' => flag_names(out, v, &[(1, "PROT_READ"), (2, "PROT_WRITE"), (4, "PROT_EXEC")], "PROT_NONE"),
+        b'p' => flag_names(
+            out,
+            v,
+            &[(1, "PROT_READ"), (2, "PROT_WRITE"), (4, "PROT_EXEC")],
+            "PROT_NONE",
+        ),
         b'M' => flag_names(
             out,
             v,
@@ -392,7 +435,12 @@ pub fn format_result(nr: u32, r: i64) -> String {
     }
 }
 
-fn format_line(kt: &KernelThread, sqe: &SubmissionEntry, result: Option<i64>, suffix: &str) -> String {
+fn format_line(
+    kt: &KernelThread,
+    sqe: &SubmissionEntry,
+    result: Option<i64>,
+    suffix: &str,
+) -> String {
     let tid = kt.tid.load(Ordering::Relaxed);
     let mut out = String::with_capacity(96);
     let _ = write!(out, "{tid} ");
@@ -403,7 +451,11 @@ fn format_line(kt: &KernelThread, sqe: &SubmissionEntry, result: Option<i64>, su
         }
     }
     out.push('(');
-    let spec = if crate::ops::is_known(sqe.opcode) { arg_spec(sqe.opcode) } else { "xxxxxx" };
+    let spec = if crate::ops::is_known(sqe.opcode) {
+        arg_spec(sqe.opcode)
+    } else {
+        "xxxxxx"
+    };
     for (i, kind) in spec.bytes().enumerate() {
         if i > 0 {
             out.push_str(", ");
@@ -440,7 +492,11 @@ mod tests {
         let line = format_line(unsafe { &*k }, &sqe, Some(6), "");
         assert_eq!(line, "42 write(1, \"hello\\n\", 6) = 6\n");
         let path = b"/nonexistent\0";
-        let sqe = SubmissionEntry::new(257, [(-100i64) as u64, path.as_ptr() as u64, 0o2000000, 0, 0, 0], 0);
+        let sqe = SubmissionEntry::new(
+            257,
+            [(-100i64) as u64, path.as_ptr() as u64, 0o2000000, 0, 0, 0],
+            0,
+        );
         // SAFETY: as above.
         let line = format_line(unsafe { &*k }, &sqe, Some(-2), "");
         assert_eq!(
@@ -450,7 +506,10 @@ mod tests {
         let sqe = SubmissionEntry::new(999, [1, 2, 3, 4, 5, 6], 0);
         // SAFETY: as above.
         let line = format_line(unsafe { &*k }, &sqe, Some(-38), "");
-        assert!(line.starts_with("42 syscall_0x3e7(0x1, 0x2, 0x3, 0x4, 0x5, 0x6) = -1 ENOSYS"), "{line}");
+        assert!(
+            line.starts_with("42 syscall_0x3e7(0x1, 0x2, 0x3, 0x4, 0x5, 0x6) = -1 ENOSYS"),
+            "{line}"
+        );
         // SAFETY: unused from here on.
         unsafe { KernelThread::free(k) };
     }

@@ -86,12 +86,18 @@ fn serve(kt: &KernelThread) {
         }
         // Sleep: announce it, then look once more (pairs with the fence in
         // the submitter between its tail store and its flag load).
-        r.sq_status.0.flags.fetch_or(SQ_NEED_WAKEUP, Ordering::SeqCst);
+        r.sq_status
+            .0
+            .flags
+            .fetch_or(SQ_NEED_WAKEUP, Ordering::SeqCst);
         fence(Ordering::SeqCst);
         if r.sq_tail.0.load(Ordering::SeqCst) == tail && kt.shutdown.load(Ordering::SeqCst) == 0 {
             sys::futex_wait(&r.sq_tail.0, tail);
         }
-        r.sq_status.0.flags.fetch_and(!SQ_NEED_WAKEUP, Ordering::SeqCst);
+        r.sq_status
+            .0
+            .flags
+            .fetch_and(!SQ_NEED_WAKEUP, Ordering::SeqCst);
         idle_since = None;
     }
 }
@@ -155,10 +161,8 @@ fn execute(kt: &KernelThread, sqe: &SubmissionEntry) -> (i64, u32) {
     } else if ops::is_thread_context(sqe.opcode) {
         (-(libc::EINVAL as i64), CQE_F_WRONG_CONTEXT)
     } else {
-        let result = ops::execute(kt, sqe);
-        if sqe.opcode != xsc_abi::ops::x86_64::EXIT_GROUP {
-            crate::trace::after(kt, sqe, result);
-        }
+        let result = ops::execute(kt, sqe, ops::Executor::Worker);
+        crate::trace::after(kt, sqe, result);
         return (result, 0);
     };
     crate::trace::rejected(kt, sqe, result, flags);

@@ -1,7 +1,16 @@
 //! raw-syscall: a broken XSC program. It says hello through its ring, then
-//! executes a raw `syscall` instruction (getpid), which an XSC kernel must
-//! stop with SIGSYS. If it ever gets past that, it says so and exits 0,
-//! which the tests treat as a failure of the trap guard.
+//! executes a raw system call, which an XSC kernel must stop with SIGSYS.
+//! If it ever gets past that, it says so and exits 0, which the tests treat
+//! as a failure of the trap guard.
+//!
+//! `raw-syscall [MODE]`:
+//! - `syscall` (default): `syscall` with getpid;
+//! - `int80`: `int 0x80` with the i386 getpid;
+//! - `defeat-dispatch`: first switches Syscall User Dispatch off for this
+//!   thread by writing ALLOW into the kernel's selector byte (reachable
+//!   through the ring region, since the kernel shares the address space),
+//!   then `syscall`: the default guard cannot stop this, the seccomp guard
+//!   must.
 #![no_std]
 #![no_main]
 
@@ -19,10 +28,41 @@ fn forbidden_getpid() -> isize {
     r
 }
 
+#[inline(never)]
 #[no_mangle]
-extern "C" fn xsc_main(_: isize, _: *const *const u8, _: *const *const u8) -> i32 {
+fn forbidden_int80_getpid() -> isize {
+    let r: isize;
+    // SAFETY: as above, with the i386 convention (getpid is 20 there).
+    unsafe {
+        core::arch::asm!("int 0x80", inlateout("rax") 20isize => r, options(nostack));
+    }
+    r
+}
+
+fn arg_is(argc: isize, argv: *const *const u8, want: &[u8]) -> bool {
+    if argc < 2 {
+        return false;
+    }
+    // SAFETY: argv[1] exists and is NUL-terminated.
+    let a = unsafe { core::ffi::CStr::from_ptr(*argv.add(1) as *const core::ffi::c_char) };
+    a.to_bytes() == want
+}
+
+#[no_mangle]
+extern "C" fn xsc_main(argc: isize, argv: *const *const u8, _: *const *const u8) -> i32 {
     let _ = sys::write_all(1, b"about to make a raw system call\n");
-    let pid = forbidden_getpid();
+    let pid = if arg_is(argc, argv, b"int80") {
+        forbidden_int80_getpid()
+    } else {
+        if arg_is(argc, argv, b"defeat-dispatch") {
+            let region = xsc_rt::Ring::current().region();
+            // SAFETY: deliberately scribbling on the kernel's private state
+            // (the selector byte is the first byte of it in xsc-run), which
+            // the shared address space allows.
+            unsafe { *((*region).header.kernel_private as *mut u8) = 0 };
+        }
+        forbidden_getpid()
+    };
     let _ = sys::write_all(1, b"the raw system call was NOT stopped\n");
     let _ = pid;
     0

@@ -1,0 +1,251 @@
+//! raw-process: exercises the process model of an XSC kernel from a no_std
+//! program: the program break, anonymous memory, signal handlers (which
+//! themselves make OS calls), EINTR and SA_RESTART for a blocked read,
+//! fork and wait4, execve of a native program and of an XSC program, and a
+//! child killed by a signal. One line per check; exit 0 when all hold.
+//!
+//! `raw-process exec-child` is the mode the XSC execve check runs.
+#![no_std]
+#![no_main]
+
+use core::fmt::Write as _;
+use core::sync::atomic::{AtomicU32, Ordering};
+use xsc_rt::syscall::*;
+use xsc_rt::{sys, Ring};
+
+const BRK: u32 = 12;
+const MUNMAP: u32 = 11;
+const RT_SIGACTION: u32 = 13;
+const SETITIMER: u32 = 38;
+const FORK: u32 = 57;
+const EXECVE: u32 = 59;
+const WAIT4: u32 = 61;
+const KILL: u32 = 62;
+const PIPE2: u32 = 293;
+
+const SIGUSR1: usize = 10;
+const SIGALRM: usize = 14;
+const SIGTERM: usize = 15;
+const SA_SIGINFO: u64 = 4;
+const SA_RESTORER: u64 = 0x0400_0000;
+const SA_RESTART: u64 = 0x1000_0000;
+const EINTR: isize = 4;
+
+macro_rules! say {
+    ($($t:tt)*) => {{ let _ = writeln!(sys::FdWriter(1), $($t)*); }};
+}
+
+#[repr(C)]
+struct KernelSigaction {
+    handler: u64,
+    flags: u64,
+    restorer: u64,
+    mask: u64,
+}
+
+fn sigaction(sig: usize, handler: extern "C" fn(i32), flags: u64) -> isize {
+    let act = KernelSigaction {
+        handler: handler as usize as u64,
+        flags: flags | SA_RESTORER,
+        restorer: Ring::current().entry_table().sigreturn,
+        mask: 0,
+    };
+    // SAFETY: a valid sigaction for the kernel's layout.
+    unsafe { syscall4(RT_SIGACTION, sig, &act as *const _ as usize, 0, 8) }
+}
+
+/// Arms a one-shot real-time timer (SIGALRM) after `ms` milliseconds.
+fn alarm_ms(ms: u64) {
+    let it: [u64; 4] = [0, 0, 0, ms * 1000];
+    // SAFETY: a valid itimerval.
+    unsafe { syscall3(SETITIMER, 0, it.as_ptr() as usize, 0) };
+}
+
+static SIGNALS_SEEN: AtomicU32 = AtomicU32::new(0);
+static PIPE_WRITE_END: AtomicU32 = AtomicU32::new(0);
+
+extern "C" fn on_usr1(sig: i32) {
+    SIGNALS_SEEN.fetch_add(1, Ordering::SeqCst);
+    say!("  in the SIGUSR1 handler (signal {sig}), making an OS call from it");
+}
+
+extern "C" fn on_alarm(_: i32) {
+    SIGNALS_SEEN.fetch_add(1, Ordering::SeqCst);
+}
+
+extern "C" fn on_alarm_feed_pipe(_: i32) {
+    let _ = sys::write(PIPE_WRITE_END.load(Ordering::SeqCst) as i32, b"x");
+}
+
+fn fork() -> isize {
+    // SAFETY: no arguments.
+    unsafe { syscall0(FORK) }
+}
+
+/// Waits for `pid`; returns the raw wait status.
+fn wait(pid: isize) -> i32 {
+    let mut status: i32 = -1;
+    // SAFETY: status is a valid int.
+    unsafe { syscall4(WAIT4, pid as usize, &mut status as *mut i32 as usize, 0, 0) };
+    status
+}
+
+fn execve(path: &[u8], argv: &[*const u8]) -> isize {
+    let envp: [*const u8; 1] = [core::ptr::null()];
+    // SAFETY: NUL-terminated path, NULL-terminated argv/envp.
+    unsafe {
+        syscall3(
+            EXECVE,
+            path.as_ptr() as usize,
+            argv.as_ptr() as usize,
+            envp.as_ptr() as usize,
+        )
+    }
+}
+
+fn check(name: &str, ok: bool) -> bool {
+    say!("{name}: {}", if ok { "ok" } else { "WRONG" });
+    ok
+}
+
+fn run(self_path: *const u8) -> bool {
+    let mut all = true;
+
+    // The program break grows, is usable, and shrinks.
+    // SAFETY: brk with an address is the call's contract.
+    let cur = unsafe { syscall1(BRK, 0) } as usize;
+    let grown = unsafe { syscall1(BRK, cur + (1 << 20)) } as usize;
+    let ok = grown == cur + (1 << 20) && {
+        // SAFETY: [cur, grown) was just given to us by brk.
+        unsafe { core::ptr::write_bytes(cur as *mut u8, 0xa5, grown - cur) };
+        unsafe { syscall1(BRK, cur) as usize == cur }
+    };
+    all &= check("brk grows, is writable and shrinks", ok);
+
+    let ok = match sys::mmap_anon(1 << 20) {
+        Ok(p) => {
+            // SAFETY: p is a fresh 1 MiB mapping.
+            unsafe { core::ptr::write_bytes(p, 1, 1 << 20) };
+            unsafe { syscall2(MUNMAP, p as usize, 1 << 20) == 0 }
+        }
+        Err(_) => false,
+    };
+    all &= check("mmap and munmap", ok);
+
+    sigaction(SIGUSR1, on_usr1, SA_SIGINFO);
+    // SAFETY: signalling ourselves.
+    unsafe { syscall2(KILL, sys::getpid() as usize, SIGUSR1) };
+    all &= check(
+        "a signal handler ran",
+        SIGNALS_SEEN.load(Ordering::SeqCst) == 1,
+    );
+
+    let mut fds = [0i32; 2];
+    // SAFETY: fds has room for two ints.
+    unsafe { syscall2(PIPE2, fds.as_mut_ptr() as usize, 0o2000000) };
+    PIPE_WRITE_END.store(fds[1] as u32, Ordering::SeqCst);
+    let mut buf = [0u8; 8];
+
+    sigaction(SIGALRM, on_alarm, 0);
+    alarm_ms(100);
+    let r = sys::read(fds[0], &mut buf);
+    all &= check(
+        "a blocked read is interrupted by a signal (EINTR)",
+        r == Err(EINTR as i32),
+    );
+
+    sigaction(SIGALRM, on_alarm_feed_pipe, SA_RESTART);
+    alarm_ms(100);
+    let r = sys::read(fds[0], &mut buf);
+    all &= check(
+        "with SA_RESTART the read is restarted and gets data",
+        r == Ok(1) && buf[0] == b'x',
+    );
+
+    let pid = fork();
+    if pid == 0 {
+        say!("  child: hello from the forked child");
+        sys::exit_group(3);
+    }
+    let st = wait(pid);
+    all &= check(
+        "fork, exit 3, wait4",
+        pid > 0 && st & 0x7f == 0 && (st >> 8) & 0xff == 3,
+    );
+
+    let pid = fork();
+    if pid == 0 {
+        let argv = [
+            b"sh\0".as_ptr(),
+            b"-c\0".as_ptr(),
+            b"echo '  native child: hello from /bin/sh'; exit 5\0".as_ptr(),
+            core::ptr::null(),
+        ];
+        execve(b"/bin/sh\0", &argv);
+        sys::exit_group(127);
+    }
+    let st = wait(pid);
+    all &= check(
+        "execve of a native program, exit 5",
+        (st >> 8) & 0xff == 5 && st & 0x7f == 0,
+    );
+
+    let pid = fork();
+    if pid == 0 {
+        let argv = [self_path, b"exec-child\0".as_ptr(), core::ptr::null()];
+        // SAFETY: self_path is our argv[0], NUL-terminated.
+        let path = unsafe { core::slice::from_raw_parts(self_path, xsc_strlen(self_path) + 1) };
+        execve(path, &argv);
+        sys::exit_group(127);
+    }
+    let st = wait(pid);
+    all &= check(
+        "execve of an XSC program (through xsc-run), exit 4",
+        (st >> 8) & 0xff == 4 && st & 0x7f == 0,
+    );
+
+    let pid = fork();
+    if pid == 0 {
+        // SAFETY: signalling ourselves with the default action (terminate).
+        unsafe { syscall2(KILL, sys::getpid() as usize, SIGTERM) };
+        sys::exit_group(0);
+    }
+    let st = wait(pid);
+    all &= check("a child killed by SIGTERM", st & 0x7f == SIGTERM as i32);
+    all
+}
+
+fn xsc_strlen(p: *const u8) -> usize {
+    let mut n = 0;
+    // SAFETY: p is NUL-terminated.
+    while unsafe { *p.add(n) } != 0 {
+        n += 1;
+    }
+    n
+}
+
+#[no_mangle]
+extern "C" fn xsc_main(argc: isize, argv: *const *const u8, _: *const *const u8) -> i32 {
+    // SAFETY: argv has argc entries.
+    let arg1 = (argc > 1).then(|| unsafe { *argv.add(1) });
+    if let Some(a) = arg1 {
+        // SAFETY: a NUL-terminated argument.
+        let a = unsafe { core::slice::from_raw_parts(a, xsc_strlen(a)) };
+        if a == b"exec-child" {
+            say!("  exec'd XSC child: running under xsc-run again");
+            return 4;
+        }
+    }
+    // SAFETY: argv[0] exists.
+    if run(unsafe { *argv }) {
+        0
+    } else {
+        1
+    }
+}
+
+#[panic_handler]
+fn panic(info: &core::panic::PanicInfo) -> ! {
+    let _ = writeln!(sys::FdWriter(2), "raw-process: {info}");
+    sys::exit_group(101)
+}
