@@ -3,7 +3,6 @@
 //! into kernel state and call the `*_impl` functions here.
 
 use crate::arch;
-use crate::memory;
 use crate::ops;
 use crate::sys;
 use crate::thread::KernelThread;
@@ -94,10 +93,13 @@ pub extern "C" fn thread_call_impl(
     if region != own {
         return -(libc::EINVAL as i64);
     }
-    let sqe = match memory::read_struct::<SubmissionEntry>(entry as u64) {
-        Ok(e) => e,
-        Err(e) => return -(e as i64),
-    };
+    if entry.is_null() {
+        return -(libc::EFAULT as i64);
+    }
+    // SAFETY: the entry is in the calling program's memory; like a vDSO
+    // function, an entry that is not readable faults in the caller (ABI
+    // §5). Read as a copy, unaligned-tolerant.
+    let sqe = unsafe { std::ptr::read_unaligned(entry) };
     // SAFETY: kt belongs to this live thread.
     let kt_ref = unsafe { &*kt };
     let rejected = if sqe.flags & !SQE_FLAGS_KNOWN != 0 {

@@ -36,6 +36,9 @@ pub struct KernelThread {
     pub worker_tid: AtomicI32,
     /// Set by the `wait` entry while the thread sleeps for completions.
     pub cq_waiting: AtomicU32,
+    /// The consumer index of the completion ring as the worker last read it
+    /// (worker-only cache).
+    pub cq_head_seen: AtomicU32,
     /// Set by the worker while it executes an entry of this ring.
     pub busy: AtomicU32,
     /// A signal handler ran on the thread during a call: bit 0 = interrupt
@@ -73,6 +76,7 @@ impl KernelThread {
             tid: AtomicI32::new(0),
             worker_tid: AtomicI32::new(0),
             cq_waiting: AtomicU32::new(0),
+            cq_head_seen: AtomicU32::new(0),
             busy: AtomicU32::new(0),
             interrupt: AtomicU32::new(0),
             shutdown: AtomicU32::new(0),

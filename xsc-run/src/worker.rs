@@ -66,6 +66,7 @@ pub fn shutdown(kt: &KernelThread) {
 fn serve(kt: &KernelThread) {
     let r = kt.region();
     let mut idle_since: Option<Instant> = None;
+    let mut polls: u32 = 0;
     loop {
         let tail = r.sq_tail.0.load(Ordering::Acquire);
         let head = r.sq_head.0.load(Ordering::Relaxed);
@@ -77,11 +78,11 @@ fn serve(kt: &KernelThread) {
         if kt.shutdown.load(Ordering::Acquire) != 0 {
             return;
         }
+        // Poll: look at the tail on every round, at the clock every 64.
+        polls = polls.wrapping_add(1);
         let since = *idle_since.get_or_insert_with(Instant::now);
-        if since.elapsed() < SPIN_TIME {
-            for _ in 0..64 {
-                std::hint::spin_loop();
-            }
+        if polls % 64 != 0 || since.elapsed() < SPIN_TIME {
+            std::hint::spin_loop();
             continue;
         }
         // Sleep: announce it, then look once more (pairs with the fence in
@@ -174,8 +175,19 @@ fn post(kt: &KernelThread, cqe: CompletionEntry) {
     let r = kt.region();
     let entries = r.header.cq_entries;
     let tail = r.cq_tail.0.load(Ordering::Relaxed);
+    // Reading cq_head pulls the consumer's cache line over; skip it while
+    // the last value we saw proves there is room.
+    let known_head = kt.cq_head_seen.load(Ordering::Relaxed);
+    if tail.wrapping_sub(known_head) < entries {
+        return publish(kt, cqe, tail);
+    }
     let mut full = false;
-    while tail.wrapping_sub(r.cq_head.0.load(Ordering::Acquire)) >= entries {
+    loop {
+        let head = r.cq_head.0.load(Ordering::Acquire);
+        kt.cq_head_seen.store(head, Ordering::Relaxed);
+        if tail.wrapping_sub(head) < entries {
+            break;
+        }
         if !full {
             r.sq_status.0.flags.fetch_or(SQ_CQ_FULL, Ordering::SeqCst);
             full = true;
@@ -188,6 +200,14 @@ fn post(kt: &KernelThread, cqe: CompletionEntry) {
     if full {
         r.sq_status.0.flags.fetch_and(!SQ_CQ_FULL, Ordering::SeqCst);
     }
+    publish(kt, cqe, tail)
+}
+
+/// Writes the completion into slot `tail` (known to be free) and publishes
+/// it, waking a waiter if one sleeps.
+fn publish(kt: &KernelThread, cqe: CompletionEntry, tail: u32) {
+    let r = kt.region();
+    let entries = r.header.cq_entries;
     // SAFETY: the slot is inside the region and free (tail - head < entries).
     unsafe {
         let base = (kt.region as *mut u8).add(r.header.cqes_offset as usize);
