@@ -1,1 +1,52 @@
-fn main() {}
+//! xtask: the project's own commands.
+//!
+//! - `cargo xtask setup`: install what the project needs (idempotent).
+//! - `cargo xtask demo`: build everything and show XSC programs running.
+//! - `cargo xtask test`: every check and test the project has.
+//! - `cargo xtask bench`: benchmarks, reported as side-by-side ratios.
+
+mod bench;
+mod cmd;
+mod demo;
+mod setup;
+mod test;
+
+use clap::{Parser, Subcommand};
+
+#[derive(Parser)]
+#[command(name = "cargo xtask", about = "Build, demo, test and benchmark the XSC toolchain")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Install what the project needs (apt packages as root; idempotent).
+    Setup,
+    /// Build the toolchain and samples, run the samples under xsc-run and
+    /// say what each did.
+    Demo,
+    /// Run every check and test: formatting, clippy, unit and end-to-end.
+    Test,
+    /// Run the benchmarks and print ratios measured side by side.
+    Bench {
+        /// Calls per measurement.
+        #[arg(long, default_value_t = 200_000)]
+        calls: u64,
+    },
+}
+
+fn main() {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Setup => setup::run(),
+        Command::Demo => demo::run(),
+        Command::Test => test::run(),
+        Command::Bench { calls } => bench::run(calls),
+    };
+    if let Err(e) = result {
+        eprintln!("xtask: {e}");
+        std::process::exit(1);
+    }
+}

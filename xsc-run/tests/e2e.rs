@@ -1,0 +1,251 @@
+//! End-to-end tests: build the XSC samples and run them under xsc-run.
+
+use std::os::unix::process::ExitStatusExt;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::sync::OnceLock;
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_path_buf()
+}
+
+/// Builds the samples' workspace once per test run.
+fn sample(name: &str) -> PathBuf {
+    static BUILT: OnceLock<Result<PathBuf, String>> = OnceLock::new();
+    let dir = BUILT.get_or_init(|| {
+        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+        let out = Command::new(cargo)
+            .current_dir(root())
+            .args(["build", "--manifest-path", "samples/Cargo.toml"])
+            .output()
+            .map_err(|e| e.to_string())?;
+        if !out.status.success() {
+            return Err(String::from_utf8_lossy(&out.stderr).into_owned());
+        }
+        Ok(root().join("samples/target/debug"))
+    });
+    match dir {
+        Ok(d) => d.join(name),
+        Err(e) => panic!("building the samples failed:\n{e}"),
+    }
+}
+
+fn xsc_run(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_xsc-run")).args(args).output().expect("xsc-run starts")
+}
+
+fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+fn tmpdir(tag: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("xsc-e2e-{tag}-{}", std::process::id()));
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+#[test]
+fn raw_hello_prints_reads_threads_and_exits_with_the_chosen_code() {
+    let dir = tmpdir("hello");
+    let file = dir.join("in.txt");
+    std::fs::write(&file, "line one\nline two\n").unwrap();
+    let bin = sample("raw-hello");
+    for code in ["0", "7", "255"] {
+        let out = xsc_run(&[bin.to_str().unwrap(), file.to_str().unwrap(), code]);
+        assert_eq!(
+            text(&out.stdout),
+            "hello from raw-hello\nfile says: line one\nline two\nhello from a second thread\nthe thread is done; exiting with the chosen code\n"
+        );
+        assert_eq!(text(&out.stderr), "");
+        assert_eq!(out.status.code(), Some(code.parse().unwrap()));
+    }
+    // A missing file is the program's error, reported through its ring.
+    let out = xsc_run(&[bin.to_str().unwrap(), "/nonexistent/file", "0"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(text(&out.stderr).contains("cannot open FILE: errno 2"), "{}", text(&out.stderr));
+}
+
+#[test]
+fn trace_lists_every_operation_of_raw_hello() {
+    let dir = tmpdir("trace");
+    let file = dir.join("in.txt");
+    std::fs::write(&file, "traced\n").unwrap();
+    let trace = dir.join("trace.txt");
+    let out = xsc_run(&[
+        &format!("--trace={}", trace.display()),
+        sample("raw-hello").to_str().unwrap(),
+        file.to_str().unwrap(),
+        "3",
+    ]);
+    assert_eq!(out.status.code(), Some(3));
+    let trace = std::fs::read_to_string(&trace).unwrap();
+    let lines: Vec<&str> = trace.lines().collect();
+    // Each line: "TID name(args) = result".
+    let tid_of = |l: &str| l.split(' ').next().unwrap().to_string();
+    let op_of = |l: &str| l.split_once(' ').unwrap().1.split('(').next().unwrap().to_string();
+    let main_tid = tid_of(lines[0]);
+    let main_ops: Vec<String> = lines
+        .iter()
+        .filter(|l| tid_of(l) == main_tid)
+        .map(|l| op_of(l))
+        .filter(|op| op != "futex") // joining may or may not have to sleep
+        .collect();
+    assert_eq!(
+        main_ops,
+        ["write", "openat", "write", "read", "write", "read", "close", "clone", "write", "exit_group"],
+        "{trace}"
+    );
+    let thread_ops: Vec<String> = lines.iter().filter(|l| tid_of(l) != main_tid).map(|l| op_of(l)).collect();
+    assert_eq!(thread_ops, ["write", "exit"], "{trace}");
+    let expect = [
+        format!("{main_tid} write(1, \"hello from raw-hello\\n\", 21) = 21"),
+        format!("{main_tid} openat(AT_FDCWD, \"{}\", O_RDONLY, 0) = 3", file.display()),
+        format!("{main_tid} read(3, \"traced\\n\", 256) = 7"),
+        format!("{main_tid} close(3) = 0"),
+        format!("{main_tid} exit_group(3) = ?"),
+    ];
+    for e in expect {
+        assert!(lines.contains(&e.as_str()), "missing `{e}` in\n{trace}");
+    }
+    let clone = lines.iter().find(|l| op_of(l) == "clone").unwrap();
+    let child = lines.iter().map(|l| tid_of(l)).find(|t| *t != main_tid).unwrap();
+    assert!(clone.ends_with(&format!(" = {child}")), "{clone}");
+}
+
+fn assert_killed_by_sigsys(out: &Output) -> String {
+    let err = text(&out.stderr);
+    assert_eq!(out.status.signal(), Some(libc_sigsys()), "status {:?}, stderr {err}", out.status);
+    assert!(text(&out.stdout).contains("about to make a raw system call"));
+    assert!(!text(&out.stdout).contains("NOT stopped"));
+    err
+}
+
+fn libc_sigsys() -> i32 {
+    31
+}
+
+#[test]
+fn a_raw_syscall_is_stopped_with_sigsys_and_reported() {
+    let out = xsc_run(&[sample("raw-syscall").to_str().unwrap()]);
+    let err = assert_killed_by_sigsys(&out);
+    assert!(err.contains("raw system call 39 (getpid, x86_64 convention) at 0x"), "{err}");
+    assert!(err.contains(" in forbidden_getpid+0x5"), "{err}");
+    assert!(err.contains("bytes 0f 05"), "{err}");
+    assert!(err.contains("file offset 0x"), "{err}");
+}
+
+#[test]
+fn int_0x80_is_stopped_too() {
+    let out = xsc_run(&[sample("raw-syscall").to_str().unwrap(), "int80"]);
+    let err = assert_killed_by_sigsys(&out);
+    assert!(err.contains("raw system call 20 (getpid, i386 (int 0x80) convention)"), "{err}");
+    assert!(err.contains("bytes cd 80"), "{err}");
+}
+
+#[test]
+fn the_seccomp_guard_holds_when_the_program_disables_dispatch() {
+    let bin = sample("raw-syscall");
+    // What the default guard does not protect against (documented): the
+    // program can flip its own selector byte.
+    let out = xsc_run(&[bin.to_str().unwrap(), "defeat-dispatch"]);
+    assert_eq!(out.status.code(), Some(0));
+    assert!(text(&out.stdout).contains("NOT stopped"));
+    // The enforced mode catches it.
+    let out = xsc_run(&["--guard=seccomp", bin.to_str().unwrap(), "defeat-dispatch"]);
+    let err = assert_killed_by_sigsys(&out);
+    assert!(err.contains("trap guard (seccomp): raw system call 39"), "{err}");
+}
+
+#[test]
+fn bad_ring_input_gets_error_completions_and_the_kernel_keeps_working() {
+    let out = xsc_run(&[sample("ring-abuse").to_str().unwrap()]);
+    let stdout = text(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{stdout}{}", text(&out.stderr));
+    for case in [
+        "unknown opcode: result=-38 flags=0x1 user_data=0xabc -> ok",
+        "malformed entry: result=-22 flags=0x2 user_data=0xdef -> ok",
+        "thread-context op on the ring: result=-22 flags=0x8",
+        "corrupt submission tail: result=-22 flags=0x4 user_data=0x0 -> ok",
+        "still working:",
+        "batch line 1\nbatch line 2\nbatch line 3\nbatch of 3 writes -> ok",
+    ] {
+        assert!(stdout.contains(case), "missing `{case}` in\n{stdout}");
+    }
+    assert!(!stdout.contains("WRONG"), "{stdout}");
+    assert!(text(&out.stderr).contains("submission ring error: tail"), "{}", text(&out.stderr));
+}
+
+#[test]
+fn the_process_model_behaves_as_on_linux() {
+    let out = xsc_run(&[sample("raw-process").to_str().unwrap()]);
+    let stdout = text(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{stdout}{}", text(&out.stderr));
+    let checks: Vec<&str> = stdout.lines().filter(|l| !l.starts_with("  ")).collect();
+    assert_eq!(checks.len(), 9, "{stdout}");
+    assert!(checks.iter().all(|l| l.ends_with(": ok")), "{stdout}");
+    for child_line in [
+        "  in the SIGUSR1 handler (signal 10), making an OS call from it",
+        "  child: hello from the forked child",
+        "  native child: hello from /bin/sh",
+        "  exec'd XSC child: running under xsc-run again",
+    ] {
+        assert!(stdout.contains(child_line), "missing `{child_line}` in\n{stdout}");
+    }
+}
+
+/// Copies `bin` with the bytes of its XSC_ABI note changed by `patch`.
+fn patched_note(bin: &Path, tag: &str, patch: impl Fn(&mut [u8])) -> PathBuf {
+    let mut data = std::fs::read(bin).unwrap();
+    let note: [u8; 24] = [4, 0, 0, 0, 8, 0, 0, 0, 1, 0, 0, 0, b'X', b'S', b'C', 0, 1, 0, 0, 0, 0, 0, 0, 0];
+    let at = data.windows(24).position(|w| w == note).expect("the note is in the file");
+    patch(&mut data[at..at + 24]);
+    let out = tmpdir(tag).join("patched");
+    std::fs::write(&out, data).unwrap();
+    std::fs::set_permissions(&out, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    out
+}
+
+#[test]
+fn binaries_without_a_valid_note_are_refused_with_a_clear_message() {
+    let hello = sample("raw-hello");
+    let unmarked = patched_note(&hello, "unmarked", |n| n[12] = b'Y');
+    let out = xsc_run(&[unmarked.to_str().unwrap(), "/dev/null", "0"]);
+    assert_eq!(out.status.code(), Some(126));
+    assert!(text(&out.stderr).contains("no XSC_ABI note"), "{}", text(&out.stderr));
+    assert!(text(&out.stderr).contains("--allow-unmarked"));
+    // The debugging override runs it anyway.
+    let out = xsc_run(&["--allow-unmarked", unmarked.to_str().unwrap(), "/dev/null", "5"]);
+    assert_eq!(out.status.code(), Some(5), "{}", text(&out.stderr));
+
+    let future = patched_note(&hello, "future", |n| n[16] = 2);
+    let out = xsc_run(&[future.to_str().unwrap(), "/dev/null", "0"]);
+    assert_eq!(out.status.code(), Some(126));
+    assert!(text(&out.stderr).contains("ABI version 2 is not supported"), "{}", text(&out.stderr));
+
+    let features = patched_note(&hello, "features", |n| n[20] = 0x80);
+    let out = xsc_run(&[features.to_str().unwrap(), "/dev/null", "0"]);
+    assert!(text(&out.stderr).contains("requires unknown features 0x80"), "{}", text(&out.stderr));
+}
+
+#[test]
+fn non_xsc_input_is_refused_with_a_clear_message() {
+    let dir = tmpdir("garbage");
+    let junk = dir.join("junk");
+    std::fs::write(&junk, b"#!/bin/sh\necho hi\n").unwrap();
+    let out = xsc_run(&[junk.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(126));
+    assert!(text(&out.stderr).contains("not an ELF binary"), "{}", text(&out.stderr));
+
+    let truncated = dir.join("truncated");
+    let data = std::fs::read(sample("raw-hello")).unwrap();
+    std::fs::write(&truncated, &data[..200]).unwrap();
+    let out = xsc_run(&[truncated.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(126), "{}", text(&out.stderr));
+
+    let out = xsc_run(&["/bin/sh"]);
+    assert_eq!(out.status.code(), Some(126));
+    assert!(text(&out.stderr).contains("PT_INTERP"), "{}", text(&out.stderr));
+
+    let out = xsc_run(&[dir.join("missing").to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(127));
+}
