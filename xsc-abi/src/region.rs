@@ -171,8 +171,8 @@ impl RingRegionHeader {
         let fixed = size_of::<RingRegion>() as u64;
         let ok = self.sqes_offset as u64 >= fixed
             && self.cqes_offset as u64 >= fixed
-            && self.sqes_offset % 64 == 0
-            && self.cqes_offset % 32 == 0
+            && self.sqes_offset.is_multiple_of(64)
+            && self.cqes_offset.is_multiple_of(32)
             && (sq_end <= self.cqes_offset as u64 || cq_end <= self.sqes_offset as u64)
             && sq_end <= self.region_size as u64
             && cq_end <= self.region_size as u64;

@@ -7,7 +7,9 @@
 //! `#![no_main]`: Rust's runtime start-up would change the process before
 //! the program sees it (SIGPIPE ignored, signal handlers for stack
 //! overflow); the program must inherit exactly what a native run would.
-#![no_main]
+//! (Unit tests keep the test harness's own `main`.)
+#![cfg_attr(not(test), no_main)]
+#![cfg_attr(test, allow(dead_code))]
 
 mod arch;
 mod config;
@@ -212,6 +214,7 @@ fn run() -> i32 {
     unsafe { arch::xsc_enter_program(image.entry, sp, kt, region) }
 }
 
+#[cfg(not(test))]
 #[no_mangle]
 pub extern "C" fn main(_argc: i32, _argv: *const *const u8) -> i32 {
     run()

@@ -81,7 +81,7 @@ fn serve(kt: &KernelThread) {
         // Poll: look at the tail on every round, at the clock every 64.
         polls = polls.wrapping_add(1);
         let since = *idle_since.get_or_insert_with(Instant::now);
-        if polls % 64 != 0 || since.elapsed() < SPIN_TIME {
+        if !polls.is_multiple_of(64) || since.elapsed() < SPIN_TIME {
             std::hint::spin_loop();
             continue;
         }

@@ -6,7 +6,10 @@ use std::process::{Command, Output};
 use std::sync::OnceLock;
 
 fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_path_buf()
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap()
+        .to_path_buf()
 }
 
 /// Builds the samples' workspace once per test run.
@@ -31,7 +34,10 @@ fn sample(name: &str) -> PathBuf {
 }
 
 fn xsc_run(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_xsc-run")).args(args).output().expect("xsc-run starts")
+    Command::new(env!("CARGO_BIN_EXE_xsc-run"))
+        .args(args)
+        .output()
+        .expect("xsc-run starts")
 }
 
 fn text(b: &[u8]) -> String {
@@ -62,7 +68,11 @@ fn raw_hello_prints_reads_threads_and_exits_with_the_chosen_code() {
     // A missing file is the program's error, reported through its ring.
     let out = xsc_run(&[bin.to_str().unwrap(), "/nonexistent/file", "0"]);
     assert_eq!(out.status.code(), Some(1));
-    assert!(text(&out.stderr).contains("cannot open FILE: errno 2"), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("cannot open FILE: errno 2"),
+        "{}",
+        text(&out.stderr)
+    );
 }
 
 #[test]
@@ -82,7 +92,15 @@ fn trace_lists_every_operation_of_raw_hello() {
     let lines: Vec<&str> = trace.lines().collect();
     // Each line: "TID name(args) = result".
     let tid_of = |l: &str| l.split(' ').next().unwrap().to_string();
-    let op_of = |l: &str| l.split_once(' ').unwrap().1.split('(').next().unwrap().to_string();
+    let op_of = |l: &str| {
+        l.split_once(' ')
+            .unwrap()
+            .1
+            .split('(')
+            .next()
+            .unwrap()
+            .to_string()
+    };
     let main_tid = tid_of(lines[0]);
     let main_ops: Vec<String> = lines
         .iter()
@@ -92,14 +110,32 @@ fn trace_lists_every_operation_of_raw_hello() {
         .collect();
     assert_eq!(
         main_ops,
-        ["write", "openat", "write", "read", "write", "read", "close", "clone", "write", "exit_group"],
+        [
+            "write",
+            "openat",
+            "write",
+            "read",
+            "write",
+            "read",
+            "close",
+            "clone",
+            "write",
+            "exit_group"
+        ],
         "{trace}"
     );
-    let thread_ops: Vec<String> = lines.iter().filter(|l| tid_of(l) != main_tid).map(|l| op_of(l)).collect();
+    let thread_ops: Vec<String> = lines
+        .iter()
+        .filter(|l| tid_of(l) != main_tid)
+        .map(|l| op_of(l))
+        .collect();
     assert_eq!(thread_ops, ["write", "exit"], "{trace}");
     let expect = [
         format!("{main_tid} write(1, \"hello from raw-hello\\n\", 21) = 21"),
-        format!("{main_tid} openat(AT_FDCWD, \"{}\", O_RDONLY, 0) = 3", file.display()),
+        format!(
+            "{main_tid} openat(AT_FDCWD, \"{}\", O_RDONLY, 0) = 3",
+            file.display()
+        ),
         format!("{main_tid} read(3, \"traced\\n\", 256) = 7"),
         format!("{main_tid} close(3) = 0"),
         format!("{main_tid} exit_group(3) = ?"),
@@ -108,13 +144,22 @@ fn trace_lists_every_operation_of_raw_hello() {
         assert!(lines.contains(&e.as_str()), "missing `{e}` in\n{trace}");
     }
     let clone = lines.iter().find(|l| op_of(l) == "clone").unwrap();
-    let child = lines.iter().map(|l| tid_of(l)).find(|t| *t != main_tid).unwrap();
+    let child = lines
+        .iter()
+        .map(|l| tid_of(l))
+        .find(|t| *t != main_tid)
+        .unwrap();
     assert!(clone.ends_with(&format!(" = {child}")), "{clone}");
 }
 
 fn assert_killed_by_sigsys(out: &Output) -> String {
     let err = text(&out.stderr);
-    assert_eq!(out.status.signal(), Some(libc_sigsys()), "status {:?}, stderr {err}", out.status);
+    assert_eq!(
+        out.status.signal(),
+        Some(libc_sigsys()),
+        "status {:?}, stderr {err}",
+        out.status
+    );
     assert!(text(&out.stdout).contains("about to make a raw system call"));
     assert!(!text(&out.stdout).contains("NOT stopped"));
     err
@@ -128,7 +173,10 @@ fn libc_sigsys() -> i32 {
 fn a_raw_syscall_is_stopped_with_sigsys_and_reported() {
     let out = xsc_run(&[sample("raw-syscall").to_str().unwrap()]);
     let err = assert_killed_by_sigsys(&out);
-    assert!(err.contains("raw system call 39 (getpid, x86_64 convention) at 0x"), "{err}");
+    assert!(
+        err.contains("raw system call 39 (getpid, x86_64 convention) at 0x"),
+        "{err}"
+    );
     assert!(err.contains(" in forbidden_getpid+0x5"), "{err}");
     assert!(err.contains("bytes 0f 05"), "{err}");
     assert!(err.contains("file offset 0x"), "{err}");
@@ -138,7 +186,10 @@ fn a_raw_syscall_is_stopped_with_sigsys_and_reported() {
 fn int_0x80_is_stopped_too() {
     let out = xsc_run(&[sample("raw-syscall").to_str().unwrap(), "int80"]);
     let err = assert_killed_by_sigsys(&out);
-    assert!(err.contains("raw system call 20 (getpid, i386 (int 0x80) convention)"), "{err}");
+    assert!(
+        err.contains("raw system call 20 (getpid, i386 (int 0x80) convention)"),
+        "{err}"
+    );
     assert!(err.contains("bytes cd 80"), "{err}");
 }
 
@@ -153,7 +204,10 @@ fn the_seccomp_guard_holds_when_the_program_disables_dispatch() {
     // The enforced mode catches it.
     let out = xsc_run(&["--guard=seccomp", bin.to_str().unwrap(), "defeat-dispatch"]);
     let err = assert_killed_by_sigsys(&out);
-    assert!(err.contains("trap guard (seccomp): raw system call 39"), "{err}");
+    assert!(
+        err.contains("trap guard (seccomp): raw system call 39"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -172,7 +226,11 @@ fn bad_ring_input_gets_error_completions_and_the_kernel_keeps_working() {
         assert!(stdout.contains(case), "missing `{case}` in\n{stdout}");
     }
     assert!(!stdout.contains("WRONG"), "{stdout}");
-    assert!(text(&out.stderr).contains("submission ring error: tail"), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("submission ring error: tail"),
+        "{}",
+        text(&out.stderr)
+    );
 }
 
 #[test]
@@ -189,15 +247,23 @@ fn the_process_model_behaves_as_on_linux() {
         "  native child: hello from /bin/sh",
         "  exec'd XSC child: running under xsc-run again",
     ] {
-        assert!(stdout.contains(child_line), "missing `{child_line}` in\n{stdout}");
+        assert!(
+            stdout.contains(child_line),
+            "missing `{child_line}` in\n{stdout}"
+        );
     }
 }
 
 /// Copies `bin` with the bytes of its XSC_ABI note changed by `patch`.
 fn patched_note(bin: &Path, tag: &str, patch: impl Fn(&mut [u8])) -> PathBuf {
     let mut data = std::fs::read(bin).unwrap();
-    let note: [u8; 24] = [4, 0, 0, 0, 8, 0, 0, 0, 1, 0, 0, 0, b'X', b'S', b'C', 0, 1, 0, 0, 0, 0, 0, 0, 0];
-    let at = data.windows(24).position(|w| w == note).expect("the note is in the file");
+    let note: [u8; 24] = [
+        4, 0, 0, 0, 8, 0, 0, 0, 1, 0, 0, 0, b'X', b'S', b'C', 0, 1, 0, 0, 0, 0, 0, 0, 0,
+    ];
+    let at = data
+        .windows(24)
+        .position(|w| w == note)
+        .expect("the note is in the file");
     patch(&mut data[at..at + 24]);
     let out = tmpdir(tag).join("patched");
     std::fs::write(&out, data).unwrap();
@@ -211,20 +277,37 @@ fn binaries_without_a_valid_note_are_refused_with_a_clear_message() {
     let unmarked = patched_note(&hello, "unmarked", |n| n[12] = b'Y');
     let out = xsc_run(&[unmarked.to_str().unwrap(), "/dev/null", "0"]);
     assert_eq!(out.status.code(), Some(126));
-    assert!(text(&out.stderr).contains("no XSC_ABI note"), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("no XSC_ABI note"),
+        "{}",
+        text(&out.stderr)
+    );
     assert!(text(&out.stderr).contains("--allow-unmarked"));
     // The debugging override runs it anyway.
-    let out = xsc_run(&["--allow-unmarked", unmarked.to_str().unwrap(), "/dev/null", "5"]);
+    let out = xsc_run(&[
+        "--allow-unmarked",
+        unmarked.to_str().unwrap(),
+        "/dev/null",
+        "5",
+    ]);
     assert_eq!(out.status.code(), Some(5), "{}", text(&out.stderr));
 
     let future = patched_note(&hello, "future", |n| n[16] = 2);
     let out = xsc_run(&[future.to_str().unwrap(), "/dev/null", "0"]);
     assert_eq!(out.status.code(), Some(126));
-    assert!(text(&out.stderr).contains("ABI version 2 is not supported"), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("ABI version 2 is not supported"),
+        "{}",
+        text(&out.stderr)
+    );
 
     let features = patched_note(&hello, "features", |n| n[20] = 0x80);
     let out = xsc_run(&[features.to_str().unwrap(), "/dev/null", "0"]);
-    assert!(text(&out.stderr).contains("requires unknown features 0x80"), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("requires unknown features 0x80"),
+        "{}",
+        text(&out.stderr)
+    );
 }
 
 #[test]
@@ -234,7 +317,11 @@ fn non_xsc_input_is_refused_with_a_clear_message() {
     std::fs::write(&junk, b"#!/bin/sh\necho hi\n").unwrap();
     let out = xsc_run(&[junk.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(126));
-    assert!(text(&out.stderr).contains("not an ELF binary"), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("not an ELF binary"),
+        "{}",
+        text(&out.stderr)
+    );
 
     let truncated = dir.join("truncated");
     let data = std::fs::read(sample("raw-hello")).unwrap();
@@ -244,7 +331,11 @@ fn non_xsc_input_is_refused_with_a_clear_message() {
 
     let out = xsc_run(&["/bin/sh"]);
     assert_eq!(out.status.code(), Some(126));
-    assert!(text(&out.stderr).contains("PT_INTERP"), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("PT_INTERP"),
+        "{}",
+        text(&out.stderr)
+    );
 
     let out = xsc_run(&[dir.join("missing").to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(127));

@@ -35,7 +35,9 @@ fn pin(cpu: usize) {
 /// different CPUs pass a counter back and forth (the floor for any call
 /// that goes to another core and back).
 fn cache_line_round_trip(trips: u64) -> Option<f64> {
-    let cpus = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
+    let cpus = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1);
     if cpus < 2 {
         return None;
     }
@@ -82,13 +84,17 @@ pub fn run(calls: u64) -> Result {
         .output()
         .map_err(|e| format!("cannot run ring-bench: {e}"))?;
     if !out.status.success() {
-        return Err(format!("ring-bench failed: {}", String::from_utf8_lossy(&out.stderr)));
+        return Err(format!(
+            "ring-bench failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        ));
     }
     let text = String::from_utf8_lossy(&out.stdout);
     let ring = parse(&text, "ring_ns_per_call")?;
     let inline = parse(&text, "inline_ns_per_call")?;
     let floor = cache_line_round_trip(calls);
-    let row = |name: &str, ns: f64| println!("  {name:<44} {ns:>9.1} ns   {:>6.2}x native", ns / native);
+    let row =
+        |name: &str, ns: f64| println!("  {name:<44} {ns:>9.1} ns   {:>6.2}x native", ns / native);
     row("native system call", native);
     row("XSC ring under xsc-run (submit, worker, reap)", ring);
     row("XSC inline thread_call under xsc-run", inline);

@@ -7,7 +7,10 @@ pub type Result<T = ()> = std::result::Result<T, String>;
 
 /// The repository root (the workspace holding xtask).
 pub fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("xtask lives in the repository").to_path_buf()
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("xtask lives in the repository")
+        .to_path_buf()
 }
 
 pub fn cargo() -> Command {
@@ -19,7 +22,9 @@ pub fn cargo() -> Command {
 /// Runs `c`, echoing it, and fails with a message naming it if it fails.
 pub fn run(c: &mut Command) -> Result {
     eprintln!("xtask: running {}", describe(c));
-    let status = c.status().map_err(|e| format!("cannot start {}: {e}", describe(c)))?;
+    let status = c
+        .status()
+        .map_err(|e| format!("cannot start {}: {e}", describe(c)))?;
     if status.success() {
         Ok(())
     } else {
@@ -44,7 +49,10 @@ pub fn build_runner(release: bool) -> Result<PathBuf> {
         c.arg("--release");
     }
     run(&mut c)?;
-    Ok(root().join("target").join(if release { "release" } else { "debug" }).join("xsc-run"))
+    Ok(root()
+        .join("target")
+        .join(if release { "release" } else { "debug" })
+        .join("xsc-run"))
 }
 
 /// Builds the no_std samples; returns their output directory.
@@ -55,5 +63,7 @@ pub fn build_samples(release: bool) -> Result<PathBuf> {
         c.arg("--release");
     }
     run(&mut c)?;
-    Ok(root().join("samples/target").join(if release { "release" } else { "debug" }))
+    Ok(root()
+        .join("samples/target")
+        .join(if release { "release" } else { "debug" }))
 }

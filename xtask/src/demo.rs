@@ -23,7 +23,10 @@ fn show(title: &str, what: &str, out: &Output) {
 }
 
 fn run_sample(runner: &Path, args: &[&str]) -> Result<Output> {
-    Command::new(runner).args(args).output().map_err(|e| format!("cannot run {}: {e}", runner.display()))
+    Command::new(runner)
+        .args(args)
+        .output()
+        .map_err(|e| format!("cannot run {}: {e}", runner.display()))
 }
 
 pub fn run() -> Result {
@@ -34,12 +37,18 @@ pub fn run() -> Result {
     let tmp = std::env::temp_dir().join(format!("xsc-demo-{}", std::process::id()));
     std::fs::create_dir_all(&tmp).map_err(|e| e.to_string())?;
     let file = tmp.join("greeting.txt");
-    std::fs::write(&file, "a file read through the submission ring\n").map_err(|e| e.to_string())?;
+    std::fs::write(&file, "a file read through the submission ring\n")
+        .map_err(|e| e.to_string())?;
     let trace = tmp.join("raw-hello.trace");
 
     let out = run_sample(
         &runner,
-        &[&format!("--trace={}", trace.display()), &s("raw-hello"), &file.to_string_lossy(), "42"],
+        &[
+            &format!("--trace={}", trace.display()),
+            &s("raw-hello"),
+            &file.to_string_lossy(),
+            "42",
+        ],
     )?;
     show(
         "raw-hello: a no_std program on xsc-rt alone",
@@ -72,7 +81,10 @@ pub fn run() -> Result {
         &out,
     );
 
-    let out = run_sample(&runner, &["--guard=seccomp", &s("raw-syscall"), "defeat-dispatch"])?;
+    let out = run_sample(
+        &runner,
+        &["--guard=seccomp", &s("raw-syscall"), "defeat-dispatch"],
+    )?;
     show(
         "raw-syscall defeat-dispatch under --guard=seccomp",
         "the program switches Syscall User Dispatch off behind the kernel's back; the seccomp guard still stops it",

@@ -14,7 +14,10 @@ mod test;
 use clap::{Parser, Subcommand};
 
 #[derive(Parser)]
-#[command(name = "cargo xtask", about = "Build, demo, test and benchmark the XSC toolchain")]
+#[command(
+    name = "cargo xtask",
+    about = "Build, demo, test and benchmark the XSC toolchain"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,

@@ -6,7 +6,11 @@ use crate::cmd::Result;
 use std::process::Command;
 
 /// (command that must exist, Debian package that provides it)
-const TOOLS: &[(&str, &str)] = &[("cc", "gcc"), ("readelf", "binutils"), ("objdump", "binutils")];
+const TOOLS: &[(&str, &str)] = &[
+    ("cc", "gcc"),
+    ("readelf", "binutils"),
+    ("objdump", "binutils"),
+];
 
 fn have(cmd: &str) -> bool {
     Command::new("sh")
@@ -22,7 +26,11 @@ fn is_root() -> bool {
 
 /// Installs the Debian packages providing any missing command.
 pub fn ensure_tools(tools: &[(&str, &str)]) -> Result {
-    let mut missing: Vec<&str> = tools.iter().filter(|(c, _)| !have(c)).map(|(_, p)| *p).collect();
+    let mut missing: Vec<&str> = tools
+        .iter()
+        .filter(|(c, _)| !have(c))
+        .map(|(_, p)| *p)
+        .collect();
     missing.sort_unstable();
     missing.dedup();
     if missing.is_empty() {
@@ -51,7 +59,9 @@ fn check_host() -> Result {
     }
     let cpuinfo = std::fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
     if !cpuinfo.contains("fsgsbase") {
-        return Err("this CPU does not report FSGSBASE, which xsc-run needs (see docs/ABI.md §9)".into());
+        return Err(
+            "this CPU does not report FSGSBASE, which xsc-run needs (see docs/ABI.md §9)".into(),
+        );
     }
     Ok(())
 }

@@ -6,9 +6,31 @@ pub fn run() -> Result {
     crate::setup::run()?;
     // Formatting and lints, for the workspace and the samples' workspace.
     cmd::run(cargo().args(["fmt", "--all", "--", "--check"]))?;
-    cmd::run(cargo().args(["fmt", "--all", "--manifest-path", "samples/Cargo.toml", "--", "--check"]))?;
-    cmd::run(cargo().args(["clippy", "--workspace", "--all-targets", "--", "-D", "warnings"]))?;
-    cmd::run(cargo().args(["clippy", "--manifest-path", "samples/Cargo.toml", "--all-targets", "--", "-D", "warnings"]))?;
+    cmd::run(cargo().args([
+        "fmt",
+        "--all",
+        "--manifest-path",
+        "samples/Cargo.toml",
+        "--",
+        "--check",
+    ]))?;
+    cmd::run(cargo().args([
+        "clippy",
+        "--workspace",
+        "--all-targets",
+        "--",
+        "-D",
+        "warnings",
+    ]))?;
+    cmd::run(cargo().args([
+        "clippy",
+        "--manifest-path",
+        "samples/Cargo.toml",
+        "--all-targets",
+        "--",
+        "-D",
+        "warnings",
+    ]))?;
     // Unit tests and the end-to-end tests (which build the samples and run
     // them under xsc-run).
     cmd::run(cargo().args(["test", "--workspace"]))?;

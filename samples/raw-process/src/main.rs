@@ -8,6 +8,7 @@
 #![no_std]
 #![no_main]
 
+use core::ffi::CStr;
 use core::fmt::Write as _;
 use core::sync::atomic::{AtomicU32, Ordering};
 use xsc_rt::syscall::*;
@@ -90,7 +91,7 @@ fn wait(pid: isize) -> i32 {
     status
 }
 
-fn execve(path: &[u8], argv: &[*const u8]) -> isize {
+fn execve(path: &CStr, argv: &[*const u8]) -> isize {
     let envp: [*const u8; 1] = [core::ptr::null()];
     // SAFETY: NUL-terminated path, NULL-terminated argv/envp.
     unsafe {
@@ -176,12 +177,14 @@ fn run(self_path: *const u8) -> bool {
     let pid = fork();
     if pid == 0 {
         let argv = [
-            b"sh\0".as_ptr(),
-            b"-c\0".as_ptr(),
-            b"echo '  native child: hello from /bin/sh'; exit 5\0".as_ptr(),
+            c"sh".as_ptr().cast(),
+            c"-c".as_ptr().cast(),
+            c"echo '  native child: hello from /bin/sh'; exit 5"
+                .as_ptr()
+                .cast(),
             core::ptr::null(),
         ];
-        execve(b"/bin/sh\0", &argv);
+        execve(c"/bin/sh", &argv);
         sys::exit_group(127);
     }
     let st = wait(pid);
@@ -192,10 +195,9 @@ fn run(self_path: *const u8) -> bool {
 
     let pid = fork();
     if pid == 0 {
-        let argv = [self_path, b"exec-child\0".as_ptr(), core::ptr::null()];
+        let argv = [self_path, c"exec-child".as_ptr().cast(), core::ptr::null()];
         // SAFETY: self_path is our argv[0], NUL-terminated.
-        let path = unsafe { core::slice::from_raw_parts(self_path, xsc_strlen(self_path) + 1) };
-        execve(path, &argv);
+        execve(unsafe { CStr::from_ptr(self_path.cast()) }, &argv);
         sys::exit_group(127);
     }
     let st = wait(pid);
@@ -215,23 +217,13 @@ fn run(self_path: *const u8) -> bool {
     all
 }
 
-fn xsc_strlen(p: *const u8) -> usize {
-    let mut n = 0;
-    // SAFETY: p is NUL-terminated.
-    while unsafe { *p.add(n) } != 0 {
-        n += 1;
-    }
-    n
-}
-
 #[no_mangle]
 extern "C" fn xsc_main(argc: isize, argv: *const *const u8, _: *const *const u8) -> i32 {
     // SAFETY: argv has argc entries.
     let arg1 = (argc > 1).then(|| unsafe { *argv.add(1) });
     if let Some(a) = arg1 {
         // SAFETY: a NUL-terminated argument.
-        let a = unsafe { core::slice::from_raw_parts(a, xsc_strlen(a)) };
-        if a == b"exec-child" {
+        if unsafe { CStr::from_ptr(a.cast()) } == c"exec-child" {
             say!("  exec'd XSC child: running under xsc-run again");
             return 4;
         }
