@@ -210,3 +210,113 @@ impl Ring {
         unsafe { call(self.region, entry) }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    extern crate std;
+    use super::*;
+    use std::boxed::Box;
+    use std::vec;
+    use xsc_abi::region::{RegionLayout, RingRegionHeader, REGION_MAGIC};
+
+    /// A region in plain memory, with no kernel behind it: enough to test
+    /// the index arithmetic of the user side.
+    #[repr(C, align(4096))]
+    #[derive(Clone)]
+    struct Page([u8; 4096]);
+
+    fn fake_region(table: &'static EntryTable) -> (Box<[Page]>, Ring) {
+        let l = RegionLayout::new(4, 8);
+        let mut mem = vec![Page([0; 4096]); l.region_size as usize / 4096].into_boxed_slice();
+        let region = mem.as_mut_ptr() as *mut RingRegion;
+        // SAFETY: the buffer is region_size bytes, page-aligned like a real
+        // region, and zeroed atomics are valid.
+        unsafe {
+            core::ptr::addr_of_mut!((*region).header).write(RingRegionHeader {
+                self_ptr: region as u64,
+                magic: REGION_MAGIC,
+                abi_version: xsc_abi::ABI_VERSION,
+                entry_table: table as *const _ as u64,
+                sq_entries: l.sq_entries,
+                cq_entries: l.cq_entries,
+                sqes_offset: l.sqes_offset,
+                cqes_offset: l.cqes_offset,
+                region_size: l.region_size,
+                tid: 0,
+                kernel_private: 0,
+                reserved: 0,
+            });
+            (mem, Ring::from_region(region))
+        }
+    }
+
+    static TABLE: EntryTable = EntryTable {
+        magic: 0,
+        abi_version: 1,
+        size: 48,
+        reserved: 0,
+        wait: 0,
+        doorbell: 0,
+        thread_call: 0,
+        sigreturn: 0,
+    };
+
+    #[test]
+    fn push_and_submit_respect_the_ring_size() {
+        let (_mem, ring) = fake_region(&TABLE);
+        assert_eq!(ring.sq_space(), 4);
+        let e = SubmissionEntry::new(1, [0; 6], 9);
+        for pending in 0..4 {
+            assert!(ring.push(&e, pending));
+        }
+        assert!(!ring.push(&e, 4), "a fifth entry does not fit");
+        ring.submit(4); // no doorbell: SQ_NEED_WAKEUP is clear
+        let r = unsafe { &*ring.region() };
+        assert_eq!(r.sq_tail.0.load(Ordering::Relaxed), 4);
+        assert_eq!(ring.sq_space(), 0);
+        // The "kernel" consumes two.
+        r.sq_head.0.store(2, Ordering::Release);
+        assert_eq!(ring.sq_space(), 2);
+        assert_eq!(ring.next_sequence(), 4);
+    }
+
+    #[test]
+    fn pop_reads_completions_in_order_and_wraps() {
+        let (_mem, ring) = fake_region(&TABLE);
+        let r = unsafe { &*ring.region() };
+        let cqes = unsafe {
+            (ring.region() as *mut u8).add(r.header.cqes_offset as usize) as *mut CompletionEntry
+        };
+        assert!(ring.pop().is_none());
+        for round in 0..3u64 {
+            for i in 0..8u64 {
+                let tail = r.cq_tail.0.load(Ordering::Relaxed);
+                let c = CompletionEntry {
+                    user_data: round * 8 + i,
+                    result: i as i64,
+                    ..Default::default()
+                };
+                unsafe { cqes.add((tail & 7) as usize).write(c) };
+                r.cq_tail.0.store(tail + 1, Ordering::Release);
+            }
+            assert_eq!(ring.cq_ready(), 8);
+            for i in 0..8u64 {
+                assert_eq!(ring.pop().unwrap().user_data, round * 8 + i);
+            }
+            assert!(ring.pop().is_none());
+        }
+    }
+
+    #[test]
+    fn only_one_level_may_claim_the_rings() {
+        let (_mem, ring) = fake_region(&TABLE);
+        assert!(ring.claim());
+        assert!(
+            !ring.claim(),
+            "a nested caller (signal handler) must not claim"
+        );
+        ring.release();
+        assert!(ring.claim());
+        ring.release();
+    }
+}

@@ -2,8 +2,9 @@
 
 use std::os::unix::process::ExitStatusExt;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::{Command, Output, Stdio};
 use std::sync::OnceLock;
+use std::time::{Duration, Instant};
 
 fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -33,11 +34,34 @@ fn sample(name: &str) -> PathBuf {
     }
 }
 
+/// Runs xsc-run; a run that hangs is killed after a minute (and fails the
+/// test) rather than hanging the suite.
 fn xsc_run(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_xsc-run"))
+    let child = Command::new(env!("CARGO_BIN_EXE_xsc-run"))
         .args(args)
-        .output()
-        .expect("xsc-run starts")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("xsc-run starts");
+    let pid = child.id() as i32;
+    let (done, watch) = std::sync::mpsc::channel::<()>();
+    let dog = std::thread::spawn(move || {
+        if watch.recv_timeout(Duration::from_secs(60)).is_err() {
+            // SAFETY: signalling our own child, which has not been reaped.
+            unsafe { libc::kill(pid, libc::SIGKILL) };
+            return true;
+        }
+        false
+    });
+    let out = child.wait_with_output().expect("xsc-run ends");
+    let _ = done.send(());
+    assert!(
+        !dog.join().unwrap(),
+        "xsc-run {args:?} hung and was killed: {}",
+        text(&out.stdout)
+    );
+    out
 }
 
 fn text(b: &[u8]) -> String {
@@ -239,7 +263,7 @@ fn the_process_model_behaves_as_on_linux() {
     let stdout = text(&out.stdout);
     assert_eq!(out.status.code(), Some(0), "{stdout}{}", text(&out.stderr));
     let checks: Vec<&str> = stdout.lines().filter(|l| !l.starts_with("  ")).collect();
-    assert_eq!(checks.len(), 9, "{stdout}");
+    assert_eq!(checks.len(), 10, "{stdout}");
     assert!(checks.iter().all(|l| l.ends_with(": ok")), "{stdout}");
     for child_line in [
         "  in the SIGUSR1 handler (signal 10), making an OS call from it",
@@ -339,4 +363,32 @@ fn non_xsc_input_is_refused_with_a_clear_message() {
 
     let out = xsc_run(&[dir.join("missing").to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(127));
+}
+
+#[test]
+fn idle_threads_cost_no_cpu() {
+    // A program whose two threads sleep (nanosleep, futex) for a second:
+    // with adaptive polling the workers sleep too. A busy-polling kernel
+    // would burn a core for the whole second.
+    let bin = sample("raw-process");
+    let child = Command::new(env!("CARGO_BIN_EXE_xsc-run"))
+        .args([bin.to_str().unwrap(), "idle", "1000"])
+        .spawn()
+        .unwrap();
+    let start = Instant::now();
+    let mut status = 0;
+    // SAFETY: an all-zero rusage is valid; wait4 fills it for our child.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    // SAFETY: waiting for our own child with valid out-pointers.
+    let r = unsafe { libc::wait4(child.id() as i32, &mut status, 0, &mut usage) };
+    let wall = start.elapsed();
+    assert_eq!(r, child.id() as i32);
+    assert_eq!(status, 0, "raw-process idle failed");
+    let micros = |t: libc::timeval| t.tv_sec as u64 * 1_000_000 + t.tv_usec as u64;
+    let cpu = Duration::from_micros(micros(usage.ru_utime) + micros(usage.ru_stime));
+    assert!(wall >= Duration::from_millis(1000));
+    assert!(
+        cpu * 4 < wall,
+        "the idle program used {cpu:?} of CPU in {wall:?}"
+    );
 }

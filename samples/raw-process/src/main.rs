@@ -4,7 +4,13 @@
 //! fork and wait4, execve of a native program and of an XSC program, and a
 //! child killed by a signal. One line per check; exit 0 when all hold.
 //!
-//! `raw-process exec-child` is the mode the XSC execve check runs.
+//! Also: a thread blocked in a read while the main thread keeps making
+//! calls (one thread's blocking call must not stall another's).
+//!
+//! `raw-process exec-child` is the mode the XSC execve check runs;
+//! `raw-process idle MS` starts a thread that blocks forever-ish on a futex
+//! and sleeps MS milliseconds in the main thread (for measuring that idle
+//! threads cost no CPU).
 #![no_std]
 #![no_main]
 
@@ -23,6 +29,7 @@ const EXECVE: u32 = 59;
 const WAIT4: u32 = 61;
 const KILL: u32 = 62;
 const PIPE2: u32 = 293;
+const NANOSLEEP: u32 = 35;
 
 const SIGUSR1: usize = 10;
 const SIGALRM: usize = 14;
@@ -104,6 +111,67 @@ fn execve(path: &CStr, argv: &[*const u8]) -> isize {
     }
 }
 
+extern "C" fn blocked_reader(fd: usize) -> i32 {
+    let mut b = [0u8; 1];
+    match sys::read(fd as i32, &mut b) {
+        Ok(1) if b[0] == b'y' => 0,
+        _ => 1,
+    }
+}
+
+static mut READER_STACK: [u8; 64 * 1024] = [0; 64 * 1024];
+static READER_TID: AtomicU32 = AtomicU32::new(0);
+
+/// One thread blocks in read() while this one keeps making calls; only then
+/// does this one write the byte the reader waits for. If the blocked read
+/// stalled our calls, this would never finish.
+fn blocked_thread_does_not_stall_others() -> bool {
+    let mut fds = [0i32; 2];
+    // SAFETY: fds has room for two ints.
+    unsafe { syscall2(PIPE2, fds.as_mut_ptr() as usize, 0o2000000) };
+    // SAFETY: the stack is used by this one thread, joined below.
+    let stack = unsafe { &mut *core::ptr::addr_of_mut!(READER_STACK) };
+    // SAFETY: the reader only reads the pipe.
+    let Ok(t) =
+        (unsafe { xsc_rt::thread::spawn(stack, &READER_TID, blocked_reader, fds[0] as usize) })
+    else {
+        return false;
+    };
+    let mut pids = 0;
+    for _ in 0..1000 {
+        pids += (sys::getpid() > 0) as u32;
+    }
+    let wrote = sys::write(fds[1], b"y") == Ok(1);
+    t.join();
+    pids == 1000 && wrote
+}
+
+fn sleep_ms(ms: u64) {
+    let ts: [u64; 2] = [ms / 1000, (ms % 1000) * 1_000_000];
+    // SAFETY: a valid timespec.
+    unsafe { syscall2(NANOSLEEP, ts.as_ptr() as usize, 0) };
+}
+
+extern "C" fn idle_waiter(_: usize) -> i32 {
+    static NEVER: AtomicU32 = AtomicU32::new(0);
+    let _ = sys::futex_wait(&NEVER, 0);
+    0
+}
+
+/// `idle MS`: a thread asleep in a futex, the main thread asleep in
+/// nanosleep; then exit.
+fn idle(ms: u64) -> i32 {
+    // SAFETY: the stack is used by the waiter only; the process ends
+    // without joining it.
+    let stack = unsafe { &mut *core::ptr::addr_of_mut!(READER_STACK) };
+    // SAFETY: the waiter only waits.
+    if unsafe { xsc_rt::thread::spawn(stack, &READER_TID, idle_waiter, 0) }.is_err() {
+        return 1;
+    }
+    sleep_ms(ms);
+    0
+}
+
 fn check(name: &str, ok: bool) -> bool {
     say!("{name}: {}", if ok { "ok" } else { "WRONG" });
     ok
@@ -111,6 +179,11 @@ fn check(name: &str, ok: bool) -> bool {
 
 fn run(self_path: *const u8) -> bool {
     let mut all = true;
+
+    all &= check(
+        "a blocked read in one thread does not stall another thread's calls",
+        blocked_thread_does_not_stall_others(),
+    );
 
     // The program break grows, is usable, and shrinks.
     // SAFETY: brk with an address is the call's contract.
@@ -223,9 +296,19 @@ extern "C" fn xsc_main(argc: isize, argv: *const *const u8, _: *const *const u8)
     let arg1 = (argc > 1).then(|| unsafe { *argv.add(1) });
     if let Some(a) = arg1 {
         // SAFETY: a NUL-terminated argument.
-        if unsafe { CStr::from_ptr(a.cast()) } == c"exec-child" {
+        let a = unsafe { CStr::from_ptr(a.cast()) };
+        if a == c"exec-child" {
             say!("  exec'd XSC child: running under xsc-run again");
             return 4;
+        }
+        if a == c"idle" && argc > 2 {
+            // SAFETY: argv[2] exists and is NUL-terminated.
+            let ms = unsafe { CStr::from_ptr((*argv.add(2)).cast()) };
+            let ms = ms
+                .to_bytes()
+                .iter()
+                .fold(0u64, |v, c| v * 10 + (c - b'0') as u64);
+            return idle(ms);
         }
     }
     // SAFETY: argv[0] exists.
