@@ -371,6 +371,8 @@ fn idle_threads_cost_no_cpu() {
     // with adaptive polling the workers sleep too. A busy-polling kernel
     // would burn a core for the whole second.
     let bin = sample("raw-process");
+    // Reaped by wait4 below, which also reports its resource usage.
+    #[allow(clippy::zombie_processes)]
     let child = Command::new(env!("CARGO_BIN_EXE_xsc-run"))
         .args([bin.to_str().unwrap(), "idle", "1000"])
         .spawn()
