@@ -63,6 +63,7 @@ impl Category {
 pub mod x86_64 {
     pub const READ: u32 = 0;
     pub const WRITE: u32 = 1;
+    pub const CLOSE: u32 = 3;
     pub const MMAP: u32 = 9;
     pub const MPROTECT: u32 = 10;
     pub const MUNMAP: u32 = 11;
@@ -107,6 +108,7 @@ pub mod x86_64 {
     pub const PSELECT6: u32 = 270;
     pub const PPOLL: u32 = 271;
     pub const UNSHARE: u32 = 272;
+    pub const OPENAT: u32 = 257;
     pub const SET_ROBUST_LIST: u32 = 273;
     pub const GET_ROBUST_LIST: u32 = 274;
     pub const EPOLL_PWAIT: u32 = 281;

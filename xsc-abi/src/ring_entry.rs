@@ -9,8 +9,9 @@
 pub struct SubmissionEntry {
     /// The architecture's Linux system-call number (`__NR_*`).
     pub opcode: u32,
-    /// Submission flags. No flag is defined in v1: any set bit makes the
-    /// entry malformed ([`CQE_F_MALFORMED`]).
+    /// Submission flags: [`SQE_F_THEN_EXIT`] (entry table `thread_call`
+    /// only). Any other set bit, or a flag where it is not allowed, makes
+    /// the entry malformed ([`CQE_F_MALFORMED`], `-EINVAL`).
     pub flags: u32,
     /// The six argument words, exactly as the system call takes them.
     pub args: [u64; 6],
@@ -18,8 +19,18 @@ pub struct SubmissionEntry {
     pub user_data: u64,
 }
 
-/// Mask of the submission flags a v1 kernel accepts (none).
+/// `thread_call` only: perform the operation once the calling thread no
+/// longer runs on its own stack, then end the thread as `exit(0)` would;
+/// the call does not return. For a thread that frees its own stack
+/// (`munmap` of the stack it runs on, then exit), which a program cannot do
+/// by itself without a system-call instruction. Valid for threads created
+/// by clone; the main thread gets `-EINVAL`.
+pub const SQE_F_THEN_EXIT: u32 = 1 << 0;
+
+/// Mask of the submission flags a v1 kernel accepts on the rings (none).
 pub const SQE_FLAGS_KNOWN: u32 = 0;
+/// Mask of the submission flags a v1 kernel accepts through `thread_call`.
+pub const SQE_FLAGS_KNOWN_THREAD_CALL: u32 = SQE_F_THEN_EXIT;
 
 impl SubmissionEntry {
     pub const fn new(opcode: u32, args: [u64; 6], user_data: u64) -> Self {

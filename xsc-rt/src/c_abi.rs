@@ -51,3 +51,63 @@ pub unsafe extern "C" fn xsc_submit_and_reap(
         Err(BatchError::RingBusy) => -16,
     }
 }
+
+/// musl's `__clone(func, stack, flags, arg, ptid, tls, ctid)`: makes the
+/// clone through the entry table. The child starts on `stack` (aligned down
+/// to 16 bytes), calls `func(arg)` and exits with its return value; the
+/// parent gets the child's thread id or `-errno`.
+///
+/// # Safety
+/// As for the clone system call: `stack` must be usable by the child, and
+/// the pointers must be valid for the flags given.
+#[no_mangle]
+pub unsafe extern "C" fn xsc_clone(
+    func: extern "C" fn(usize) -> i32,
+    stack: *mut u8,
+    flags: i32,
+    arg: usize,
+    ptid: *mut i32,
+    tls: usize,
+    ctid: *mut i32,
+) -> i32 {
+    crate::thread::clone_raw(
+        flags as u32 as usize,
+        (stack as usize & !15) as *mut u8,
+        ptid as usize,
+        ctid as usize,
+        tls,
+        func,
+        arg,
+    ) as i32
+}
+
+/// musl's `__unmapself(base, size)`: unmaps the calling thread's own stack
+/// and ends the thread. The kernel does both after the thread has left the
+/// stack (`thread_call` with `SQE_F_THEN_EXIT`).
+///
+/// # Safety
+/// `[base, base+size)` must be the calling thread's stack, used by nothing
+/// else.
+#[no_mangle]
+pub unsafe extern "C" fn xsc_unmapself(base: *mut u8, size: usize) -> ! {
+    use xsc_abi::ring_entry::SQE_F_THEN_EXIT;
+    let mut e = xsc_abi::SubmissionEntry::new(crate::arch::nr::MUNMAP, [base as u64, size as u64, 0, 0, 0, 0], 0);
+    e.flags = SQE_F_THEN_EXIT;
+    crate::Ring::current().thread_call(&e);
+    // Only reached if the kernel refused (e.g. not a cloned thread): leave
+    // the stack mapped and end the thread.
+    crate::sys::exit_thread(0)
+}
+
+/// A panic inside the runtime, linked into a C program or the libc
+/// (feature `panic-handler`): end the process without touching the rings,
+/// which may be in the middle of a call.
+#[cfg(feature = "panic-handler")]
+#[panic_handler]
+fn panic(_: &core::panic::PanicInfo) -> ! {
+    let e = xsc_abi::SubmissionEntry::new(crate::arch::nr::EXIT_GROUP, [134, 0, 0, 0, 0, 0], 0);
+    crate::Ring::current().thread_call(&e);
+    loop {
+        core::hint::spin_loop();
+    }
+}

@@ -2,7 +2,7 @@
 //! Results are `Ok(value)` or `Err(errno)`.
 
 use crate::syscall::*;
-use xsc_abi::ops::x86_64 as nr;
+use crate::arch::nr;
 
 fn check(r: isize) -> Result<usize, i32> {
     if (-4095..0).contains(&r) {
@@ -14,8 +14,6 @@ fn check(r: isize) -> Result<usize, i32> {
 
 pub const AT_FDCWD: i32 = -100;
 pub const O_RDONLY: i32 = 0;
-const OPENAT: u32 = 257;
-const CLOSE: u32 = 3;
 
 pub fn write(fd: i32, buf: &[u8]) -> Result<usize, i32> {
     // SAFETY: buf is valid for reads of buf.len() bytes.
@@ -41,7 +39,7 @@ pub fn open(path: &core::ffi::CStr, flags: i32) -> Result<i32, i32> {
     // SAFETY: path is NUL-terminated.
     check(unsafe {
         syscall4(
-            OPENAT,
+            nr::OPENAT,
             AT_FDCWD as usize,
             path.as_ptr() as usize,
             flags as usize,
@@ -53,7 +51,7 @@ pub fn open(path: &core::ffi::CStr, flags: i32) -> Result<i32, i32> {
 
 pub fn close(fd: i32) -> Result<(), i32> {
     // SAFETY: no pointers.
-    check(unsafe { syscall1(CLOSE, fd as usize) }).map(|_| ())
+    check(unsafe { syscall1(nr::CLOSE, fd as usize) }).map(|_| ())
 }
 
 pub fn getpid() -> i32 {

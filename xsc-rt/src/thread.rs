@@ -3,7 +3,6 @@
 
 use crate::ring::Ring;
 use core::sync::atomic::{AtomicU32, Ordering};
-use xsc_abi::ops::x86_64 as nr;
 use xsc_abi::SubmissionEntry;
 
 pub const CLONE_VM: usize = 0x100;
@@ -45,22 +44,40 @@ pub unsafe fn spawn<'a>(
     arg: usize,
 ) -> Result<RawThread<'a>, i32> {
     let top = (stack.as_mut_ptr() as usize + stack.len()) & !15;
-    let tid_ptr = tid.as_ptr() as u64;
+    let tid_ptr = tid.as_ptr() as usize;
+    let r = clone_raw(THREAD_FLAGS, top as *mut u8, tid_ptr, tid_ptr, 0, f, arg);
+    if r < 0 {
+        Err(-r as i32)
+    } else {
+        Ok(RawThread { tid })
+    }
+}
+
+/// The clone system call with a function to run in the child (as musl's
+/// `__clone`): returns the child's id or `-errno` in the parent; the child
+/// runs `f(arg)` on `stack` and exits with its value.
+///
+/// # Safety
+/// As for the clone system call.
+pub unsafe fn clone_raw(
+    flags: usize,
+    stack: *mut u8,
+    ptid: usize,
+    ctid: usize,
+    tls: usize,
+    f: extern "C" fn(usize) -> i32,
+    arg: usize,
+) -> i64 {
     let entry = SubmissionEntry::new(
-        nr::CLONE,
-        [THREAD_FLAGS as u64, top as u64, tid_ptr, tid_ptr, 0, 0],
+        crate::arch::nr::CLONE,
+        [flags as u64, stack as u64, ptid as u64, ctid as u64, tls as u64, 0],
         0,
     );
     let ring = Ring::current();
     let call = core::mem::transmute::<usize, xsc_abi::entry_table::ThreadCallFn>(
         ring.entry_table().thread_call as usize,
     );
-    let r = crate::arch::xsc_rt_clone_call(call, ring.region(), &entry, f, arg);
-    if r < 0 {
-        Err(-r as i32)
-    } else {
-        Ok(RawThread { tid })
-    }
+    crate::arch::xsc_rt_clone_call(call, ring.region(), &entry, f, arg)
 }
 
 impl RawThread<'_> {

@@ -9,7 +9,7 @@ use crate::thread::KernelThread;
 use std::sync::atomic::Ordering;
 use std::sync::OnceLock;
 use xsc_abi::entry_table::ENTRY_TABLE_MAGIC;
-use xsc_abi::ring_entry::SQE_FLAGS_KNOWN;
+use xsc_abi::ring_entry::{SQE_FLAGS_KNOWN_THREAD_CALL, SQE_F_THEN_EXIT};
 use xsc_abi::{EntryTable, RingRegion, SubmissionEntry};
 
 static ENTRY_TABLE: OnceLock<EntryTable> = OnceLock::new();
@@ -102,7 +102,7 @@ pub extern "C" fn thread_call_impl(
     let sqe = unsafe { std::ptr::read_unaligned(entry) };
     // SAFETY: kt belongs to this live thread.
     let kt_ref = unsafe { &*kt };
-    let rejected = if sqe.flags & !SQE_FLAGS_KNOWN != 0 {
+    let rejected = if sqe.flags & !SQE_FLAGS_KNOWN_THREAD_CALL != 0 {
         Some(xsc_abi::ring_entry::CQE_F_MALFORMED)
     } else if !ops::is_known(sqe.opcode) {
         Some(xsc_abi::ring_entry::CQE_F_UNKNOWN_OP)
@@ -117,6 +117,9 @@ pub extern "C" fn thread_call_impl(
         };
         crate::trace::rejected(kt_ref, &sqe, result, flags);
         return result;
+    }
+    if sqe.flags & SQE_F_THEN_EXIT != 0 {
+        return crate::thread_ops::then_exit(kt, &sqe);
     }
     let result = if ops::is_thread_context(sqe.opcode) {
         crate::thread_ops::execute(kt, &sqe, frame)

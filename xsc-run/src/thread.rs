@@ -52,6 +52,11 @@ pub struct KernelThread {
     /// True for threads made by clone, which end by returning to their
     /// runner trampoline.
     pub is_clone_child: bool,
+    /// An operation to perform after the thread has left its stack
+    /// (`SQE_F_THEN_EXIT`), if `exit_op_pending`; written and read only by
+    /// the owning thread.
+    pub exit_op: xsc_abi::SubmissionEntry,
+    pub exit_op_pending: bool,
 }
 
 /// Program threads alive; the last one to `exit` ends the process.
@@ -82,6 +87,8 @@ impl KernelThread {
             shutdown: AtomicU32::new(0),
             clear_child_tid: AtomicU64::new(0),
             is_clone_child: false,
+            exit_op: xsc_abi::SubmissionEntry::default(),
+            exit_op_pending: false,
         }));
         // SAFETY: region is a fresh zeroed mapping of region_size bytes,
         // large enough for the header (RegionLayout guarantees it); zeroed

@@ -221,6 +221,10 @@ fn run_clone_child(
     };
     // The program thread called exit: we are back on the runner's stack.
     sys::block_all_signals();
+    // SAFETY: only this thread touches exit_op.
+    if k.exit_op_pending {
+        raw_syscall(k.exit_op.opcode, k.exit_op.args);
+    }
     // SAFETY: no program code runs on this thread any more.
     unsafe { arch::write_gs_base(0) };
     thread::disable_guard();
@@ -229,6 +233,25 @@ fn run_clone_child(
     if LIVE_THREADS.fetch_sub(1, Ordering::SeqCst) == 1 {
         trace::flush();
         raw_syscall(nr::EXIT_GROUP, [code as u64, 0, 0, 0, 0, 0]);
+    }
+}
+
+/// `SQE_F_THEN_EXIT`: leave the thread's stack, perform the operation, end
+/// the thread (a thread unmapping its own stack). Only a cloned thread has
+/// a kernel stack to go back to; others get -EINVAL.
+pub fn then_exit(kt: *mut KernelThread, sqe: &SubmissionEntry) -> i64 {
+    // SAFETY: the calling thread's own state.
+    let k = unsafe { &*kt };
+    if !k.is_clone_child {
+        return err(libc::EINVAL);
+    }
+    trace::noreturn(k, sqe);
+    // SAFETY: exit_op is only touched by the owning thread; kt.runner_rsp
+    // was saved by xsc_enter_child on this thread.
+    unsafe {
+        (*kt).exit_op = *sqe;
+        (*kt).exit_op_pending = true;
+        arch::xsc_resume_runner(kt, 0)
     }
 }
 

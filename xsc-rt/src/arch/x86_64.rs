@@ -3,6 +3,9 @@
 
 use xsc_abi::RingRegion;
 
+/// The system-call numbers of this architecture.
+pub use xsc_abi::ops::x86_64 as nr;
+
 /// The calling thread's ring region.
 #[inline(always)]
 pub fn current_region() -> *mut RingRegion {
