@@ -1,0 +1,1 @@
+//! xsc-elfcheck (being written).
