@@ -42,16 +42,27 @@ impl std::error::Error for NoteError {}
 /// Finds the `XSC_ABI` note of a binary (any note named "XSC" of type
 /// `NT_XSC_ABI` in a `PT_NOTE` segment) without judging its contents.
 pub fn find_note(data: &[u8]) -> Result<XscAbiNoteDesc, NoteError> {
-    let h = elf::FileHeader64::<Endianness>::parse(data).map_err(|e| NoteError::NotElf(e.to_string()))?;
+    let h = elf::FileHeader64::<Endianness>::parse(data)
+        .map_err(|e| NoteError::NotElf(e.to_string()))?;
     let endian = h.endian().map_err(|e| NoteError::NotElf(e.to_string()))?;
-    let phdrs = h.program_headers(endian, data).map_err(|e| NoteError::NotElf(e.to_string()))?;
+    let phdrs = h
+        .program_headers(endian, data)
+        .map_err(|e| NoteError::NotElf(e.to_string()))?;
     for ph in phdrs {
-        let notes = ph.notes(endian, data).map_err(|e| NoteError::Malformed(e.to_string()))?;
+        let notes = ph
+            .notes(endian, data)
+            .map_err(|e| NoteError::Malformed(e.to_string()))?;
         let Some(mut notes) = notes else { continue };
-        while let Some(note) = notes.next().map_err(|e| NoteError::Malformed(e.to_string()))? {
+        while let Some(note) = notes
+            .next()
+            .map_err(|e| NoteError::Malformed(e.to_string()))?
+        {
             if note.name() == b"XSC" && note.n_type(endian) == NT_XSC_ABI {
                 return XscAbiNoteDesc::parse(note.desc()).ok_or_else(|| {
-                    NoteError::Malformed(format!("descriptor is {} bytes, expected 8", note.desc().len()))
+                    NoteError::Malformed(format!(
+                        "descriptor is {} bytes, expected 8",
+                        note.desc().len()
+                    ))
                 });
             }
         }
@@ -69,7 +80,9 @@ pub fn check_note(data: &[u8]) -> Result<XscAbiNoteDesc, NoteError> {
         });
     }
     if desc.features & !NOTE_FEATURES_KNOWN != 0 {
-        return Err(NoteError::UnknownFeatures(desc.features & !NOTE_FEATURES_KNOWN));
+        return Err(NoteError::UnknownFeatures(
+            desc.features & !NOTE_FEATURES_KNOWN,
+        ));
     }
     Ok(desc)
 }

@@ -41,7 +41,11 @@ pub fn note_object(arch: Arch, desc: XscAbiNoteDesc) -> Result<Vec<u8>, object::
     let stack = obj.add_section(Vec::new(), b".note.GNU-stack".to_vec(), SectionKind::Other);
     obj.section_mut(stack).flags = object::SectionFlags::Elf { sh_flags: 0 };
     let _ = StandardSection::Data;
-    let id = obj.add_section(Vec::new(), crate::NOTE_SECTION.as_bytes().to_vec(), SectionKind::Note);
+    let id = obj.add_section(
+        Vec::new(),
+        crate::NOTE_SECTION.as_bytes().to_vec(),
+        SectionKind::Note,
+    );
     obj.section_mut(id).flags = object::SectionFlags::Elf {
         sh_flags: elf::SHF_ALLOC as u64,
     };
@@ -56,14 +60,19 @@ mod tests {
 
     #[test]
     fn the_object_holds_an_allocated_note_section() {
-        let desc = XscAbiNoteDesc { abi_version: 1, features: 0 };
+        let desc = XscAbiNoteDesc {
+            abi_version: 1,
+            features: 0,
+        };
         for arch in [Arch::X86_64, Arch::Aarch64] {
             let bytes = note_object(arch, desc).unwrap();
             let file = object::File::parse(&*bytes).unwrap();
             let s = file.section_by_name(crate::NOTE_SECTION).unwrap();
             assert_eq!(s.data().unwrap(), note_bytes(desc));
             match s.flags() {
-                object::SectionFlags::Elf { sh_flags } => assert_ne!(sh_flags & elf::SHF_ALLOC as u64, 0),
+                object::SectionFlags::Elf { sh_flags } => {
+                    assert_ne!(sh_flags & elf::SHF_ALLOC as u64, 0)
+                }
                 f => panic!("{f:?}"),
             }
             assert_eq!(s.kind(), SectionKind::Note);
@@ -72,7 +81,13 @@ mod tests {
 
     #[test]
     fn note_bytes_match_the_abi_struct() {
-        let b = note_bytes(XscAbiNoteDesc { abi_version: 1, features: 0x10 });
-        assert_eq!(b, [4, 0, 0, 0, 8, 0, 0, 0, 1, 0, 0, 0, b'X', b'S', b'C', 0, 1, 0, 0, 0, 0x10, 0, 0, 0]);
+        let b = note_bytes(XscAbiNoteDesc {
+            abi_version: 1,
+            features: 0x10,
+        });
+        assert_eq!(
+            b,
+            [4, 0, 0, 0, 8, 0, 0, 0, 1, 0, 0, 0, b'X', b'S', b'C', 0, 1, 0, 0, 0, 0x10, 0, 0, 0]
+        );
     }
 }

@@ -12,7 +12,8 @@ use crate::ring_entry::SubmissionEntry;
 pub const ENTRY_TABLE_MAGIC: u32 = u32::from_le_bytes(*b"XSCE");
 
 /// `wait(region, min_complete) -> 0 | -EINTR`: sleep until at least
-/// `min_complete` completion entries are available (`cq_tail - cq_head`).
+/// `min_complete` completion entries are available (`cq_tail - cq_head`);
+/// 0 is taken as 1.
 pub type WaitFn = unsafe extern "C" fn(region: *mut RingRegion, min_complete: u32) -> i64;
 /// `doorbell(region) -> 0`: wake the kernel side serving this ring. Needed
 /// only when `SQ_NEED_WAKEUP` is set; harmless otherwise.

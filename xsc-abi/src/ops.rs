@@ -262,7 +262,8 @@ pub fn is_thread_context(arch: Arch, opcode: u32) -> bool {
     list.binary_search(&opcode).is_ok()
 }
 
-/// The category of an x86_64 opcode.
+/// The category of an opcode of `arch` (for accounting and tracing; it does
+/// not change where an operation runs).
 pub fn category(arch: Arch, opcode: u32) -> Category {
     match arch {
         Arch::X86_64 => category_x86_64(opcode),

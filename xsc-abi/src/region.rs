@@ -2,7 +2,7 @@
 //! (SQ) and completion ring (CQ).
 //!
 //! ```text
-//! 0x000  RingRegionHeader        (kernel writes once, before the thread runs)
+//! 0x000  RingRegionHeader        (kernel writes it before the thread runs; `tid` again in a forked child)
 //! 0x040  sq_tail                 producer index: user stores (release), kernel loads (acquire)
 //! 0x080  sq_head                 consumer index: kernel stores (release), user loads (acquire)
 //! 0x0c0  sq_flags, sq_dropped    kernel stores, user loads
@@ -97,7 +97,7 @@ pub struct RingRegion {
     pub cq_tail: CacheLine<AtomicU32>,
     pub cq_head: CacheLine<AtomicU32>,
     /// Eight words for the user-side runtime's per-thread state (xsc-rt
-    /// keeps its ring-claim depth in word 0). The kernel never reads or
+    /// keeps its ring claim, 0 or 1, in word 0). The kernel never reads or
     /// writes them.
     pub runtime_private: CacheLine<[AtomicU64; 8]>,
 }

@@ -102,6 +102,13 @@ mod tests {
     }
 
     #[test]
+    fn submission_flags_are_pinned() {
+        assert_eq!(SQE_F_THEN_EXIT, 1);
+        assert_eq!(SQE_FLAGS_KNOWN, 0);
+        assert_eq!(SQE_FLAGS_KNOWN_THREAD_CALL, 1);
+    }
+
+    #[test]
     fn completion_flags_are_distinct_bits() {
         let all = [
             CQE_F_UNKNOWN_OP,

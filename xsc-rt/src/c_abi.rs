@@ -91,7 +91,11 @@ pub unsafe extern "C" fn xsc_clone(
 #[no_mangle]
 pub unsafe extern "C" fn xsc_unmapself(base: *mut u8, size: usize) -> ! {
     use xsc_abi::ring_entry::SQE_F_THEN_EXIT;
-    let mut e = xsc_abi::SubmissionEntry::new(crate::arch::nr::MUNMAP, [base as u64, size as u64, 0, 0, 0, 0], 0);
+    let mut e = xsc_abi::SubmissionEntry::new(
+        crate::arch::nr::MUNMAP,
+        [base as u64, size as u64, 0, 0, 0, 0],
+        0,
+    );
     e.flags = SQE_F_THEN_EXIT;
     crate::Ring::current().thread_call(&e);
     // Only reached if the kernel refused (e.g. not a cloned thread): leave

@@ -1,8 +1,8 @@
 //! Typed wrappers for the few calls a program without a libc needs.
 //! Results are `Ok(value)` or `Err(errno)`.
 
-use crate::syscall::*;
 use crate::arch::nr;
+use crate::syscall::*;
 
 fn check(r: isize) -> Result<usize, i32> {
     if (-4095..0).contains(&r) {

@@ -70,7 +70,14 @@ pub unsafe fn clone_raw(
 ) -> i64 {
     let entry = SubmissionEntry::new(
         crate::arch::nr::CLONE,
-        [flags as u64, stack as u64, ptid as u64, ctid as u64, tls as u64, 0],
+        [
+            flags as u64,
+            stack as u64,
+            ptid as u64,
+            ctid as u64,
+            tls as u64,
+            0,
+        ],
         0,
     );
     let ring = Ring::current();

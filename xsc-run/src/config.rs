@@ -7,7 +7,9 @@ use std::sync::OnceLock;
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
 pub enum Guard {
     /// Syscall User Dispatch: a raw system call from program code raises
-    /// SIGSYS. Follows the program through fork and exec.
+    /// SIGSYS. Linux clears it on fork, clone and execve; the kernel turns
+    /// it on again for every program thread it creates, and for an exec'd
+    /// XSC program (a natively exec'd program runs without it).
     Dispatch,
     /// Syscall User Dispatch plus a seccomp filter that allows system calls
     /// only from the runner's own code and only for the native

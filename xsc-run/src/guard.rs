@@ -27,7 +27,7 @@ pub fn check_cpu() -> Result<(), String> {
     const HWCAP2_FSGSBASE: u64 = 1 << 1;
     // SAFETY: reads the runner's auxiliary vector.
     if unsafe { libc::getauxval(libc::AT_HWCAP2) } & HWCAP2_FSGSBASE == 0 {
-        return Err("this CPU or kernel does not allow FSGSBASE instructions in user space (Linux >= 5.9 on a CPU with FSGSBASE is needed)".into());
+        return Err("this CPU or kernel does not allow FSGSBASE instructions in user space (a CPU with FSGSBASE and Linux >= 5.11, which also brings Syscall User Dispatch, are needed)".into());
     }
     Ok(())
 }

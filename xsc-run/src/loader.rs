@@ -225,6 +225,14 @@ pub enum Kind {
 /// Classifies the file at `path` for execve; errors are errno values as
 /// execve would give them.
 pub fn probe(path: &std::ffi::OsStr) -> Result<Kind, i32> {
+    use std::os::unix::ffi::OsStrExt;
+    let c = std::ffi::CString::new(path.as_bytes()).map_err(|_| libc::EINVAL)?;
+    // SAFETY: a NUL-terminated path.
+    if unsafe { libc::access(c.as_ptr(), libc::X_OK) } != 0 {
+        return Err(std::io::Error::last_os_error()
+            .raw_os_error()
+            .unwrap_or(libc::EACCES));
+    }
     let data = std::fs::read(path).map_err(|e| e.raw_os_error().unwrap_or(libc::ENOENT))?;
     match inspect(&data) {
         Ok(info) if info.note.is_some() => Ok(Kind::Xsc),

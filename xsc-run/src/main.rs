@@ -13,6 +13,7 @@
 
 mod arch;
 mod config;
+mod creds;
 mod entry;
 mod guard;
 mod initial_stack;

@@ -61,6 +61,9 @@ pub struct KernelThread {
 
 /// Program threads alive; the last one to `exit` ends the process.
 pub static LIVE_THREADS: AtomicUsize = AtomicUsize::new(0);
+/// The exit code of the main thread, once it has called `exit`: as on
+/// Linux, the process's status when its last thread ends.
+pub static MAIN_EXIT_CODE: AtomicI32 = AtomicI32::new(0);
 
 pub const INTERRUPT_PENDING: u32 = 1;
 pub const INTERRUPT_RESTART: u32 = 2;

@@ -8,7 +8,7 @@ use crate::arch::{self, CallerFrame, ChildStart};
 use crate::memory;
 use crate::sys::{self, raw_syscall};
 use crate::thread::{self, KernelThread, LIVE_THREADS};
-use crate::{config, loader, trace, worker};
+use crate::{config, creds, loader, trace, worker};
 use std::ffi::CString;
 use std::sync::atomic::Ordering;
 use xsc_abi::ops::x86_64 as nr;
@@ -27,6 +27,9 @@ const ARCH_SET_GS: u64 = 0x1001;
 const ARCH_SET_FS: u64 = 0x1002;
 const ARCH_GET_FS: u64 = 0x1003;
 const ARCH_GET_GS: u64 = 0x1004;
+/// The end of user address space (4-level paging); Linux refuses FS bases
+/// at or above it with EPERM.
+const TASK_SIZE_MAX: u64 = (1 << 47) - 4096;
 
 fn err(e: i32) -> i64 {
     -(e as i64)
@@ -63,7 +66,13 @@ pub fn execute(kt: *mut KernelThread, sqe: &SubmissionEntry, frame: *const Calle
         nr::RT_SIGRETURN => err(libc::EINVAL),
         // The trap guard belongs to the kernel side.
         nr::PRCTL if a[0] == thread::PR_SET_SYSCALL_USER_DISPATCH as u64 => err(libc::EPERM),
-        op => raw_syscall(op, a),
+        op => {
+            let r = raw_syscall(op, a);
+            if r >= 0 && creds::changes_credentials(op) {
+                creds::record(sqe);
+            }
+            r
+        }
     }
 }
 
@@ -73,6 +82,7 @@ fn arch_prctl(kt: *mut KernelThread, code: u64, addr: u64) -> i64 {
         // out; record it there.
         // SAFETY: kt is the calling thread's own state; only this thread
         // and its stubs use program_fs.
+        ARCH_SET_FS if addr >= TASK_SIZE_MAX => err(libc::EPERM),
         ARCH_SET_FS => unsafe {
             (*kt).program_fs = addr;
             0
@@ -204,10 +214,17 @@ fn run_clone_child(
     }
     // SAFETY: only this thread writes its runner_fs, before entering.
     unsafe { (*kt).runner_fs = arch::read_fs_base() };
-    let ready = worker::spawn(kt).and_then(|_| thread::enable_guard(kt));
-    if let Err(e) = ready {
+    if let Err(e) = worker::spawn(kt) {
         LIVE_THREADS.fetch_sub(1, Ordering::SeqCst);
         let _ = report.send(Err(e.raw_os_error().unwrap_or(libc::EAGAIN)));
+        // SAFETY: no worker and no program thread use kt.
+        unsafe { KernelThread::free(kt) };
+        return;
+    }
+    if let Err(e) = thread::enable_guard(kt) {
+        LIVE_THREADS.fetch_sub(1, Ordering::SeqCst);
+        let _ = report.send(Err(e.raw_os_error().unwrap_or(libc::EAGAIN)));
+        worker::shutdown(k); // the worker frees kt
         return;
     }
     let _ = report.send(Ok(tid));
@@ -231,8 +248,12 @@ fn run_clone_child(
     k.clear_tid_and_wake();
     worker::shutdown(k);
     if LIVE_THREADS.fetch_sub(1, Ordering::SeqCst) == 1 {
+        // The last thread out is not the main thread, which has exited
+        // before: the process ends with the main thread's code, as on Linux.
+        let _ = code;
         trace::flush();
-        raw_syscall(nr::EXIT_GROUP, [code as u64, 0, 0, 0, 0, 0]);
+        let status = thread::MAIN_EXIT_CODE.load(Ordering::SeqCst);
+        raw_syscall(nr::EXIT_GROUP, [status as u64, 0, 0, 0, 0, 0]);
     }
 }
 
@@ -263,6 +284,8 @@ fn exit_thread(kt: *mut KernelThread, code: i32) -> ! {
         // SAFETY: kt.runner_rsp was saved by xsc_enter_child on this thread.
         unsafe { arch::xsc_resume_runner(kt, code) }
     }
+    // The main thread (or a forked child's only thread).
+    thread::MAIN_EXIT_CODE.store(code, Ordering::SeqCst);
     sys::block_all_signals();
     thread::disable_guard();
     k.clear_tid_and_wake();
@@ -299,6 +322,11 @@ fn fork(
     }
     // The child.
     // SAFETY: the only thread now; its own state.
+    // The child's only thread is its main thread now: it ends by exit, not
+    // by returning to a clone trampoline (even if it was made by clone in
+    // the parent).
+    // SAFETY: as above.
+    unsafe { (*kt).is_clone_child = false };
     let k = unsafe { &*kt };
     LIVE_THREADS.store(1, Ordering::SeqCst);
     k.set_tid(sys::gettid());
@@ -332,8 +360,8 @@ fn fork(
             fs: k.program_fs,
             gs: k.region as u64,
         };
-        // SAFETY: never returns: is_clone_child is false for this thread, so
-        // its exit does not come back here.
+        // SAFETY: never returns: is_clone_child is false for this thread
+        // (set above), so its exit does not come back here.
         unsafe { arch::xsc_enter_child(&start, kt) };
         unreachable!("forked child returned to the kernel");
     }

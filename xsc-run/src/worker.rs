@@ -67,11 +67,13 @@ fn serve(kt: &KernelThread) {
     let r = kt.region();
     let mut idle_since: Option<Instant> = None;
     let mut polls: u32 = 0;
+    let mut creds_seen = 0;
     loop {
         let tail = r.sq_tail.0.load(Ordering::Acquire);
         let head = r.sq_head.0.load(Ordering::Relaxed);
         if tail != head {
             idle_since = None;
+            crate::creds::catch_up(&mut creds_seen);
             consume(kt, head, tail);
             continue;
         }

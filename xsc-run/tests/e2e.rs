@@ -263,7 +263,7 @@ fn the_process_model_behaves_as_on_linux() {
     let stdout = text(&out.stdout);
     assert_eq!(out.status.code(), Some(0), "{stdout}{}", text(&out.stderr));
     let checks: Vec<&str> = stdout.lines().filter(|l| !l.starts_with("  ")).collect();
-    assert_eq!(checks.len(), 10, "{stdout}");
+    assert_eq!(checks.len(), 11, "{stdout}");
     assert!(checks.iter().all(|l| l.ends_with(": ok")), "{stdout}");
     for child_line in [
         "  in the SIGUSR1 handler (signal 10), making an OS call from it",

@@ -30,6 +30,10 @@ const WAIT4: u32 = 61;
 const KILL: u32 = 62;
 const PIPE2: u32 = 293;
 const NANOSLEEP: u32 = 35;
+const SETUID: u32 = 105;
+const SETGID: u32 = 106;
+const GETEUID: u32 = 107;
+const EACCES: i32 = 13;
 
 const SIGUSR1: usize = 10;
 const SIGALRM: usize = 14;
@@ -278,6 +282,23 @@ fn run(self_path: *const u8) -> bool {
         "execve of an XSC program (through xsc-run), exit 4",
         (st >> 8) & 0xff == 4 && st & 0x7f == 0,
     );
+
+    // Credentials are per thread on Linux; dropping them in the program
+    // thread must also drop them for the kernel side's file access.
+    // SAFETY: no pointers.
+    if unsafe { syscall0(GETEUID) } == 0 {
+        let pid = fork();
+        if pid == 0 {
+            // SAFETY: no pointers.
+            let dropped = unsafe { syscall1(SETGID, 65534) == 0 && syscall1(SETUID, 65534) == 0 };
+            let denied = sys::open(c"/etc/shadow", sys::O_RDONLY) == Err(EACCES);
+            sys::exit_group(if dropped && denied { 0 } else { 1 });
+        }
+        let st = wait(pid);
+        all &= check("after setuid(nobody) the kernel side opens files as nobody", st == 0);
+    } else {
+        say!("after setuid(nobody) the kernel side opens files as nobody: ok (skipped: not root)");
+    }
 
     let pid = fork();
     if pid == 0 {
