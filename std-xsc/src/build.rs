@@ -1,0 +1,175 @@
+//! Building a sysroot.
+
+use crate::{musl_source, rt_staticlib, verify, Arch, Sysroot};
+use std::hash::{DefaultHasher, Hash, Hasher};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// Runs a command; fails with its name and output if it fails.
+pub fn run(c: &mut Command) -> Result<(), String> {
+    let out = c.output().map_err(|e| format!("cannot start {:?}: {e}", c.get_program()))?;
+    if out.status.success() {
+        Ok(())
+    } else {
+        let tail = |b: &[u8]| {
+            let s = String::from_utf8_lossy(b);
+            let lines: Vec<&str> = s.lines().collect();
+            lines[lines.len().saturating_sub(30)..].join("\n")
+        };
+        Err(format!(
+            "{:?} {:?} failed ({}):\n{}\n{}",
+            c.get_program(),
+            c.get_args().collect::<Vec<_>>(),
+            out.status,
+            tail(&out.stdout),
+            tail(&out.stderr)
+        ))
+    }
+}
+
+/// What a build did.
+#[derive(Debug)]
+pub struct Built {
+    pub sysroot: Sysroot,
+    /// False when the cached sysroot was up to date.
+    pub rebuilt: bool,
+    pub log: Vec<String>,
+}
+
+/// The patches that apply to `arch`, in order: names mentioning an
+/// architecture apply to it alone, the others to every architecture.
+pub fn patches_for(arch: Arch, repo: &Path) -> Result<Vec<PathBuf>, String> {
+    let dir = repo.join("std-xsc/musl/patches");
+    let mut v: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .map_err(|e| format!("cannot read {}: {e}", dir.display()))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "patch"))
+        .filter(|p| {
+            let name = p.file_name().unwrap_or_default().to_string_lossy().into_owned();
+            let for_some = Arch::ALL.iter().any(|a| name.contains(&format!("-{}-", a.name())));
+            !for_some || name.contains(&format!("-{}-", arch.name()))
+        })
+        .collect();
+    v.sort();
+    Ok(v)
+}
+
+fn hash_tree(h: &mut DefaultHasher, dir: &Path) {
+    let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)
+        .map(|rd| rd.filter_map(|e| e.ok().map(|e| e.path())).collect())
+        .unwrap_or_default();
+    entries.sort();
+    for p in entries {
+        if p.is_dir() {
+            hash_tree(h, &p);
+        } else if let Ok(bytes) = std::fs::read(&p) {
+            p.hash(h);
+            bytes.hash(h);
+        }
+    }
+}
+
+fn tool_version(cmd: &str) -> String {
+    Command::new(cmd)
+        .arg("--version")
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).into_owned())
+        .unwrap_or_default()
+}
+
+/// A fingerprint of every input of the sysroot.
+pub fn fingerprint(arch: Arch, repo: &Path) -> Result<String, String> {
+    let mut h = DefaultHasher::new();
+    musl_source::MUSL_VERSION.hash(&mut h);
+    for p in patches_for(arch, repo)? {
+        std::fs::read(&p).map_err(|e| e.to_string())?.hash(&mut h);
+    }
+    for dir in ["xsc-rt/src", "xsc-abi/src", "elf-notes/src"] {
+        hash_tree(&mut h, &repo.join(dir));
+    }
+    tool_version(arch.cc()).hash(&mut h);
+    tool_version(rt_staticlib::DEBIAN_RUSTC).hash(&mut h);
+    env!("CARGO_PKG_VERSION").hash(&mut h);
+    Ok(format!("{:016x}", h.finish()))
+}
+
+/// Builds (or finds up to date) the sysroot for `arch` under `home`.
+pub fn build(arch: Arch, home: &Path, force: bool) -> Result<Built, String> {
+    let repo = crate::repo_root();
+    let sysroot = Sysroot::new(home, arch);
+    let stamp = fingerprint(arch, &repo)?;
+    if !force && sysroot.is_built() && std::fs::read_to_string(sysroot.stamp()).is_ok_and(|s| s.trim() == stamp) {
+        return Ok(Built {
+            sysroot,
+            rebuilt: false,
+            log: vec![],
+        });
+    }
+    let mut log = Vec::new();
+    for tool in [arch.cc(), rt_staticlib::DEBIAN_CARGO, rt_staticlib::DEBIAN_RUSTC] {
+        if Command::new(tool).arg("--version").output().is_err() {
+            return Err(format!(
+                "{tool} is missing: install {} (cargo xtask setup does it)",
+                if tool.starts_with("/usr/bin/") { "rustc-web cargo-web rust-web-src".to_string() } else { arch.compiler_packages().join(" ") }
+            ));
+        }
+    }
+    let src = musl_source::ensure(home, &mut log)?;
+    let work = home.join("build").join(format!("musl-{}", arch.name()));
+    let _ = std::fs::remove_dir_all(&work);
+    std::fs::create_dir_all(work.parent().unwrap()).map_err(|e| e.to_string())?;
+    run(Command::new("cp").arg("-a").arg(&src).arg(&work))?;
+    for p in patches_for(arch, &repo)? {
+        run(Command::new("patch").args(["-p1", "-s", "-i"]).arg(&p).current_dir(&work))
+            .map_err(|e| format!("patch {} does not apply: {e}", p.display()))?;
+        log.push(format!("applied {}", p.file_name().unwrap_or_default().to_string_lossy()));
+    }
+    let _ = std::fs::remove_dir_all(&sysroot.dir);
+    let prefix = arch.binutils_prefix();
+    let ar = format!("AR={prefix}ar");
+    let ranlib = format!("RANLIB={prefix}ranlib");
+    run(Command::new("./configure")
+        .current_dir(&work)
+        .arg(format!("--prefix={}", sysroot.dir.display()))
+        .args(["--disable-shared", &format!("--target={}-linux-musl", arch.name())])
+        .arg(format!("CC={}", arch.cc()))
+        .arg(format!("CROSS_COMPILE={prefix}"))
+        .args([&ar, &ranlib]))?;
+    let jobs = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1).to_string();
+    run(Command::new("make").current_dir(&work).args(["-j", &jobs, &ar, &ranlib]))?;
+    run(Command::new("make").current_dir(&work).args(["install", &ar, &ranlib]))?;
+    log.push(format!("built and installed the musl fork into {}", sysroot.dir.display()));
+
+    rt_staticlib::build(arch, &repo, &home.join("build").join("xsc-rt"), &sysroot.lib().join("libxsc_rt.a"))?;
+    log.push("built xsc-rt's C ABI as libxsc_rt.a".into());
+
+    let eh = Command::new(arch.cc()).arg("-print-file-name=libgcc_eh.a").output().map_err(|e| e.to_string())?;
+    let eh = PathBuf::from(String::from_utf8_lossy(&eh.stdout).trim());
+    std::fs::copy(&eh, sysroot.lib().join("libunwind.a")).map_err(|e| format!("cannot copy {}: {e}", eh.display()))?;
+    log.push(format!("installed {} as libunwind.a", eh.display()));
+
+    let note = elf_notes::note_object(
+        arch.note_arch(),
+        elf_notes::XscAbiNoteDesc {
+            abi_version: xsc_abi::ABI_VERSION,
+            features: 0,
+        },
+    )
+    .map_err(|e| format!("cannot write the note object: {e}"))?;
+    std::fs::write(sysroot.note_object(), note).map_err(|e| e.to_string())?;
+
+    for lib in [sysroot.libc(), sysroot.lib().join("libxsc_rt.a")] {
+        let sites = verify::forbidden_instructions(arch, &lib)?;
+        if !sites.is_empty() {
+            let list: Vec<String> = sites.iter().map(|s| format!("  {} in {}: {}", s.member, s.function, s.line)).collect();
+            return Err(format!("{} contains system-call instructions:\n{}", lib.display(), list.join("\n")));
+        }
+        log.push(format!("verified: no system-call instruction in {}", lib.display()));
+    }
+    std::fs::write(sysroot.stamp(), stamp).map_err(|e| e.to_string())?;
+    Ok(Built {
+        sysroot,
+        rebuilt: true,
+        log,
+    })
+}

@@ -1,0 +1,87 @@
+//! musl's source, from Debian's source package (`apt-get source musl`).
+//! Only the pristine tree is kept (under `$XSC_HOME/src`); nothing of it is
+//! ever committed to this repository.
+
+use crate::build::run;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+pub const MUSL_VERSION: &str = "1.2.3";
+const DEB_VERSION: &str = "1.2.3-1";
+const DEB_SRC_LIST: &str = "/etc/apt/sources.list.d/xsc-deb-src.sources";
+
+/// Are we root? (The effective uid is the third field of `Uid:` in
+/// /proc/self/status.)
+fn is_root() -> bool {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| s.lines().find(|l| l.starts_with("Uid:")).map(|l| l.split_whitespace().nth(2) == Some("0")))
+        .unwrap_or(false)
+}
+
+fn have(cmd: &str) -> bool {
+    Command::new("sh").args(["-c", &format!("command -v {cmd} >/dev/null 2>&1")]).status().is_ok_and(|s| s.success())
+}
+
+/// Makes `apt-get source` possible: a deb-src entry for bookworm and
+/// `dpkg-source`. As root, adds what is missing; otherwise says what to do.
+fn ensure_apt_source(log: &mut Vec<String>) -> Result<(), String> {
+    let has_src = Command::new("apt-cache")
+        .args(["showsrc", "musl"])
+        .output()
+        .is_ok_and(|o| o.status.success() && String::from_utf8_lossy(&o.stdout).contains("Package: musl"));
+    if !has_src || !have("dpkg-source") {
+        if !is_root() {
+            return Err(format!(
+                "musl's source package is not available: add a deb-src entry for bookworm (see {DEB_SRC_LIST} in docs) and install dpkg-dev, then run again (or run this once as root)"
+            ));
+        }
+        if !has_src {
+            std::fs::write(
+                DEB_SRC_LIST,
+                "Types: deb-src\nURIs: http://deb.debian.org/debian\nSuites: bookworm\nComponents: main\nSigned-By: /usr/share/keyrings/debian-archive-keyring.gpg\n",
+            )
+            .map_err(|e| format!("cannot write {DEB_SRC_LIST}: {e}"))?;
+            log.push(format!("added a deb-src entry for bookworm ({DEB_SRC_LIST})"));
+            run(Command::new("apt-get").args(["update", "-q"]))?;
+        }
+        if !have("dpkg-source") {
+            run(Command::new("apt-get")
+                .args(["install", "-y", "-q", "--no-install-recommends", "dpkg-dev"])
+                .env("DEBIAN_FRONTEND", "noninteractive"))?;
+            log.push("installed dpkg-dev (for dpkg-source)".into());
+        }
+    }
+    Ok(())
+}
+
+/// The pristine musl source tree, fetched if needed.
+pub fn ensure(home: &Path, log: &mut Vec<String>) -> Result<PathBuf, String> {
+    let dir = home.join("src").join(format!("musl-{MUSL_VERSION}"));
+    if std::fs::read_to_string(dir.join("VERSION")).is_ok_and(|v| v.trim() == MUSL_VERSION) {
+        return Ok(dir);
+    }
+    ensure_apt_source(log)?;
+    let work = home.join("src").join("apt-get-source");
+    let _ = std::fs::remove_dir_all(&work);
+    std::fs::create_dir_all(&work).map_err(|e| format!("cannot create {}: {e}", work.display()))?;
+    run(Command::new("apt-get")
+        .args(["source", "-q", &format!("musl={DEB_VERSION}")])
+        .current_dir(&work))?;
+    let unpacked = work.join(format!("musl-{MUSL_VERSION}"));
+    let version = std::fs::read_to_string(unpacked.join("VERSION")).unwrap_or_default();
+    if version.trim() != MUSL_VERSION {
+        return Err(format!(
+            "apt-get source musl did not give musl {MUSL_VERSION} (found {:?} in {})",
+            version.trim(),
+            unpacked.display()
+        ));
+    }
+    // Debian's packaging is not part of the libc.
+    let _ = std::fs::remove_dir_all(unpacked.join("debian"));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::rename(&unpacked, &dir).map_err(|e| format!("cannot move the source into place: {e}"))?;
+    let _ = std::fs::remove_dir_all(&work);
+    log.push(format!("fetched musl {MUSL_VERSION} with apt-get source into {}", dir.display()));
+    Ok(dir)
+}
