@@ -55,7 +55,11 @@ impl Arch {
     pub fn compiler_packages(self) -> &'static [&'static str] {
         match self {
             Arch::X86_64 => &["gcc", "binutils"],
-            Arch::Aarch64 => &["gcc-aarch64-linux-gnu", "binutils-aarch64-linux-gnu", "libc6-dev-arm64-cross"],
+            Arch::Aarch64 => &[
+                "gcc-aarch64-linux-gnu",
+                "binutils-aarch64-linux-gnu",
+                "libc6-dev-arm64-cross",
+            ],
         }
     }
 

@@ -7,7 +7,9 @@ use std::process::Command;
 
 /// Runs a command; fails with its name and output if it fails.
 pub fn run(c: &mut Command) -> Result<(), String> {
-    let out = c.output().map_err(|e| format!("cannot start {:?}: {e}", c.get_program()))?;
+    let out = c
+        .output()
+        .map_err(|e| format!("cannot start {:?}: {e}", c.get_program()))?;
     if out.status.success() {
         Ok(())
     } else {
@@ -45,8 +47,14 @@ pub fn patches_for(arch: Arch, repo: &Path) -> Result<Vec<PathBuf>, String> {
         .filter_map(|e| e.ok().map(|e| e.path()))
         .filter(|p| p.extension().is_some_and(|x| x == "patch"))
         .filter(|p| {
-            let name = p.file_name().unwrap_or_default().to_string_lossy().into_owned();
-            let for_some = Arch::ALL.iter().any(|a| name.contains(&format!("-{}-", a.name())));
+            let name = p
+                .file_name()
+                .unwrap_or_default()
+                .to_string_lossy()
+                .into_owned();
+            let for_some = Arch::ALL
+                .iter()
+                .any(|a| name.contains(&format!("-{}-", a.name())));
             !for_some || name.contains(&format!("-{}-", arch.name()))
         })
         .collect();
@@ -98,7 +106,10 @@ pub fn build(arch: Arch, home: &Path, force: bool) -> Result<Built, String> {
     let repo = crate::repo_root();
     let sysroot = Sysroot::new(home, arch);
     let stamp = fingerprint(arch, &repo)?;
-    if !force && sysroot.is_built() && std::fs::read_to_string(sysroot.stamp()).is_ok_and(|s| s.trim() == stamp) {
+    if !force
+        && sysroot.is_built()
+        && std::fs::read_to_string(sysroot.stamp()).is_ok_and(|s| s.trim() == stamp)
+    {
         return Ok(Built {
             sysroot,
             rebuilt: false,
@@ -106,11 +117,19 @@ pub fn build(arch: Arch, home: &Path, force: bool) -> Result<Built, String> {
         });
     }
     let mut log = Vec::new();
-    for tool in [arch.cc(), rt_staticlib::DEBIAN_CARGO, rt_staticlib::DEBIAN_RUSTC] {
+    for tool in [
+        arch.cc(),
+        rt_staticlib::DEBIAN_CARGO,
+        rt_staticlib::DEBIAN_RUSTC,
+    ] {
         if Command::new(tool).arg("--version").output().is_err() {
             return Err(format!(
                 "{tool} is missing: install {} (cargo xtask setup does it)",
-                if tool.starts_with("/usr/bin/") { "rustc-web cargo-web rust-web-src".to_string() } else { arch.compiler_packages().join(" ") }
+                if tool.starts_with("/usr/bin/") {
+                    "rustc-web cargo-web rust-web-src".to_string()
+                } else {
+                    arch.compiler_packages().join(" ")
+                }
             ));
         }
     }
@@ -120,9 +139,15 @@ pub fn build(arch: Arch, home: &Path, force: bool) -> Result<Built, String> {
     std::fs::create_dir_all(work.parent().unwrap()).map_err(|e| e.to_string())?;
     run(Command::new("cp").arg("-a").arg(&src).arg(&work))?;
     for p in patches_for(arch, &repo)? {
-        run(Command::new("patch").args(["-p1", "-s", "-i"]).arg(&p).current_dir(&work))
-            .map_err(|e| format!("patch {} does not apply: {e}", p.display()))?;
-        log.push(format!("applied {}", p.file_name().unwrap_or_default().to_string_lossy()));
+        run(Command::new("patch")
+            .args(["-p1", "-s", "-i"])
+            .arg(&p)
+            .current_dir(&work))
+        .map_err(|e| format!("patch {} does not apply: {e}", p.display()))?;
+        log.push(format!(
+            "applied {}",
+            p.file_name().unwrap_or_default().to_string_lossy()
+        ));
     }
     let _ = std::fs::remove_dir_all(&sysroot.dir);
     let prefix = arch.binutils_prefix();
@@ -131,21 +156,43 @@ pub fn build(arch: Arch, home: &Path, force: bool) -> Result<Built, String> {
     run(Command::new("./configure")
         .current_dir(&work)
         .arg(format!("--prefix={}", sysroot.dir.display()))
-        .args(["--disable-shared", &format!("--target={}-linux-musl", arch.name())])
+        .args([
+            "--disable-shared",
+            &format!("--target={}-linux-musl", arch.name()),
+        ])
         .arg(format!("CC={}", arch.cc()))
         .arg(format!("CROSS_COMPILE={prefix}"))
         .args([&ar, &ranlib]))?;
-    let jobs = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1).to_string();
-    run(Command::new("make").current_dir(&work).args(["-j", &jobs, &ar, &ranlib]))?;
-    run(Command::new("make").current_dir(&work).args(["install", &ar, &ranlib]))?;
-    log.push(format!("built and installed the musl fork into {}", sysroot.dir.display()));
+    let jobs = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1)
+        .to_string();
+    run(Command::new("make")
+        .current_dir(&work)
+        .args(["-j", &jobs, &ar, &ranlib]))?;
+    run(Command::new("make")
+        .current_dir(&work)
+        .args(["install", &ar, &ranlib]))?;
+    log.push(format!(
+        "built and installed the musl fork into {}",
+        sysroot.dir.display()
+    ));
 
-    rt_staticlib::build(arch, &repo, &home.join("build").join("xsc-rt"), &sysroot.lib().join("libxsc_rt.a"))?;
+    rt_staticlib::build(
+        arch,
+        &repo,
+        &home.join("build").join("xsc-rt"),
+        &sysroot.lib().join("libxsc_rt.a"),
+    )?;
     log.push("built xsc-rt's C ABI as libxsc_rt.a".into());
 
-    let eh = Command::new(arch.cc()).arg("-print-file-name=libgcc_eh.a").output().map_err(|e| e.to_string())?;
+    let eh = Command::new(arch.cc())
+        .arg("-print-file-name=libgcc_eh.a")
+        .output()
+        .map_err(|e| e.to_string())?;
     let eh = PathBuf::from(String::from_utf8_lossy(&eh.stdout).trim());
-    std::fs::copy(&eh, sysroot.lib().join("libunwind.a")).map_err(|e| format!("cannot copy {}: {e}", eh.display()))?;
+    std::fs::copy(&eh, sysroot.lib().join("libunwind.a"))
+        .map_err(|e| format!("cannot copy {}: {e}", eh.display()))?;
     log.push(format!("installed {} as libunwind.a", eh.display()));
 
     let note = elf_notes::note_object(
@@ -161,10 +208,20 @@ pub fn build(arch: Arch, home: &Path, force: bool) -> Result<Built, String> {
     for lib in [sysroot.libc(), sysroot.lib().join("libxsc_rt.a")] {
         let sites = verify::forbidden_instructions(arch, &lib)?;
         if !sites.is_empty() {
-            let list: Vec<String> = sites.iter().map(|s| format!("  {} in {}: {}", s.member, s.function, s.line)).collect();
-            return Err(format!("{} contains system-call instructions:\n{}", lib.display(), list.join("\n")));
+            let list: Vec<String> = sites
+                .iter()
+                .map(|s| format!("  {} in {}: {}", s.member, s.function, s.line))
+                .collect();
+            return Err(format!(
+                "{} contains system-call instructions:\n{}",
+                lib.display(),
+                list.join("\n")
+            ));
         }
-        log.push(format!("verified: no system-call instruction in {}", lib.display()));
+        log.push(format!(
+            "verified: no system-call instruction in {}",
+            lib.display()
+        ));
     }
     std::fs::write(sysroot.stamp(), stamp).map_err(|e| e.to_string())?;
     Ok(Built {

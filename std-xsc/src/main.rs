@@ -5,7 +5,11 @@ use clap::{Parser, Subcommand};
 use std_xsc::{build, xsc_home, Arch};
 
 #[derive(Parser)]
-#[command(name = "xsc-sysroot", version, about = "Build the XSC sysroot (libc fork, xsc-rt, unwinder, note)")]
+#[command(
+    name = "xsc-sysroot",
+    version,
+    about = "Build the XSC sysroot (libc fork, xsc-rt, unwinder, note)"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Cmd,
@@ -38,7 +42,10 @@ fn main() {
             let arches = arch.map(|a| vec![a]).unwrap_or(Arch::ALL.to_vec());
             for a in arches {
                 match build::build(a, &home, force) {
-                    Ok(b) if !b.rebuilt => println!("xsc-sysroot: {a}: up to date in {}", b.sysroot.dir.display()),
+                    Ok(b) if !b.rebuilt => println!(
+                        "xsc-sysroot: {a}: up to date in {}",
+                        b.sysroot.dir.display()
+                    ),
                     Ok(b) => {
                         for line in &b.log {
                             println!("xsc-sysroot: {a}: {line}");

@@ -15,12 +15,19 @@ const DEB_SRC_LIST: &str = "/etc/apt/sources.list.d/xsc-deb-src.sources";
 fn is_root() -> bool {
     std::fs::read_to_string("/proc/self/status")
         .ok()
-        .and_then(|s| s.lines().find(|l| l.starts_with("Uid:")).map(|l| l.split_whitespace().nth(2) == Some("0")))
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("Uid:"))
+                .map(|l| l.split_whitespace().nth(2) == Some("0"))
+        })
         .unwrap_or(false)
 }
 
 fn have(cmd: &str) -> bool {
-    Command::new("sh").args(["-c", &format!("command -v {cmd} >/dev/null 2>&1")]).status().is_ok_and(|s| s.success())
+    Command::new("sh")
+        .args(["-c", &format!("command -v {cmd} >/dev/null 2>&1")])
+        .status()
+        .is_ok_and(|s| s.success())
 }
 
 /// Makes `apt-get source` possible: a deb-src entry for bookworm and
@@ -29,7 +36,9 @@ fn ensure_apt_source(log: &mut Vec<String>) -> Result<(), String> {
     let has_src = Command::new("apt-cache")
         .args(["showsrc", "musl"])
         .output()
-        .is_ok_and(|o| o.status.success() && String::from_utf8_lossy(&o.stdout).contains("Package: musl"));
+        .is_ok_and(|o| {
+            o.status.success() && String::from_utf8_lossy(&o.stdout).contains("Package: musl")
+        });
     if !has_src || !have("dpkg-source") {
         if !is_root() {
             return Err(format!(
@@ -42,7 +51,9 @@ fn ensure_apt_source(log: &mut Vec<String>) -> Result<(), String> {
                 "Types: deb-src\nURIs: http://deb.debian.org/debian\nSuites: bookworm\nComponents: main\nSigned-By: /usr/share/keyrings/debian-archive-keyring.gpg\n",
             )
             .map_err(|e| format!("cannot write {DEB_SRC_LIST}: {e}"))?;
-            log.push(format!("added a deb-src entry for bookworm ({DEB_SRC_LIST})"));
+            log.push(format!(
+                "added a deb-src entry for bookworm ({DEB_SRC_LIST})"
+            ));
             run(Command::new("apt-get").args(["update", "-q"]))?;
         }
         if !have("dpkg-source") {
@@ -80,8 +91,12 @@ pub fn ensure(home: &Path, log: &mut Vec<String>) -> Result<PathBuf, String> {
     // Debian's packaging is not part of the libc.
     let _ = std::fs::remove_dir_all(unpacked.join("debian"));
     let _ = std::fs::remove_dir_all(&dir);
-    std::fs::rename(&unpacked, &dir).map_err(|e| format!("cannot move the source into place: {e}"))?;
+    std::fs::rename(&unpacked, &dir)
+        .map_err(|e| format!("cannot move the source into place: {e}"))?;
     let _ = std::fs::remove_dir_all(&work);
-    log.push(format!("fetched musl {MUSL_VERSION} with apt-get source into {}", dir.display()));
+    log.push(format!(
+        "fetched musl {MUSL_VERSION} with apt-get source into {}",
+        dir.display()
+    ));
     Ok(dir)
 }

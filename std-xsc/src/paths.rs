@@ -9,13 +9,18 @@ pub fn xsc_home() -> PathBuf {
     if let Some(h) = std::env::var_os("XSC_HOME").filter(|h| !h.is_empty()) {
         return PathBuf::from(h);
     }
-    let home = std::env::var_os("HOME").map(PathBuf::from).unwrap_or_else(|| PathBuf::from("/root"));
+    let home = std::env::var_os("HOME")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from("/root"));
     home.join(".xsc")
 }
 
 /// The repository this build tool belongs to (patches, xsc-rt sources).
 pub fn repo_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("std-xsc is in the repository").to_path_buf()
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("std-xsc is in the repository")
+        .to_path_buf()
 }
 
 /// A built sysroot for one architecture.

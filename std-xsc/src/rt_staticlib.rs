@@ -26,8 +26,21 @@ pub fn build(arch: Arch, repo: &Path, build_dir: &Path, out: &Path) -> Result<()
         .env("CARGO_PROFILE_RELEASE_CODEGEN_UNITS", "1")
         .env("CARGO_PROFILE_RELEASE_PANIC", "abort")
         .env_remove("RUSTFLAGS")
-        .args(["rustc", "-Zbuild-std=core,compiler_builtins", "--release", "-p", "xsc-rt"])
-        .args(["--features", "c-abi,panic-handler", "--crate-type", "staticlib", "--target", target])
+        .args([
+            "rustc",
+            "-Zbuild-std=core,compiler_builtins",
+            "--release",
+            "-p",
+            "xsc-rt",
+        ])
+        .args([
+            "--features",
+            "c-abi,panic-handler",
+            "--crate-type",
+            "staticlib",
+            "--target",
+            target,
+        ])
         .arg("--target-dir")
         .arg(build_dir))?;
     let built = build_dir.join(target).join("release/libxsc_rt.a");
@@ -44,7 +57,10 @@ pub fn build(arch: Arch, repo: &Path, build_dir: &Path, out: &Path) -> Result<()
         .map(str::to_string)
         .collect();
     for chunk in drop.chunks(200) {
-        run(Command::new(format!("{prefix}ar")).arg("d").arg(out).args(chunk))?;
+        run(Command::new(format!("{prefix}ar"))
+            .arg("d")
+            .arg(out)
+            .args(chunk))?;
     }
     run(Command::new(format!("{prefix}objcopy"))
         .args(["--wildcard", "--keep-global-symbol=xsc_*"])

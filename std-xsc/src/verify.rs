@@ -35,7 +35,11 @@ pub fn forbidden_instructions(arch: Arch, archive: &Path) -> Result<Vec<Site>, S
         .output()
         .map_err(|e| format!("cannot run {objdump}: {e}"))?;
     if !out.status.success() {
-        return Err(format!("{objdump} -d {} failed: {}", archive.display(), String::from_utf8_lossy(&out.stderr)));
+        return Err(format!(
+            "{objdump} -d {} failed: {}",
+            archive.display(),
+            String::from_utf8_lossy(&out.stderr)
+        ));
     }
     Ok(parse_objdump(arch, &String::from_utf8_lossy(&out.stdout)))
 }
@@ -45,7 +49,10 @@ pub fn parse_objdump(arch: Arch, text: &str) -> Vec<Site> {
     let (mut member, mut function) = (String::new(), String::new());
     let mut sites = Vec::new();
     for line in text.lines() {
-        if let Some(rest) = line.strip_suffix(":").and_then(|l| l.split_once(":     file format")) {
+        if let Some(rest) = line
+            .strip_suffix(":")
+            .and_then(|l| l.split_once(":     file format"))
+        {
             member = rest.0.to_string();
             continue;
         }
@@ -90,6 +97,13 @@ mod tests {
         assert!(sites[0].line.ends_with("syscall"));
         let a64 = "x.lo:     file format elf64-littleaarch64\n\n0000000000000000 <g>:\n   0:\td4000001 \tsvc\t#0x0\n";
         assert_eq!(parse_objdump(Arch::Aarch64, a64).len(), 1);
-        assert!(parse_objdump(Arch::X86_64, "x.lo:     file format elf64-x86-64\n   0:\tcd 80 \tint    $0x80\n").len() == 1);
+        assert!(
+            parse_objdump(
+                Arch::X86_64,
+                "x.lo:     file format elf64-x86-64\n   0:\tcd 80 \tint    $0x80\n"
+            )
+            .len()
+                == 1
+        );
     }
 }

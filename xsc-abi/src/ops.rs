@@ -168,6 +168,18 @@ pub mod x86_64 {
 /// aarch64 (asm-generic) system-call numbers the ABI names.
 pub mod aarch64 {
     pub const EPOLL_PWAIT: u32 = 22;
+    pub const OPENAT: u32 = 56;
+    pub const CLOSE: u32 = 57;
+    pub const READ: u32 = 63;
+    pub const WRITE: u32 = 64;
+    pub const CLOCK_GETTIME: u32 = 113;
+    pub const KILL: u32 = 129;
+    pub const GETPID: u32 = 172;
+    pub const GETPPID: u32 = 173;
+    pub const BRK: u32 = 214;
+    pub const MUNMAP: u32 = 215;
+    pub const MMAP: u32 = 222;
+    pub const MPROTECT: u32 = 226;
     pub const PSELECT6: u32 = 72;
     pub const PPOLL: u32 = 73;
     pub const CAPSET: u32 = 91;

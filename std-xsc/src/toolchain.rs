@@ -1,0 +1,175 @@
+//! Installing the XSC toolchain into `$XSC_HOME`:
+//!
+//! - `bin/`: the tools (xsc-ld, xsc-cc, aarch64-xsc-cc, xsc-run,
+//!   xsc-elfcheck, xsc-sysroot);
+//! - `target-specs/`: the target specs;
+//! - `toolchain/`: a rustup toolchain named `xsc` (linked with `rustup
+//!   toolchain link`), made of Debian's rustc (which comes with the library
+//!   source, package rust-web-src) and a `cargo` that sets what building std
+//!   for an XSC target needs, so that `cargo +xsc build --target
+//!   x86_64-unknown-linux-xsc` works in any project (the same idea as
+//!   espup's `esp` toolchain).
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// Where Debian's rust-web-src puts the library source.
+pub const LIBRARY_SOURCE: &str = "/usr/lib/rustlib/src/rust/library";
+/// The tools installed into `$XSC_HOME/bin`.
+pub const TOOLS: &[&str] = &["xsc-ld", "xsc-cc", "xsc-run", "xsc-elfcheck", "xsc-sysroot"];
+/// The name of the rustup toolchain.
+pub const TOOLCHAIN: &str = "xsc";
+
+/// The `cargo` of the `xsc` toolchain (a POSIX shell script).
+pub fn cargo_script(home: &Path) -> String {
+    let home = home.display();
+    format!(
+        r#"#!/bin/sh
+# cargo for the `xsc` toolchain, installed by `cargo xsc setup` (std-xsc).
+# Debian's cargo and rustc (1.96, with the library source from rust-web-src)
+# plus what building std for an XSC target needs: nightly features
+# (RUSTC_BOOTSTRAP), -Zbuild-std and -Zjson-target-spec, the target spec's
+# path for `--target <arch>-unknown-linux-xsc`, xsc-ld/xsc-cc on PATH,
+# xsc-run as the runner, and rustix's libc backend.
+XSC_HOME="${{XSC_HOME:-{home}}}"
+export XSC_HOME
+export RUSTC_BOOTSTRAP=1
+export RUSTC="${{RUSTC:-$XSC_HOME/toolchain/bin/rustc}}"
+export PATH="$XSC_HOME/bin:$PATH"
+for t in X86_64 AARCH64; do
+  eval "[ -n \"\$CARGO_TARGET_${{t}}_UNKNOWN_LINUX_XSC_RUNNER\" ] || export CARGO_TARGET_${{t}}_UNKNOWN_LINUX_XSC_RUNNER=xsc-run"
+  eval "[ -n \"\$CARGO_TARGET_${{t}}_UNKNOWN_LINUX_XSC_RUSTFLAGS\" ] || export CARGO_TARGET_${{t}}_UNKNOWN_LINUX_XSC_RUSTFLAGS='--cfg rustix_use_libc'"
+done
+export CC_x86_64_unknown_linux_xsc="${{CC_x86_64_unknown_linux_xsc:-xsc-cc}}"
+export CC_aarch64_unknown_linux_xsc="${{CC_aarch64_unknown_linux_xsc:-aarch64-xsc-cc}}"
+export AR_x86_64_unknown_linux_xsc="${{AR_x86_64_unknown_linux_xsc:-ar}}"
+export AR_aarch64_unknown_linux_xsc="${{AR_aarch64_unknown_linux_xsc:-aarch64-linux-gnu-ar}}"
+xsc=0
+prev=
+ddash=0
+for arg do
+  shift
+  if [ "$ddash" = 0 ]; then
+    case "$arg" in
+      --) ddash=1 ;;
+      --target=*-unknown-linux-xsc) arg="--target=$XSC_HOME/target-specs/${{arg#--target=}}.json"; xsc=1 ;;
+      *-unknown-linux-xsc) if [ "$prev" = --target ]; then arg="$XSC_HOME/target-specs/$arg.json"; xsc=1; fi ;;
+      *-unknown-linux-xsc.json) xsc=1 ;;
+    esac
+  fi
+  prev="$arg"
+  set -- "$@" "$arg"
+done
+if [ "$xsc" = 1 ]; then
+  if [ ! -d {src}/std ]; then
+    echo "error: building std for an XSC target needs Rust's library source, which is missing ({src})." >&2
+    echo "       Install it with: sudo apt-get install rustc-web cargo-web rust-web-src   (or run: cargo xsc setup)" >&2
+    exit 101
+  fi
+  exec /usr/bin/cargo -Zbuild-std=std,panic_abort -Zjson-target-spec "$@"
+fi
+exec /usr/bin/cargo "$@"
+"#,
+        src = LIBRARY_SOURCE
+    )
+}
+
+fn copy(from: &Path, to: &Path) -> Result<(), String> {
+    // Replace rather than overwrite: the old file may be running.
+    let _ = std::fs::remove_file(to);
+    std::fs::copy(from, to)
+        .map(|_| ())
+        .map_err(|e| format!("cannot copy {} to {}: {e}", from.display(), to.display()))
+}
+
+fn symlink(target: &Path, link: &Path) -> Result<(), String> {
+    let _ = std::fs::remove_file(link);
+    std::os::unix::fs::symlink(target, link)
+        .map_err(|e| format!("cannot link {}: {e}", link.display()))
+}
+
+fn make_executable(p: &Path) -> Result<(), String> {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(p, std::fs::Permissions::from_mode(0o755)).map_err(|e| e.to_string())
+}
+
+/// Installs the tools from `tools_dir` (a cargo output directory), the
+/// target specs and the `xsc` toolchain into `home`; returns what it did.
+pub fn install(home: &Path, repo: &Path, tools_dir: &Path) -> Result<Vec<String>, String> {
+    let mut log = Vec::new();
+    let bin = home.join("bin");
+    std::fs::create_dir_all(&bin).map_err(|e| e.to_string())?;
+    for tool in TOOLS {
+        copy(&tools_dir.join(tool), &bin.join(tool))?;
+    }
+    symlink(&bin.join("xsc-cc"), &bin.join("aarch64-xsc-cc"))?;
+    log.push(format!(
+        "installed {} into {}",
+        TOOLS.join(", "),
+        bin.display()
+    ));
+
+    let specs = home.join("target-specs");
+    std::fs::create_dir_all(&specs).map_err(|e| e.to_string())?;
+    for e in std::fs::read_dir(repo.join("target-specs")).map_err(|e| e.to_string())? {
+        let p = e.map_err(|e| e.to_string())?.path();
+        if p.extension().is_some_and(|x| x == "json") {
+            copy(&p, &specs.join(p.file_name().unwrap_or_default()))?;
+        }
+    }
+    log.push(format!(
+        "installed the target specs into {}",
+        specs.display()
+    ));
+
+    let tc = home.join("toolchain");
+    let tc_bin = tc.join("bin");
+    std::fs::create_dir_all(&tc_bin).map_err(|e| e.to_string())?;
+    symlink(Path::new("/usr/bin/rustc"), &tc_bin.join("rustc"))?;
+    symlink(Path::new("/usr/bin/rustdoc"), &tc_bin.join("rustdoc"))?;
+    let cargo = tc_bin.join("cargo");
+    let _ = std::fs::remove_file(&cargo);
+    std::fs::write(&cargo, cargo_script(home)).map_err(|e| e.to_string())?;
+    make_executable(&cargo)?;
+    log.push(format!(
+        "wrote the `{TOOLCHAIN}` toolchain into {}",
+        tc.display()
+    ));
+    if let Some(rustup) = find_rustup() {
+        let out = Command::new(&rustup)
+            .args(["toolchain", "link", TOOLCHAIN])
+            .arg(&tc)
+            .output()
+            .map_err(|e| format!("cannot run rustup: {e}"))?;
+        if !out.status.success() {
+            return Err(format!(
+                "rustup toolchain link failed: {}",
+                String::from_utf8_lossy(&out.stderr)
+            ));
+        }
+        log.push(format!(
+            "registered it with rustup: `cargo +{TOOLCHAIN} ...` now uses it"
+        ));
+    } else {
+        log.push(format!(
+            "rustup not found: use {} directly",
+            cargo.display()
+        ));
+    }
+    Ok(log)
+}
+
+fn find_rustup() -> Option<PathBuf> {
+    let home = std::env::var_os("CARGO_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cargo")))?;
+    let candidate = home.join("bin/rustup");
+    if candidate.is_file() {
+        return Some(candidate);
+    }
+    std::env::var_os("PATH")?
+        .to_str()?
+        .split(':')
+        .map(|d| Path::new(d).join("rustup"))
+        .find(|p| p.is_file())
+}
