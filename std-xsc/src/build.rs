@@ -92,13 +92,51 @@ pub fn fingerprint(arch: Arch, repo: &Path) -> Result<String, String> {
     for p in patches_for(arch, repo)? {
         std::fs::read(&p).map_err(|e| e.to_string())?.hash(&mut h);
     }
-    for dir in ["xsc-rt/src", "xsc-abi/src", "elf-notes/src"] {
+    for dir in [
+        "xsc-rt/src",
+        "xsc-abi/src",
+        "elf-notes/src",
+        "std-xsc/unwind",
+    ] {
         hash_tree(&mut h, &repo.join(dir));
     }
     tool_version(arch.cc()).hash(&mut h);
     tool_version(rt_staticlib::DEBIAN_RUSTC).hash(&mut h);
     env!("CARGO_PKG_VERSION").hash(&mut h);
     Ok(format!("{:016x}", h.finish()))
+}
+
+/// `libunwind.a`, the unwinder Rust's std links on musl targets: gcc's
+/// `libgcc_eh` merged (`ld -r`) with an object holding strong references
+/// to the pthread functions it calls through weak ones, so that they are
+/// linked in. It finds unwind tables through the fork's `_dl_find_object`.
+fn build_unwind(arch: Arch, repo: &Path, sysroot: &Sysroot, work: &Path) -> Result<(), String> {
+    let eh = Command::new(arch.cc())
+        .arg("-print-file-name=libgcc_eh.a")
+        .output()
+        .map_err(|e| e.to_string())?;
+    let eh = PathBuf::from(String::from_utf8_lossy(&eh.stdout).trim());
+    let needs = work.join("unwind-needs.o");
+    run(Command::new(arch.cc())
+        .args(["-c", "-O2", "-fPIC", "-nostdinc", "-isystem"])
+        .arg(sysroot.include())
+        .arg(repo.join("std-xsc/unwind/unwind-needs.c"))
+        .arg("-o")
+        .arg(&needs))?;
+    let merged = work.join("unwind.o");
+    let prefix = arch.binutils_prefix();
+    run(Command::new(format!("{prefix}ld"))
+        .args(["-r", "-o"])
+        .arg(&merged)
+        .arg(&needs)
+        .arg("--whole-archive")
+        .arg(&eh))?;
+    let lib = sysroot.lib().join("libunwind.a");
+    let _ = std::fs::remove_file(&lib);
+    run(Command::new(format!("{prefix}ar"))
+        .arg("rcs")
+        .arg(&lib)
+        .arg(&merged))
 }
 
 /// Builds (or finds up to date) the sysroot for `arch` under `home`.
@@ -186,14 +224,8 @@ pub fn build(arch: Arch, home: &Path, force: bool) -> Result<Built, String> {
     )?;
     log.push("built xsc-rt's C ABI as libxsc_rt.a".into());
 
-    let eh = Command::new(arch.cc())
-        .arg("-print-file-name=libgcc_eh.a")
-        .output()
-        .map_err(|e| e.to_string())?;
-    let eh = PathBuf::from(String::from_utf8_lossy(&eh.stdout).trim());
-    std::fs::copy(&eh, sysroot.lib().join("libunwind.a"))
-        .map_err(|e| format!("cannot copy {}: {e}", eh.display()))?;
-    log.push(format!("installed {} as libunwind.a", eh.display()));
+    build_unwind(arch, &repo, &sysroot, &work)?;
+    log.push("built libunwind.a from gcc's libgcc_eh".into());
 
     let note = elf_notes::note_object(
         arch.note_arch(),

@@ -20,6 +20,7 @@ mod initial_stack;
 mod loader;
 mod memory;
 mod ops;
+mod procfs;
 mod signals;
 mod symbols;
 mod sys;
@@ -133,6 +134,20 @@ fn run() -> i32 {
         }
     };
     symbols::init(&data, image.base);
+    match std::fs::canonicalize(&path)
+        .map(|p| std::ffi::CString::new(p.into_os_string().into_vec()))
+    {
+        Ok(Ok(p)) => procfs::set_program(p),
+        _ => {
+            return fail(
+                EXIT_CANNOT_RUN,
+                format_args!(
+                    "{}: cannot resolve its absolute path",
+                    path.to_string_lossy()
+                ),
+            )
+        }
+    }
     guard::set_image(&image);
     drop(data);
     {

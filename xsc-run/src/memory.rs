@@ -43,6 +43,12 @@ pub fn read_prefix(addr: u64, len: usize) -> Vec<u8> {
     read_bytes(addr, len).unwrap_or_default()
 }
 
+/// Copies `bytes` into the program.
+pub fn write_bytes(addr: u64, bytes: &[u8]) -> Result<(), i32> {
+    let mut copy = bytes.to_vec();
+    vm_copy(addr, copy.as_mut_ptr(), copy.len(), true)
+}
+
 /// Reads a plain-data struct from the program.
 pub fn read_struct<T: Copy + Default>(addr: u64) -> Result<T, i32> {
     let mut v = T::default();

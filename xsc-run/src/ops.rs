@@ -58,7 +58,11 @@ pub fn execute(kt: &KernelThread, sqe: &SubmissionEntry, how: Executor) -> i64 {
             a[0] = thread_clock(kt, a[0] as i32) as u64;
             call(a)
         }
-        _ => call(a),
+        op => match crate::procfs::rewrite(op, a) {
+            Some(crate::procfs::Rewrite::Args(b)) => call(b),
+            Some(crate::procfs::Rewrite::Result(r)) => r,
+            None => call(a),
+        },
     }
 }
 

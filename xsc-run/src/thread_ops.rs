@@ -381,6 +381,10 @@ fn execve(path: u64, argv: u64, envp: u64) -> i64 {
         return err(libc::EPERM);
     }
     let path = match memory::read_cstring(path, 4096) {
+        Ok(p) if p == b"/proc/self/exe" => match crate::procfs::program() {
+            Some(program) => program.as_bytes().to_vec(),
+            None => p,
+        },
         Ok(p) => p,
         Err(e) => return err(e),
     };
