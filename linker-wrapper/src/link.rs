@@ -44,22 +44,30 @@ impl Driver {
     pub fn new(tool: &'static str, args: &mut Vec<OsString>) -> Result<Driver, LinkError> {
         let mut arch = None;
         let mut bad = None;
-        args.retain(|a| match a.to_str().and_then(|s| s.strip_prefix("--xsc-arch=")) {
-            Some(name) => {
-                arch = arch_named(name);
-                if arch.is_none() {
-                    bad = Some(name.to_string());
+        args.retain(
+            |a| match a.to_str().and_then(|s| s.strip_prefix("--xsc-arch=")) {
+                Some(name) => {
+                    arch = arch_named(name);
+                    if arch.is_none() {
+                        bad = Some(name.to_string());
+                    }
+                    false
                 }
-                false
-            }
-            None => true,
-        });
+                None => true,
+            },
+        );
         if let Some(name) = bad {
-            return Err(fail(format!("{tool}: unknown XSC architecture `{name}` (x86_64 or aarch64)")));
+            return Err(fail(format!(
+                "{tool}: unknown XSC architecture `{name}` (x86_64 or aarch64)"
+            )));
         }
         let from_argv0 = std::env::args()
             .next()
-            .and_then(|p| Path::new(&p).file_name().map(|f| f.to_string_lossy().into_owned()))
+            .and_then(|p| {
+                Path::new(&p)
+                    .file_name()
+                    .map(|f| f.to_string_lossy().into_owned())
+            })
             .and_then(|f| f.split_once('-').and_then(|(a, _)| arch_named(a)));
         let arch = arch
             .or(from_argv0)
@@ -72,7 +80,11 @@ impl Driver {
                 sysroot.libc().display()
             )));
         }
-        Ok(Driver { tool, arch, sysroot })
+        Ok(Driver {
+            tool,
+            arch,
+            sysroot,
+        })
     }
 
     fn cc_file(&self, name: &str) -> Result<PathBuf, LinkError> {
@@ -84,7 +96,11 @@ impl Driver {
         if p.is_absolute() {
             Ok(p)
         } else {
-            Err(fail(format!("{}: {} has no {name}", self.tool, self.arch.cc())))
+            Err(fail(format!(
+                "{}: {} has no {name}",
+                self.tool,
+                self.arch.cc()
+            )))
         }
     }
 
@@ -138,14 +154,29 @@ impl Driver {
         if !has("-static-pie") && !has("-static") {
             c.arg("-static-pie");
         }
-        c.arg(lib.join(crt1)).arg(lib.join("crti.o")).arg(self.cc_file(crtbegin)?);
+        c.arg(lib.join(crt1))
+            .arg(lib.join("crti.o"))
+            .arg(self.cc_file(crtbegin)?);
         c.arg("-L").arg(&lib);
         c.args(args);
-        c.args(["-Wl,-Bstatic", "-Wl,--start-group", "-lc", "-lxsc_rt", "-Wl,--end-group"]);
+        c.args([
+            "-Wl,-Bstatic",
+            "-Wl,--start-group",
+            "-lc",
+            "-lxsc_rt",
+            "-Wl,--end-group",
+        ]);
         c.arg(self.cc_file("libgcc.a")?);
         c.arg(self.sysroot.note_object());
         c.arg(self.cc_file(crtend)?).arg(lib.join("crtn.o"));
-        c.args(["-Wl,-z,noexecstack", "-Wl,--no-dynamic-linker"]);
+        // separate-code: read-only data gets its own non-executable
+        // segment, so no constant can look like a system-call instruction
+        // in executable memory (the default on x86_64, not on aarch64).
+        c.args([
+            "-Wl,-z,noexecstack",
+            "-Wl,-z,separate-code",
+            "-Wl,--no-dynamic-linker",
+        ]);
         c.arg(concat_os("-Wl,-Map=", map.as_os_str()));
         let linked = run_status(self.tool, &mut c);
         if let Err(e) = linked {

@@ -75,7 +75,11 @@ pub fn rlib_crate(object: &str) -> Option<String> {
     let lib = object.split('(').next()?;
     let file = lib.rsplit('/').next()?;
     let stem = file.strip_prefix("lib")?.strip_suffix(".rlib")?;
-    Some(stem.rsplit_once('-').map_or(stem, |(name, _hash)| name).to_string())
+    Some(
+        stem.rsplit_once('-')
+            .map_or(stem, |(name, _hash)| name)
+            .to_string(),
+    )
 }
 
 #[cfg(test)]

@@ -8,12 +8,18 @@ use xsc_elfcheck::{check, Options};
 
 /// Checks `out`; `Err` carries the whole message for the user.
 pub fn verify(tool: &str, out: &Path, map: Option<&Path>) -> Result<(), String> {
-    let data = std::fs::read(out).map_err(|e| format!("{tool}: cannot read the linked output {}: {e}", out.display()))?;
+    let data = std::fs::read(out).map_err(|e| {
+        format!(
+            "{tool}: cannot read the linked output {}: {e}",
+            out.display()
+        )
+    })?;
     let opts = Options {
         strict: false,
         require_note: true,
     };
-    let report = check(&data, &opts).map_err(|e| format!("{tool}: cannot verify {}: {e}", out.display()))?;
+    let report =
+        check(&data, &opts).map_err(|e| format!("{tool}: cannot verify {}: {e}", out.display()))?;
     if report.passed(&opts) {
         return Ok(());
     }
@@ -54,7 +60,10 @@ pub fn verify(tool: &str, out: &Path, map: Option<&Path>) -> Result<(), String> 
     }
     msg.push_str("  XSC binaries must make every OS call through the rings: code that executes system-call instructions itself has to call the libc (or xsc-rt) instead");
     if !crates.is_empty() {
-        msg.push_str(&format!(" (look for a libc backend or feature in: {})", crates.join(", ")));
+        msg.push_str(&format!(
+            " (look for a libc backend or feature in: {})",
+            crates.join(", ")
+        ));
     }
     msg.push('\n');
     Err(msg)

@@ -127,6 +127,11 @@ pub fn install(home: &Path, repo: &Path, tools_dir: &Path) -> Result<Vec<String>
     std::fs::create_dir_all(&tc_bin).map_err(|e| e.to_string())?;
     symlink(Path::new("/usr/bin/rustc"), &tc_bin.join("rustc"))?;
     symlink(Path::new("/usr/bin/rustdoc"), &tc_bin.join("rustdoc"))?;
+    // rustup wants a lib/ directory; rustc itself finds its sysroot (/usr)
+    // from its own path.
+    let tc_lib = tc.join("lib");
+    std::fs::create_dir_all(&tc_lib).map_err(|e| e.to_string())?;
+    symlink(Path::new("/usr/lib/rustlib"), &tc_lib.join("rustlib"))?;
     let cargo = tc_bin.join("cargo");
     let _ = std::fs::remove_file(&cargo);
     std::fs::write(&cargo, cargo_script(home)).map_err(|e| e.to_string())?;

@@ -358,6 +358,7 @@ fn format_arg(out: &mut String, kind: u8, a: &[u64; 6], i: usize, result: Option
                         (0o1000, "O_TRUNC"),
                         (0o2000, "O_APPEND"),
                         (0o4000, "O_NONBLOCK"),
+                        (0o100000, "O_LARGEFILE"),
                         (0o200000, "O_DIRECTORY"),
                         (0o400000, "O_NOFOLLOW"),
                         (0o2000000, "O_CLOEXEC"),

@@ -21,7 +21,10 @@ const NEEDS: &[(&str, &str)] = &[
     ("/usr/lib/rustlib/src/rust/library/std", "rust-web-src"),
     // aarch64: the cross compiler for the libc fork, and qemu to run tools.
     ("aarch64-linux-gnu-gcc", "gcc-aarch64-linux-gnu"),
-    ("/usr/aarch64-linux-gnu/include/stdio.h", "libc6-dev-arm64-cross"),
+    (
+        "/usr/aarch64-linux-gnu/include/stdio.h",
+        "libc6-dev-arm64-cross",
+    ),
     ("qemu-aarch64-static", "qemu-user-static"),
 ];
 
@@ -42,7 +45,11 @@ fn is_root() -> bool {
 
 /// Installs the Debian packages providing anything missing.
 pub fn ensure_packages(needs: &[(&str, &str)]) -> Result {
-    let mut missing: Vec<&str> = needs.iter().filter(|(w, _)| !have(w)).map(|(_, p)| *p).collect();
+    let mut missing: Vec<&str> = needs
+        .iter()
+        .filter(|(w, _)| !have(w))
+        .map(|(_, p)| *p)
+        .collect();
     missing.sort_unstable();
     missing.dedup();
     if missing.is_empty() {
@@ -74,7 +81,9 @@ fn check_host() -> Result {
     }
     let cpuinfo = std::fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
     if !cpuinfo.contains("fsgsbase") {
-        return Err("this CPU does not report FSGSBASE, which xsc-run needs (see docs/ABI.md §9)".into());
+        return Err(
+            "this CPU does not report FSGSBASE, which xsc-run needs (see docs/ABI.md §9)".into(),
+        );
     }
     Ok(())
 }
@@ -111,10 +120,16 @@ pub fn run() -> Result {
         }
         eprintln!(
             "xtask: sysroot {arch}: {} {}",
-            if built.rebuilt { "built" } else { "up to date in" },
+            if built.rebuilt {
+                "built"
+            } else {
+                "up to date in"
+            },
             built.sysroot.dir.display()
         );
     }
-    eprintln!("xtask: setup complete: `cargo +xsc build --target x86_64-unknown-linux-xsc` is ready");
+    eprintln!(
+        "xtask: setup complete: `cargo +xsc build --target x86_64-unknown-linux-xsc` is ready"
+    );
     Ok(())
 }

@@ -5,7 +5,9 @@
 fn main() {
     let mut args: Vec<std::ffi::OsString> = std::env::args_os().skip(1).collect();
     let result = linker_wrapper::Driver::new("xsc-cc", &mut args).and_then(|d| {
-        let compile_only = args.iter().any(|a| a == "-c" || a == "-S" || a == "-E" || a == "-M" || a == "-MM");
+        let compile_only = args
+            .iter()
+            .any(|a| a == "-c" || a == "-S" || a == "-E" || a == "-M" || a == "-MM");
         if compile_only {
             d.compile(&args)
         } else {

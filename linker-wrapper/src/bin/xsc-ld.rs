@@ -4,7 +4,8 @@
 
 fn main() {
     let mut args: Vec<std::ffi::OsString> = std::env::args_os().skip(1).collect();
-    let result = linker_wrapper::Driver::new("xsc-ld", &mut args).and_then(|d| d.link(&args, false));
+    let result =
+        linker_wrapper::Driver::new("xsc-ld", &mut args).and_then(|d| d.link(&args, false));
     if let Err(e) = result {
         if !e.message.is_empty() {
             eprintln!("{e}");

@@ -1,0 +1,286 @@
+//! End-to-end tests of the toolchain: the musl fork, std for the XSC
+//! targets, the linker wrapper and xsc-cc, run under xsc-run, compared with
+//! the same sources built for the host.
+//!
+//! They use the installed toolchain (`cargo xtask setup` installs it into
+//! `$XSC_HOME`, default `~/.xsc`, and registers the `xsc` rustup toolchain).
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::sync::OnceLock;
+use std_xsc::{repo_root, xsc_home, Arch, Sysroot};
+
+fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+fn require_setup() {
+    let s = Sysroot::new(&xsc_home(), Arch::X86_64);
+    assert!(
+        s.is_built() && xsc_home().join("bin/xsc-run").is_file(),
+        "the XSC toolchain is not installed in {}: run `cargo xtask setup` first",
+        xsc_home().display()
+    );
+}
+
+/// `cargo +xsc` with a clean environment (the outer cargo's variables must
+/// not leak into the inner build).
+fn cargo_xsc(dir: &Path) -> Command {
+    let mut c = Command::new("cargo");
+    c.arg("+xsc").current_dir(dir);
+    for var in [
+        "RUSTUP_TOOLCHAIN",
+        "CARGO",
+        "RUSTC",
+        "RUSTC_WRAPPER",
+        "RUSTFLAGS",
+        "CARGO_TARGET_DIR",
+        "CARGO_BUILD_TARGET",
+    ] {
+        c.env_remove(var);
+    }
+    c
+}
+
+fn run_ok(c: &mut Command) -> Output {
+    let out = c
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run {c:?}: {e}"));
+    assert!(
+        out.status.success(),
+        "{c:?} failed:\n{}\n{}",
+        text(&out.stdout),
+        text(&out.stderr)
+    );
+    out
+}
+
+fn std_samples() -> PathBuf {
+    repo_root().join("samples/std")
+}
+
+/// Builds samples/std for `target` (None: the host) once per test run;
+/// returns the output directory.
+fn build_std_samples(target: Option<&str>) -> PathBuf {
+    static HOST: OnceLock<PathBuf> = OnceLock::new();
+    static X86: OnceLock<PathBuf> = OnceLock::new();
+    static A64: OnceLock<PathBuf> = OnceLock::new();
+    let cell = match target {
+        None => &HOST,
+        Some("x86_64-unknown-linux-xsc") => &X86,
+        Some(_) => &A64,
+    };
+    cell.get_or_init(|| {
+        require_setup();
+        let mut c = cargo_xsc(&std_samples());
+        c.args(["build", "--workspace"]);
+        if let Some(t) = target {
+            c.args(["--target", t]);
+        }
+        run_ok(&mut c);
+        match target {
+            Some(t) => std_samples().join("target").join(t).join("debug"),
+            None => std_samples().join("target/debug"),
+        }
+    })
+    .clone()
+}
+
+fn xsc_run() -> PathBuf {
+    xsc_home().join("bin/xsc-run")
+}
+
+fn tmpdir(tag: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("xsc-toolchain-{tag}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+/// stdout, stderr and the exit status of a run, for comparing.
+fn observe(out: &Output) -> (String, String, Option<i32>) {
+    (text(&out.stdout), text(&out.stderr), out.status.code())
+}
+
+#[test]
+fn the_libc_fork_has_no_system_call_instruction() {
+    require_setup();
+    for arch in Arch::ALL {
+        let s = Sysroot::new(&xsc_home(), arch);
+        for lib in [
+            s.libc(),
+            s.lib().join("libxsc_rt.a"),
+            s.lib().join("libunwind.a"),
+        ] {
+            let sites = std_xsc::verify::forbidden_instructions(arch, &lib).unwrap();
+            assert!(sites.is_empty(), "{}: {sites:#?}", lib.display());
+        }
+    }
+}
+
+#[test]
+fn hello_on_xsc_behaves_like_hello_on_the_host() {
+    let host = build_std_samples(None).join("hello");
+    let xsc = build_std_samples(Some("x86_64-unknown-linux-xsc")).join("hello");
+    let dir = tmpdir("hello");
+    let args = [dir.to_str().unwrap(), "3", "one", "two words", "ünïcödé"];
+    let native = Command::new(&host)
+        .args(args)
+        .env("HELLO_NAME", "differential")
+        .output()
+        .unwrap();
+    let on_xsc = Command::new(xsc_run())
+        .arg(&xsc)
+        .args(args)
+        .env("HELLO_NAME", "differential")
+        .output()
+        .unwrap();
+    assert_eq!(observe(&on_xsc), observe(&native));
+    assert_eq!(native.status.code(), Some(3));
+    assert!(text(&native.stdout).contains("a thread says"));
+}
+
+#[test]
+fn hello_carries_the_note_and_no_system_call_instruction() {
+    let xsc = build_std_samples(Some("x86_64-unknown-linux-xsc")).join("hello");
+    let notes = run_ok(Command::new("readelf").arg("-n").arg(&xsc));
+    let notes = text(&notes.stdout);
+    assert!(notes.contains("XSC"), "{notes}");
+    assert!(
+        notes.contains("0x00000008"),
+        "descriptor of 8 bytes: {notes}"
+    );
+    let dis = run_ok(Command::new("objdump").arg("-d").arg(&xsc));
+    let sites: Vec<&str> = std::str::from_utf8(&dis.stdout)
+        .unwrap()
+        .lines()
+        .filter(|l| {
+            let f: Vec<&str> = l.split('\t').collect();
+            f.len() >= 3
+                && matches!(
+                    f[2].split_whitespace().next(),
+                    Some("syscall" | "sysenter" | "int")
+                )
+        })
+        .collect();
+    assert!(sites.is_empty(), "{sites:#?}");
+}
+
+#[test]
+fn the_trace_shows_hellos_file_and_thread_operations() {
+    let xsc = build_std_samples(Some("x86_64-unknown-linux-xsc")).join("hello");
+    let dir = tmpdir("trace");
+    let trace = dir.join("trace.txt");
+    let out = Command::new(xsc_run())
+        .arg(format!("--trace={}", trace.display()))
+        .arg(&xsc)
+        .args([dir.to_str().unwrap(), "0"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let t = std::fs::read_to_string(&trace).unwrap();
+    let file = dir.join("hello.txt");
+    let file = file.display();
+    for needle in [
+        format!("open(\"{file}\", O_WRONLY|O_CREAT|O_TRUNC|O_LARGEFILE|O_CLOEXEC, 0666) = 3"),
+        "write(3, \"written by hello\\n\", 17) = 17".to_string(),
+        format!("open(\"{file}\", O_RDONLY|O_LARGEFILE|O_CLOEXEC, 0) = 3"),
+        "read(3, \"written by hello\\n\", ".to_string(),
+        format!("unlink(\"{file}\") = 0"),
+        "clone(".to_string(),
+        "exit(0) = ?".to_string(),
+        "exit_group(0) = ?".to_string(),
+    ] {
+        assert!(t.contains(&needle), "missing `{needle}` in the trace:\n{t}");
+    }
+    // The spawned thread's own operations carry its thread id.
+    let tids: std::collections::BTreeSet<&str> =
+        t.lines().filter_map(|l| l.split(' ').next()).collect();
+    assert!(tids.len() >= 2, "{t}");
+}
+
+fn xsc_cc() -> PathBuf {
+    xsc_home().join("bin/xsc-cc")
+}
+
+#[test]
+fn c_hello_built_with_xsc_cc_behaves_like_the_native_build() {
+    require_setup();
+    let dir = tmpdir("c");
+    let src = repo_root().join("samples/c/hello.c");
+    let xsc = dir.join("hello-xsc");
+    let native = dir.join("hello-native");
+    run_ok(
+        Command::new(xsc_cc())
+            .args(["-O2", "-pthread"])
+            .arg(&src)
+            .arg("-o")
+            .arg(&xsc),
+    );
+    run_ok(
+        Command::new("cc")
+            .args(["-O2", "-pthread"])
+            .arg(&src)
+            .arg("-o")
+            .arg(&native),
+    );
+    let a = Command::new(xsc_run())
+        .arg(&xsc)
+        .args([dir.to_str().unwrap(), "4"])
+        .output()
+        .unwrap();
+    let b = Command::new(&native)
+        .args([dir.to_str().unwrap(), "4"])
+        .output()
+        .unwrap();
+    assert_eq!(observe(&a), observe(&b));
+    assert_eq!(b.status.code(), Some(4));
+}
+
+#[test]
+fn the_link_fails_on_a_raw_system_call_and_names_it() {
+    require_setup();
+    let dir = tmpdir("bad");
+    let src = dir.join("bad.c");
+    std::fs::write(
+        &src,
+        "long sneaky_getpid(void) { long r; __asm__ volatile (\"syscall\" : \"=a\"(r) : \"a\"(39L) : \"rcx\", \"r11\", \"memory\"); return r; }\nint main(void) { return sneaky_getpid() > 0 ? 0 : 1; }\n",
+    )
+    .unwrap();
+    let obj = dir.join("bad.o");
+    run_ok(
+        Command::new(xsc_cc())
+            .arg("-c")
+            .arg(&src)
+            .arg("-o")
+            .arg(&obj),
+    );
+    let out_path = dir.join("bad");
+    let out = Command::new(xsc_cc())
+        .arg(&obj)
+        .arg("-o")
+        .arg(&out_path)
+        .output()
+        .unwrap();
+    let err = text(&out.stderr);
+    assert!(!out.status.success());
+    assert!(err.contains("sneaky_getpid"), "{err}");
+    assert!(err.contains("bad.o"), "names the object file: {err}");
+    assert!(!out_path.exists(), "no half-made binary is left behind");
+}
+
+#[test]
+fn the_aarch64_target_builds_std_and_links_hello() {
+    let a64 = build_std_samples(Some("aarch64-unknown-linux-xsc")).join("hello");
+    let data = std::fs::read(&a64).unwrap();
+    // ELF64, little-endian, e_machine = EM_AARCH64 (183), static (ET_DYN
+    // static-pie with no PT_INTERP: checked by readelf below).
+    assert_eq!(&data[..6], b"\x7fELF\x02\x01");
+    assert_eq!(u16::from_le_bytes([data[18], data[19]]), 183);
+    let hdr = run_ok(Command::new("readelf").args(["-lnW"]).arg(&a64));
+    let hdr = text(&hdr.stdout);
+    assert!(hdr.contains("XSC"), "{hdr}");
+    assert!(!hdr.contains("INTERP"), "{hdr}");
+    let sites = std_xsc::verify::forbidden_instructions(Arch::Aarch64, &a64).unwrap();
+    assert!(sites.is_empty(), "{sites:#?}");
+}
