@@ -29,10 +29,25 @@ fn run_sample(runner: &Path, args: &[&str]) -> Result<Output> {
         .map_err(|e| format!("cannot run {}: {e}", runner.display()))
 }
 
+/// Builds samples/std for the XSC target with the installed `xsc`
+/// toolchain (std itself is built by -Zbuild-std, once, then cached).
+fn build_std_samples(target: &str) -> Result<std::path::PathBuf> {
+    let dir = cmd::root().join("samples/std");
+    let mut c = Command::new("cargo");
+    c.current_dir(&dir).args(["+xsc", "build", "--release", "--target", target]);
+    for var in ["RUSTUP_TOOLCHAIN", "CARGO", "RUSTC", "RUSTFLAGS", "CARGO_TARGET_DIR"] {
+        c.env_remove(var);
+    }
+    cmd::run(&mut c)?;
+    Ok(dir.join("target").join(target).join("release"))
+}
+
 pub fn run() -> Result {
     crate::setup::run()?;
-    let runner = cmd::build_runner(true)?;
+    let home = std_xsc::xsc_home();
+    let runner = home.join("bin/xsc-run");
     let samples = cmd::build_samples(true)?;
+    let std_samples = build_std_samples("x86_64-unknown-linux-xsc")?;
     let s = |name: &str| samples.join(name).to_string_lossy().into_owned();
     let tmp = std::env::temp_dir().join(format!("xsc-demo-{}", std::process::id()));
     std::fs::create_dir_all(&tmp).map_err(|e| e.to_string())?;
@@ -88,6 +103,43 @@ pub fn run() -> Result {
     show(
         "raw-syscall defeat-dispatch under --guard=seccomp",
         "the program switches Syscall User Dispatch off behind the kernel's back; the seccomp guard still stops it",
+        &out,
+    );
+    let hello = std_samples.join("hello");
+    let check = Command::new(home.join("bin/xsc-elfcheck")).arg(&hello).output().map_err(|e| e.to_string())?;
+    show(
+        "xsc-elfcheck samples/std hello",
+        "the verifier the linker wrapper ran at link time, run again by hand",
+        &check,
+    );
+    let out = Command::new(&runner)
+        .arg(&hello)
+        .args([tmp.to_str().unwrap_or("/tmp"), "7", "an", "argument"])
+        .env("HELLO_NAME", "XSC")
+        .output()
+        .map_err(|e| e.to_string())?;
+    show(
+        "samples/std hello: ordinary Rust with std, built with `cargo +xsc build --target x86_64-unknown-linux-xsc`",
+        "println!, args, an environment variable, a file written and read back, a thread, exit code 7",
+        &out,
+    );
+
+    let c_hello = tmp.join("c-hello");
+    cmd::run(
+        Command::new(home.join("bin/xsc-cc"))
+            .args(["-O2", "-pthread"])
+            .arg(cmd::root().join("samples/c/hello.c"))
+            .arg("-o")
+            .arg(&c_hello),
+    )?;
+    let out = Command::new(&runner)
+        .arg(&c_hello)
+        .args([tmp.to_str().unwrap_or("/tmp"), "5"])
+        .output()
+        .map_err(|e| e.to_string())?;
+    show(
+        "samples/c hello.c, built with xsc-cc",
+        "stdio, a file, a pthread, malloc, exit code 5: C on the musl fork",
         &out,
     );
     let _ = std::fs::remove_dir_all(&tmp);
