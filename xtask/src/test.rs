@@ -14,6 +14,17 @@ pub fn run() -> Result {
         "--",
         "--check",
     ]))?;
+    // samples/std names the `xsc` toolchain, which has no rustfmt: format
+    // with the machine's own.
+    cmd::run(cargo().args([
+        "+stable",
+        "fmt",
+        "--all",
+        "--manifest-path",
+        "samples/std/Cargo.toml",
+        "--",
+        "--check",
+    ]))?;
     cmd::run(cargo().args([
         "clippy",
         "--workspace",

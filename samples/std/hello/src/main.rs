@@ -30,7 +30,8 @@ fn main() {
     let (tx, rx) = mpsc::channel();
     let t = std::thread::spawn(move || {
         let sum: u64 = (1..=1000).sum();
-        tx.send(format!("a thread says the sum of 1..=1000 is {sum}")).unwrap();
+        tx.send(format!("a thread says the sum of 1..=1000 is {sum}"))
+            .unwrap();
         7
     });
     println!("{}", rx.recv().unwrap());
