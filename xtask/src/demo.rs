@@ -34,8 +34,15 @@ fn run_sample(runner: &Path, args: &[&str]) -> Result<Output> {
 fn build_std_samples(target: &str) -> Result<std::path::PathBuf> {
     let dir = cmd::root().join("samples/std");
     let mut c = Command::new("cargo");
-    c.current_dir(&dir).args(["+xsc", "build", "--release", "--target", target]);
-    for var in ["RUSTUP_TOOLCHAIN", "CARGO", "RUSTC", "RUSTFLAGS", "CARGO_TARGET_DIR"] {
+    c.current_dir(&dir)
+        .args(["+xsc", "build", "--release", "--target", target]);
+    for var in [
+        "RUSTUP_TOOLCHAIN",
+        "CARGO",
+        "RUSTC",
+        "RUSTFLAGS",
+        "CARGO_TARGET_DIR",
+    ] {
         c.env_remove(var);
     }
     cmd::run(&mut c)?;
@@ -106,7 +113,10 @@ pub fn run() -> Result {
         &out,
     );
     let hello = std_samples.join("hello");
-    let check = Command::new(home.join("bin/xsc-elfcheck")).arg(&hello).output().map_err(|e| e.to_string())?;
+    let check = Command::new(home.join("bin/xsc-elfcheck"))
+        .arg(&hello)
+        .output()
+        .map_err(|e| e.to_string())?;
     show(
         "xsc-elfcheck samples/std hello",
         "the verifier the linker wrapper ran at link time, run again by hand",

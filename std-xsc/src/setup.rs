@@ -1,0 +1,176 @@
+//! Setting a machine up for the XSC targets (used by `cargo xsc setup` and
+//! `cargo xtask setup`): Debian packages, the tools, the `xsc` toolchain and
+//! the sysroots. Idempotent; every step says what it did.
+
+use crate::{build, toolchain, xsc_home, Arch};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// (command or file that must exist, Debian package that provides it)
+pub const PACKAGES: &[(&str, &str)] = &[
+    ("cc", "gcc"),
+    ("make", "make"),
+    ("patch", "patch"),
+    ("readelf", "binutils"),
+    ("objdump", "binutils"),
+    ("dpkg-source", "dpkg-dev"),
+    // Debian's rustc/cargo 1.96 with Rust's library source (build-std).
+    ("/usr/bin/rustc", "rustc-web"),
+    ("/usr/bin/cargo", "cargo-web"),
+    ("/usr/lib/rustlib/src/rust/library/std", "rust-web-src"),
+    // aarch64: the cross compiler for the libc fork, and qemu for tools.
+    ("aarch64-linux-gnu-gcc", "gcc-aarch64-linux-gnu"),
+    (
+        "/usr/aarch64-linux-gnu/include/stdio.h",
+        "libc6-dev-arm64-cross",
+    ),
+    ("qemu-aarch64-static", "qemu-user-static"),
+];
+
+/// The crates whose binaries make up the installed tools.
+pub const TOOL_PACKAGES: &[&str] = &[
+    "xsc-run",
+    "linker-wrapper",
+    "xsc-elfcheck",
+    "std-xsc",
+    "cargo-xsc",
+];
+
+fn have(what: &str) -> bool {
+    if what.starts_with('/') {
+        return Path::new(what).exists();
+    }
+    Command::new("sh")
+        .args(["-c", &format!("command -v {what} >/dev/null 2>&1")])
+        .status()
+        .is_ok_and(|s| s.success())
+}
+
+fn is_root() -> bool {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("Uid:"))
+                .map(|l| l.split_whitespace().nth(2) == Some("0"))
+        })
+        .unwrap_or(false)
+}
+
+/// Installs the Debian packages providing anything missing (as root);
+/// otherwise says exactly what to install.
+pub fn ensure_packages(say: &mut dyn FnMut(String)) -> Result<(), String> {
+    let mut missing: Vec<&str> = PACKAGES
+        .iter()
+        .filter(|(w, _)| !have(w))
+        .map(|(_, p)| *p)
+        .collect();
+    missing.sort_unstable();
+    missing.dedup();
+    if missing.is_empty() {
+        say("all needed Debian packages are installed".into());
+        return Ok(());
+    }
+    if !is_root() {
+        return Err(format!(
+            "missing packages: {0}; install them with: sudo apt-get update && sudo apt-get install -y {0}",
+            missing.join(" ")
+        ));
+    }
+    say(format!("installing {}", missing.join(" ")));
+    build::run(Command::new("apt-get").args(["update", "-q"]))?;
+    build::run(
+        Command::new("apt-get")
+            .args(["install", "-y", "-q", "--no-install-recommends"])
+            .args(&missing)
+            .env("DEBIAN_FRONTEND", "noninteractive"),
+    )?;
+    say(format!("installed {}", missing.join(" ")));
+    Ok(())
+}
+
+/// Checks the host can run XSC programs under xsc-run.
+pub fn check_host() -> Result<(), String> {
+    if std::env::consts::ARCH != "x86_64" {
+        return Err("xsc-run needs an x86_64 Linux host".into());
+    }
+    let cpuinfo = std::fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
+    if !cpuinfo.contains("fsgsbase") {
+        return Err(
+            "this CPU does not report FSGSBASE, which xsc-run needs (see docs/ABI.md §9)".into(),
+        );
+    }
+    Ok(())
+}
+
+/// Release builds of the tools, with the machine's own cargo (stable).
+pub fn build_tools(repo: &Path) -> Result<PathBuf, String> {
+    let mut c = Command::new("cargo");
+    c.current_dir(repo).args(["build", "--release"]);
+    for p in TOOL_PACKAGES {
+        c.args(["-p", p]);
+    }
+    for var in [
+        "RUSTUP_TOOLCHAIN",
+        "RUSTC",
+        "RUSTFLAGS",
+        "CARGO_TARGET_DIR",
+        "CARGO_BUILD_TARGET",
+    ] {
+        c.env_remove(var);
+    }
+    let status = c.status().map_err(|e| format!("cannot run cargo: {e}"))?;
+    if !status.success() {
+        return Err("building the XSC tools failed (see cargo's messages above)".into());
+    }
+    Ok(repo.join("target/release"))
+}
+
+/// `cargo-xsc` goes where cargo finds subcommands (`$CARGO_HOME/bin`).
+fn install_cargo_subcommand(tools_dir: &Path, say: &mut dyn FnMut(String)) -> Result<(), String> {
+    let cargo_home = std::env::var_os("CARGO_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cargo")))
+        .ok_or("neither CARGO_HOME nor HOME is set")?;
+    let bin = cargo_home.join("bin");
+    std::fs::create_dir_all(&bin).map_err(|e| e.to_string())?;
+    let to = bin.join("cargo-xsc");
+    let _ = std::fs::remove_file(&to);
+    std::fs::copy(tools_dir.join("cargo-xsc"), &to)
+        .map_err(|e| format!("cannot install {}: {e}", to.display()))?;
+    say(format!(
+        "installed cargo-xsc into {} (`cargo xsc ...`)",
+        bin.display()
+    ));
+    Ok(())
+}
+
+/// Everything: host check, packages, tools, toolchain, sysroots.
+pub fn setup_all(say: &mut dyn FnMut(String)) -> Result<(), String> {
+    check_host()?;
+    ensure_packages(say)?;
+    let repo = crate::repo_root();
+    let tools = build_tools(&repo)?;
+    let home = xsc_home();
+    for line in toolchain::install(&home, &repo, &tools)? {
+        say(line);
+    }
+    install_cargo_subcommand(&tools, say)?;
+    for arch in Arch::ALL {
+        let built = build::build(arch, &home, false)?;
+        for line in built.log {
+            say(format!("sysroot {arch}: {line}"));
+        }
+        say(format!(
+            "sysroot {arch}: {} {}",
+            if built.rebuilt {
+                "built"
+            } else {
+                "up to date in"
+            },
+            built.sysroot.dir.display()
+        ));
+    }
+    say("ready: `cargo xsc build` or `cargo +xsc build --target x86_64-unknown-linux-xsc` in any cargo project".into());
+    Ok(())
+}
