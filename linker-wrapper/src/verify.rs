@@ -41,15 +41,16 @@ pub fn verify(tool: &str, out: &Path, map: Option<&Path>) -> Result<(), String> 
         if let Some(s) = &f.symbol {
             msg.push_str(&format!(" in function `{s}`"));
         }
+        // The symbol names the crate the code comes from; the object file
+        // may belong to another crate when the code was inlined there.
+        let mut from = f.crate_name.clone();
         if let Some(p) = f.vaddr.and_then(|a| linkmap::find(&pieces, a)) {
             msg.push_str(&format!(", from object file {}", p.object));
-            if let Some(c) = linkmap::rlib_crate(&p.object) {
-                msg.push_str(&format!(" (crate `{c}`)"));
-                crates.push(c);
-            }
-        } else if let Some(c) = &f.crate_name {
+            from = from.or_else(|| linkmap::rlib_crate(&p.object));
+        }
+        if let Some(c) = from {
             msg.push_str(&format!(" (crate `{c}`)"));
-            crates.push(c.clone());
+            crates.push(c);
         }
         msg.push('\n');
     }

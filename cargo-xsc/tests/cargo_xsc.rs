@@ -1,0 +1,260 @@
+//! `cargo xsc` end to end: a fresh project outside the repository, the
+//! ecosystem samples (rustix through tempfile, a -sys crate, tokio) against
+//! their host builds, and a crate that still brings a raw system call.
+//!
+//! Needs the toolchain installed (`cargo xtask setup`).
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::sync::OnceLock;
+
+fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+fn repo() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap()
+        .to_path_buf()
+}
+
+fn xsc_run() -> PathBuf {
+    std_xsc::xsc_home().join("bin/xsc-run")
+}
+
+/// `cargo xsc ARGS` (this crate's binary, invoked as cargo invokes it).
+fn cargo_xsc(dir: &Path, args: &[&str]) -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_cargo-xsc"));
+    c.arg("xsc").args(args).current_dir(dir);
+    for var in [
+        "RUSTUP_TOOLCHAIN",
+        "CARGO",
+        "RUSTC",
+        "RUSTC_WRAPPER",
+        "RUSTFLAGS",
+        "CARGO_TARGET_DIR",
+    ] {
+        c.env_remove(var);
+    }
+    c
+}
+
+fn ok(c: &mut Command) -> Output {
+    let out = c
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run {c:?}: {e}"));
+    assert!(
+        out.status.success(),
+        "{c:?} failed:\n{}\n{}",
+        text(&out.stdout),
+        text(&out.stderr)
+    );
+    out
+}
+
+fn tmpdir(tag: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("cargo-xsc-{tag}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+#[test]
+fn a_fresh_project_outside_the_repository_builds_runs_and_tests() {
+    let dir = tmpdir("fresh");
+    let status = Command::new("cargo")
+        .args(["new", "--quiet", "fresh"])
+        .current_dir(&dir)
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let proj = dir.join("fresh");
+    std::fs::write(
+        proj.join("src/main.rs"),
+        r#"fn double(x: u32) -> u32 { x * 2 }
+fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    println!("fresh: double of {} is {}", args.len(), double(args.len() as u32));
+    std::process::exit(double(3) as i32);
+}
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn doubles() { assert_eq!(super::double(21), 42); }
+    #[test]
+    fn in_a_thread() {
+        println!("captured by libtest");
+        assert_eq!(std::thread::spawn(|| super::double(1)).join().unwrap(), 2);
+    }
+    #[test]
+    #[ignore]
+    fn fails_when_asked() { assert_eq!(super::double(1), 3, "this one fails"); }
+}
+"#,
+    )
+    .unwrap();
+    // Share the std build of the samples' target directory (std is built
+    // once per target directory; cargo's fingerprints keep them apart).
+    let target_dir = repo().join("samples/std/target");
+    let td = target_dir.to_str().unwrap();
+    let out = ok(&mut cargo_xsc(&proj, &["build", "--target-dir", td]));
+    assert!(
+        text(&out.stderr).contains("cargo-xsc: verified"),
+        "{}",
+        text(&out.stderr)
+    );
+    let exe = target_dir.join("x86_64-unknown-linux-xsc/debug/fresh");
+    let out = Command::new(xsc_run())
+        .arg(&exe)
+        .args(["a", "b"])
+        .output()
+        .unwrap();
+    assert_eq!(text(&out.stdout), "fresh: double of 2 is 4\n");
+    assert_eq!(out.status.code(), Some(6));
+
+    let out = cargo_xsc(&proj, &["run", "--target-dir", td, "--", "x"])
+        .output()
+        .unwrap();
+    assert_eq!(text(&out.stdout), "fresh: double of 1 is 2\n");
+    assert_eq!(
+        out.status.code(),
+        Some(6),
+        "cargo xsc run passes the exit status on"
+    );
+
+    let out = ok(&mut cargo_xsc(&proj, &["test", "--target-dir", td]));
+    let stdout = text(&out.stdout);
+    assert!(
+        stdout.contains("test result: ok. 2 passed; 0 failed; 1 ignored"),
+        "{stdout}"
+    );
+    assert!(
+        !stdout.contains("captured by libtest"),
+        "output capture works: {stdout}"
+    );
+    let out = cargo_xsc(&proj, &["test", "--target-dir", td, "--", "--ignored"])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(
+        text(&out.stdout).contains("this one fails"),
+        "{}",
+        text(&out.stdout)
+    );
+}
+
+/// Builds samples/ecosystem for XSC (with cargo xsc) and for the host, once.
+fn ecosystem() -> &'static (PathBuf, PathBuf) {
+    static BUILT: OnceLock<(PathBuf, PathBuf)> = OnceLock::new();
+    BUILT.get_or_init(|| {
+        let dir = repo().join("samples/ecosystem");
+        let out = ok(&mut cargo_xsc(&dir, &["build", "--workspace"]));
+        let verified = text(&out.stderr).matches("cargo-xsc: verified").count();
+        assert_eq!(verified, 3, "{}", text(&out.stderr));
+        let mut host = Command::new("cargo");
+        host.args(["+xsc", "build", "--workspace"])
+            .current_dir(&dir);
+        for var in [
+            "RUSTUP_TOOLCHAIN",
+            "CARGO",
+            "RUSTC",
+            "RUSTFLAGS",
+            "CARGO_TARGET_DIR",
+        ] {
+            host.env_remove(var);
+        }
+        ok(&mut host);
+        (
+            dir.join("target/x86_64-unknown-linux-xsc/debug"),
+            dir.join("target/debug"),
+        )
+    })
+}
+
+fn differential(bin: &str, with_dir: bool) {
+    let (xsc, host) = ecosystem();
+    let dir = tmpdir(bin);
+    let args: Vec<&str> = if with_dir {
+        vec![dir.to_str().unwrap()]
+    } else {
+        vec![]
+    };
+    let native = Command::new(host.join(bin)).args(&args).output().unwrap();
+    let on_xsc = Command::new(xsc_run())
+        .arg(xsc.join(bin))
+        .args(&args)
+        .output()
+        .unwrap();
+    assert_eq!(
+        (
+            text(&on_xsc.stdout),
+            text(&on_xsc.stderr),
+            on_xsc.status.code()
+        ),
+        (
+            text(&native.stdout),
+            text(&native.stderr),
+            native.status.code()
+        )
+    );
+    assert_eq!(native.status.code(), Some(0), "{}", text(&native.stderr));
+    assert!(!native.stdout.is_empty());
+}
+
+#[test]
+fn rustix_through_tempfile_matches_the_host() {
+    differential("tempfile-user", true);
+}
+
+#[test]
+fn a_sys_crate_compiled_by_xsc_cc_matches_the_host() {
+    differential("zstd-user", false);
+}
+
+#[test]
+fn tokio_echo_on_the_multi_threaded_runtime_matches_the_host() {
+    differential("tokio-echo", false);
+}
+
+#[test]
+fn a_crate_issuing_raw_system_calls_fails_the_link_with_advice() {
+    // rustix with its default backend (the xsc toolchain's
+    // `--cfg rustix_use_libc` overridden): the link must fail and say why.
+    let dir = repo().join("samples/ecosystem");
+    let target_dir = repo().join("target/xsc-rustix-raw");
+    let out = cargo_xsc(
+        &dir,
+        &[
+            "build",
+            "-p",
+            "tempfile-user",
+            "--target-dir",
+            target_dir.to_str().unwrap(),
+        ],
+    )
+    .env(
+        "CARGO_TARGET_X86_64_UNKNOWN_LINUX_XSC_RUSTFLAGS",
+        "-Cdebuginfo=1",
+    )
+    .output()
+    .unwrap();
+    assert!(!out.status.success());
+    let err = text(&out.stderr);
+    assert!(
+        err.contains("failed XSC verification and was not written"),
+        "{err}"
+    );
+    assert!(
+        err.contains("in function `rustix::backend::"),
+        "names the function: {err}"
+    );
+    assert!(err.contains("(crate `rustix`)"), "names the crate: {err}");
+    assert!(
+        err.contains("--cfg rustix_use_libc"),
+        "says what to do: {err}"
+    );
+    assert!(!target_dir
+        .join("x86_64-unknown-linux-xsc/debug/tempfile-user")
+        .exists());
+}
