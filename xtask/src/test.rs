@@ -26,6 +26,15 @@ pub fn run() -> Result {
         "--check",
     ]))?;
     cmd::run(cargo().args([
+        "+stable",
+        "fmt",
+        "--all",
+        "--manifest-path",
+        "samples/ecosystem/Cargo.toml",
+        "--",
+        "--check",
+    ]))?;
+    cmd::run(cargo().args([
         "clippy",
         "--workspace",
         "--all-targets",
