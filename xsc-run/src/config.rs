@@ -21,6 +21,7 @@ pub enum Guard {
 pub struct Config {
     pub guard: Guard,
     pub allow_unmarked: bool,
+    pub allow_unverified: bool,
     /// The trace's file descriptor, if tracing.
     pub trace_fd: Option<i32>,
     /// argv[0] the runner was started with (to start it again on exec).
@@ -48,6 +49,9 @@ impl Config {
         }
         if self.allow_unmarked {
             v.push(b"--allow-unmarked".to_vec());
+        }
+        if self.allow_unverified {
+            v.push(b"--allow-unverified".to_vec());
         }
         if let Some(fd) = self.trace_fd {
             v.push(format!("--trace-fd={fd}").into_bytes());

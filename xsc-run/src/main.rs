@@ -52,6 +52,10 @@ struct Cli {
     /// Run a binary that has no XSC_ABI note (for debugging).
     #[arg(long)]
     allow_unmarked: bool,
+    /// Run a binary that fails verification (raw system-call instructions
+    /// in its code); the trap guard stops the first one it executes.
+    #[arg(long)]
+    allow_unverified: bool,
     /// argv[0] for the program (default: PROGRAM as given).
     #[arg(long, value_name = "NAME")]
     argv0: Option<OsString>,
@@ -83,6 +87,25 @@ fn open_trace(cli: &Cli) -> std::io::Result<Option<i32>> {
     }
 }
 
+/// An XSC kernel only runs binaries that keep the promise of the note: no
+/// raw system-call instruction (xsc-elfcheck's rules; hidden sites are
+/// warnings and do not stop a run).
+fn verify(path: &std::ffi::OsStr, data: &[u8], allow_unmarked: bool) -> Result<(), String> {
+    let opts = xsc_elfcheck::Options {
+        strict: false,
+        require_note: !allow_unmarked,
+    };
+    let name = path.to_string_lossy();
+    match xsc_elfcheck::check(data, &opts) {
+        Ok(report) if report.passed(&opts) => Ok(()),
+        Ok(report) => Err(format!(
+            "{name}: refused: the binary fails XSC verification:\n{}xsc-run: pass --allow-unverified to run it anyway (the trap guard stops the first raw system call)",
+            xsc_elfcheck::render_human(&name, &report, &opts)
+        )),
+        Err(e) => Err(format!("{name}: cannot verify the binary: {e}")),
+    }
+}
+
 fn run() -> i32 {
     let cli = Cli::parse();
     if let Err(e) = guard::check_cpu() {
@@ -111,6 +134,11 @@ fn run() -> i32 {
             )
         }
     };
+    if !cli.allow_unverified {
+        if let Err(e) = verify(&path, &data, cli.allow_unmarked) {
+            return fail(EXIT_CANNOT_RUN, e);
+        }
+    }
     let trace_fd = match open_trace(&cli).and_then(|fd| trace::init(fd).map(|_| fd)) {
         Ok(fd) => fd,
         Err(e) => return fail(EXIT_CANNOT_RUN, format_args!("cannot open the trace: {e}")),
@@ -118,6 +146,7 @@ fn run() -> i32 {
     config::set(config::Config {
         guard: cli.guard,
         allow_unmarked: cli.allow_unmarked,
+        allow_unverified: cli.allow_unverified,
         trace_fd: trace::trace_fd().filter(|_| trace_fd.is_some()),
         runner_argv0: std::env::args_os().next().unwrap_or_default().into_vec(),
     });

@@ -195,7 +195,10 @@ fn libc_sigsys() -> i32 {
 
 #[test]
 fn a_raw_syscall_is_stopped_with_sigsys_and_reported() {
-    let out = xsc_run(&[sample("raw-syscall").to_str().unwrap()]);
+    let out = xsc_run(&[
+        "--allow-unverified",
+        sample("raw-syscall").to_str().unwrap(),
+    ]);
     let err = assert_killed_by_sigsys(&out);
     assert!(
         err.contains("raw system call 39 (getpid, x86_64 convention) at 0x"),
@@ -208,7 +211,11 @@ fn a_raw_syscall_is_stopped_with_sigsys_and_reported() {
 
 #[test]
 fn int_0x80_is_stopped_too() {
-    let out = xsc_run(&[sample("raw-syscall").to_str().unwrap(), "int80"]);
+    let out = xsc_run(&[
+        "--allow-unverified",
+        sample("raw-syscall").to_str().unwrap(),
+        "int80",
+    ]);
     let err = assert_killed_by_sigsys(&out);
     assert!(
         err.contains("raw system call 20 (getpid, i386 (int 0x80) convention)"),
@@ -222,11 +229,20 @@ fn the_seccomp_guard_holds_when_the_program_disables_dispatch() {
     let bin = sample("raw-syscall");
     // What the default guard does not protect against (documented): the
     // program can flip its own selector byte.
-    let out = xsc_run(&[bin.to_str().unwrap(), "defeat-dispatch"]);
+    let out = xsc_run(&[
+        "--allow-unverified",
+        bin.to_str().unwrap(),
+        "defeat-dispatch",
+    ]);
     assert_eq!(out.status.code(), Some(0));
     assert!(text(&out.stdout).contains("NOT stopped"));
     // The enforced mode catches it.
-    let out = xsc_run(&["--guard=seccomp", bin.to_str().unwrap(), "defeat-dispatch"]);
+    let out = xsc_run(&[
+        "--guard=seccomp",
+        "--allow-unverified",
+        bin.to_str().unwrap(),
+        "defeat-dispatch",
+    ]);
     let err = assert_killed_by_sigsys(&out);
     assert!(
         err.contains("trap guard (seccomp): raw system call 39"),
@@ -393,4 +409,19 @@ fn idle_threads_cost_no_cpu() {
         cpu * 4 < wall,
         "the idle program used {cpu:?} of CPU in {wall:?}"
     );
+}
+
+#[test]
+fn a_binary_with_raw_system_calls_is_refused_before_it_runs() {
+    let out = xsc_run(&[sample("raw-syscall").to_str().unwrap()]);
+    let err = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(126), "{err}");
+    assert!(text(&out.stdout).is_empty(), "nothing of the program ran");
+    assert!(
+        err.contains("refused: the binary fails XSC verification"),
+        "{err}"
+    );
+    assert!(err.contains("forbidden_getpid"), "{err}");
+    assert!(err.contains("forbidden_int80_getpid"), "{err}");
+    assert!(err.contains("--allow-unverified"), "{err}");
 }
