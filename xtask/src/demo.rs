@@ -98,14 +98,26 @@ pub fn run() -> Result {
 
     let out = run_sample(&runner, &[&s("raw-syscall")])?;
     show(
-        "raw-syscall: a binary that executes a raw `syscall`",
-        "the trap guard stops it with SIGSYS and names the place",
+        "raw-syscall: a binary that contains raw `syscall` and `int 0x80` instructions",
+        "xsc-run verifies binaries before it runs them (xsc-elfcheck) and refuses this one",
+        &out,
+    );
+
+    let out = run_sample(&runner, &["--allow-unverified", &s("raw-syscall")])?;
+    show(
+        "raw-syscall run anyway (--allow-unverified)",
+        "the trap guard stops the raw system call with SIGSYS and names the place",
         &out,
     );
 
     let out = run_sample(
         &runner,
-        &["--guard=seccomp", &s("raw-syscall"), "defeat-dispatch"],
+        &[
+            "--guard=seccomp",
+            "--allow-unverified",
+            &s("raw-syscall"),
+            "defeat-dispatch",
+        ],
     )?;
     show(
         "raw-syscall defeat-dispatch under --guard=seccomp",
