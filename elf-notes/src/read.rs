@@ -73,6 +73,12 @@ pub fn find_note(data: &[u8]) -> Result<XscAbiNoteDesc, NoteError> {
 /// Finds the note and checks it against what this toolchain supports.
 pub fn check_note(data: &[u8]) -> Result<XscAbiNoteDesc, NoteError> {
     let desc = find_note(data)?;
+    check_desc(desc)?;
+    Ok(desc)
+}
+
+/// Checks a note's descriptor against what this toolchain supports.
+pub fn check_desc(desc: XscAbiNoteDesc) -> Result<(), NoteError> {
     if desc.abi_version != xsc_abi::ABI_VERSION {
         return Err(NoteError::UnsupportedVersion {
             found: desc.abi_version,
@@ -84,7 +90,7 @@ pub fn check_note(data: &[u8]) -> Result<XscAbiNoteDesc, NoteError> {
             desc.features & !NOTE_FEATURES_KNOWN,
         ));
     }
-    Ok(desc)
+    Ok(())
 }
 
 #[cfg(test)]

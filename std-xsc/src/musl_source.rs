@@ -3,32 +3,13 @@
 //! ever committed to this repository.
 
 use crate::build::run;
+use crate::setup::{have, is_root};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
 pub const MUSL_VERSION: &str = "1.2.3";
 const DEB_VERSION: &str = "1.2.3-1";
 const DEB_SRC_LIST: &str = "/etc/apt/sources.list.d/xsc-deb-src.sources";
-
-/// Are we root? (The effective uid is the third field of `Uid:` in
-/// /proc/self/status.)
-fn is_root() -> bool {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("Uid:"))
-                .map(|l| l.split_whitespace().nth(2) == Some("0"))
-        })
-        .unwrap_or(false)
-}
-
-fn have(cmd: &str) -> bool {
-    Command::new("sh")
-        .args(["-c", &format!("command -v {cmd} >/dev/null 2>&1")])
-        .status()
-        .is_ok_and(|s| s.success())
-}
 
 /// Makes `apt-get source` possible: a deb-src entry for bookworm and
 /// `dpkg-source`. As root, adds what is missing; otherwise says what to do.

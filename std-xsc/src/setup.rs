@@ -36,7 +36,8 @@ pub const TOOL_PACKAGES: &[&str] = &[
     "cargo-xsc",
 ];
 
-fn have(what: &str) -> bool {
+/// Is this command on PATH (or, for an absolute path, this file present)?
+pub(crate) fn have(what: &str) -> bool {
     if what.starts_with('/') {
         return Path::new(what).exists();
     }
@@ -46,7 +47,9 @@ fn have(what: &str) -> bool {
         .is_ok_and(|s| s.success())
 }
 
-fn is_root() -> bool {
+/// Are we root? (The effective uid is the third field of `Uid:` in
+/// /proc/self/status.)
+pub(crate) fn is_root() -> bool {
     std::fs::read_to_string("/proc/self/status")
         .ok()
         .and_then(|s| {

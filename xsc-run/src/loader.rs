@@ -6,7 +6,7 @@ use object::elf;
 use object::read::elf::{FileHeader, ProgramHeader};
 use object::Endianness;
 use std::fmt;
-use xsc_abi::note::{XscAbiNoteDesc, NOTE_FEATURES_KNOWN, NT_XSC_ABI};
+use xsc_abi::note::XscAbiNoteDesc;
 
 type Header = elf::FileHeader64<Endianness>;
 
@@ -80,37 +80,15 @@ fn parse_header(data: &[u8]) -> Result<(&Header, Endianness), LoadError> {
     Ok((h, endian))
 }
 
-/// Reads the `XSC_ABI` note, if any, from the `PT_NOTE` segments.
-fn find_note(
-    h: &Header,
-    endian: Endianness,
-    data: &[u8],
-) -> Result<Option<XscAbiNoteDesc>, LoadError> {
-    let phdrs = h
-        .program_headers(endian, data)
-        .map_err(|e| LoadError::NotElf(e.to_string()))?;
-    for ph in phdrs {
-        let Some(mut notes) = ph
-            .notes(endian, data)
-            .map_err(|e| LoadError::BadNote(e.to_string()))?
-        else {
-            continue;
-        };
-        while let Some(note) = notes
-            .next()
-            .map_err(|e| LoadError::BadNote(e.to_string()))?
-        {
-            if note.name() == b"XSC" && note.n_type(endian) == NT_XSC_ABI {
-                return XscAbiNoteDesc::parse(note.desc()).map(Some).ok_or_else(|| {
-                    LoadError::BadNote(format!(
-                        "descriptor is {} bytes, expected 8",
-                        note.desc().len()
-                    ))
-                });
-            }
-        }
+/// Reads the `XSC_ABI` note, if any (elf-notes' reader: through the
+/// `PT_NOTE` segments, as a kernel does).
+fn find_note(data: &[u8]) -> Result<Option<XscAbiNoteDesc>, LoadError> {
+    match elf_notes::find_note(data) {
+        Ok(desc) => Ok(Some(desc)),
+        Err(elf_notes::NoteError::Missing) => Ok(None),
+        Err(elf_notes::NoteError::NotElf(why)) => Err(LoadError::NotElf(why)),
+        Err(e) => Err(LoadError::BadNote(e.to_string())),
     }
-    Ok(None)
 }
 
 /// Checks that `data` is a static x86_64 ELF binary and reads its note.
@@ -191,25 +169,18 @@ pub fn inspect(data: &[u8]) -> Result<ElfInfo, LoadError> {
         phnum: h.e_phnum(endian) as u64,
         phdr_vaddr,
         segments,
-        note: find_note(h, endian, data)?,
+        note: find_note(data)?,
     })
 }
 
-/// Checks the note against what this kernel supports.
+/// Checks the note against what this kernel supports (elf-notes' rules).
 pub fn check_note(info: &ElfInfo, allow_unmarked: bool) -> Result<(), LoadError> {
     match info.note {
         None if allow_unmarked => Ok(()),
         None => Err(LoadError::MissingNote),
-        Some(n) if n.abi_version != xsc_abi::ABI_VERSION => Err(LoadError::BadNote(format!(
-            "ABI version {} is not supported (this kernel speaks XSC ABI v{})",
-            n.abi_version,
-            xsc_abi::ABI_VERSION
-        ))),
-        Some(n) if n.features & !NOTE_FEATURES_KNOWN != 0 => Err(LoadError::BadNote(format!(
-            "requires unknown features {:#x}",
-            n.features & !NOTE_FEATURES_KNOWN
-        ))),
-        Some(_) => Ok(()),
+        Some(desc) => {
+            elf_notes::read::check_desc(desc).map_err(|e| LoadError::BadNote(e.to_string()))
+        }
     }
 }
 

@@ -336,7 +336,7 @@ fn binaries_without_a_valid_note_are_refused_with_a_clear_message() {
     let out = xsc_run(&[future.to_str().unwrap(), "/dev/null", "0"]);
     assert_eq!(out.status.code(), Some(126));
     assert!(
-        text(&out.stderr).contains("ABI version 2 is not supported"),
+        text(&out.stderr).contains("asks for ABI version 2; this toolchain speaks version 1"),
         "{}",
         text(&out.stderr)
     );
