@@ -57,7 +57,11 @@ fn main() {
         match objdump {
             Ok(s) if s.success() => {
                 let d = t.elapsed();
-                println!("; objdump -d {:.3} s = {:.0} MB/s", d.as_secs_f64(), mbps(bytes, d));
+                println!(
+                    "; objdump -d {:.3} s = {:.0} MB/s",
+                    d.as_secs_f64(),
+                    mbps(bytes, d)
+                );
             }
             _ => println!("; objdump -d not run"),
         }

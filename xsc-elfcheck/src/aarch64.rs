@@ -73,7 +73,10 @@ mod tests {
         assert_eq!(classify(0xd440_0000), None); // hlt #0
         assert_eq!(classify(0xd400_0000), None); // undefined (opc 0, LL 0)
         assert_eq!(classify(0xd4a0_0001), None); // dcps1 #0
-        assert_eq!(classify(0xd400_0001 | 0xffff << 5), Some((FindingKind::Svc, "svc")));
+        assert_eq!(
+            classify(0xd400_0001 | 0xffff << 5),
+            Some((FindingKind::Svc, "svc"))
+        );
         assert_eq!(classify(0xd503_201f), None); // nop
     }
 }

@@ -47,7 +47,9 @@ fn hex(v: u64) -> String {
 /// `PT_LOAD` segment is consistent with the file.
 pub fn parse(data: &[u8]) -> Result<Elf<'_>, CheckError> {
     if data.len() < 4 || data[..4] != elf::ELFMAG {
-        return Err(CheckError::NotElf("no ELF magic number (\\x7fELF) at the start".into()));
+        return Err(CheckError::NotElf(
+            "no ELF magic number (\\x7fELF) at the start".into(),
+        ));
     }
     if data.len() < 64 {
         return Err(CheckError::Malformed(format!(
@@ -65,7 +67,8 @@ pub fn parse(data: &[u8]) -> Result<Elf<'_>, CheckError> {
         elf::ELFDATA2MSB => return Err(CheckError::Unsupported("big-endian ELF; XSC binaries are little-endian".into())),
         d => return Err(CheckError::Malformed(format!("unknown ELF data encoding {d}"))),
     }
-    let header = elf::FileHeader64::<LE>::parse(data).map_err(|e| CheckError::Malformed(e.to_string()))?;
+    let header =
+        elf::FileHeader64::<LE>::parse(data).map_err(|e| CheckError::Malformed(e.to_string()))?;
     let arch = match header.e_machine(LE) {
         elf::EM_X86_64 => Arch::X86_64,
         elf::EM_AARCH64 => Arch::Aarch64,
@@ -80,11 +83,16 @@ pub fn parse(data: &[u8]) -> Result<Elf<'_>, CheckError> {
         elf::ET_EXEC | elf::ET_DYN => {}
         elf::ET_REL => {
             return Err(CheckError::Unsupported(
-                "a relocatable object (ET_REL) has no program headers; check the linked binary".into(),
+                "a relocatable object (ET_REL) has no program headers; check the linked binary"
+                    .into(),
             ))
         }
         elf::ET_CORE => return Err(CheckError::Unsupported("a core dump (ET_CORE)".into())),
-        t => return Err(CheckError::Unsupported(format!("ELF type {t}, neither ET_EXEC nor ET_DYN"))),
+        t => {
+            return Err(CheckError::Unsupported(format!(
+                "ELF type {t}, neither ET_EXEC nor ET_DYN"
+            )))
+        }
     }
     let raw = header
         .program_headers(LE, data)
@@ -133,9 +141,16 @@ pub fn parse(data: &[u8]) -> Result<Elf<'_>, CheckError> {
         }
     }
     if loads == 0 {
-        return Err(CheckError::Malformed("no PT_LOAD segment: nothing would be loaded".into()));
+        return Err(CheckError::Malformed(
+            "no PT_LOAD segment: nothing would be loaded".into(),
+        ));
     }
-    Ok(Elf { data, header, arch, phdrs })
+    Ok(Elf {
+        data,
+        header,
+        arch,
+        phdrs,
+    })
 }
 
 fn machine_name(m: u16) -> &'static str {
@@ -152,7 +167,12 @@ fn machine_name(m: u16) -> &'static str {
     }
 }
 
-fn file_finding(kind: FindingKind, severity: Severity, p: Option<&Phdr>, message: String) -> Finding {
+fn file_finding(
+    kind: FindingKind,
+    severity: Severity,
+    p: Option<&Phdr>,
+    message: String,
+) -> Finding {
     Finding {
         kind,
         severity,
@@ -172,7 +192,9 @@ fn file_finding(kind: FindingKind, severity: Severity, p: Option<&Phdr>, message
 /// The note's descriptor (if good) and the findings about the file as a
 /// whole: the note, `PT_INTERP`, `DT_NEEDED`, writable+executable memory.
 /// Severities are filled in by the caller.
-pub fn file_findings(e: &Elf<'_>) -> Result<(Option<elf_notes::XscAbiNoteDesc>, Vec<Finding>), CheckError> {
+pub fn file_findings(
+    e: &Elf<'_>,
+) -> Result<(Option<elf_notes::XscAbiNoteDesc>, Vec<Finding>), CheckError> {
     let mut out = Vec::new();
     let note = match elf_notes::read::check_note(e.data) {
         Ok(desc) => Some(desc),
@@ -189,7 +211,12 @@ pub fn file_findings(e: &Elf<'_>) -> Result<(Option<elf_notes::XscAbiNoteDesc>, 
         }
         Err(elf_notes::NoteError::NotElf(why)) => return Err(CheckError::Malformed(why)),
         Err(err) => {
-            out.push(file_finding(FindingKind::BadNote, Severity::Violation, None, format!("{err}")));
+            out.push(file_finding(
+                FindingKind::BadNote,
+                Severity::Violation,
+                None,
+                format!("{err}"),
+            ));
             None
         }
     };
@@ -245,7 +272,10 @@ fn dt_needed(e: &Elf<'_>, out: &mut Vec<Finding>) -> Result<(), CheckError> {
             continue;
         }
         let dyns = ph.dynamic(LE, e.data).map_err(|err| {
-            CheckError::Malformed(format!("segment {} (PT_DYNAMIC) cannot be read: {err}", p.index))
+            CheckError::Malformed(format!(
+                "segment {} (PT_DYNAMIC) cannot be read: {err}",
+                p.index
+            ))
         })?;
         let Some(dyns) = dyns else { continue };
         let mut needed = Vec::new();
@@ -302,7 +332,9 @@ pub fn vaddr_to_offset(phdrs: &[Phdr], vaddr: u64) -> Option<u64> {
 fn read_cstr(data: &[u8], off: u64, max: u64) -> Option<String> {
     let start = usize::try_from(off).ok()?;
     let rest = data.get(start..)?;
-    let max = usize::try_from(max.min(4096)).unwrap_or(4096).min(rest.len());
+    let max = usize::try_from(max.min(4096))
+        .unwrap_or(4096)
+        .min(rest.len());
     let bytes = &rest[..max];
     let end = bytes.iter().position(|&b| b == 0).unwrap_or(bytes.len());
     Some(String::from_utf8_lossy(&bytes[..end]).into_owned())

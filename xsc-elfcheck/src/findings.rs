@@ -192,13 +192,20 @@ pub struct Report {
 
 impl Report {
     /// The findings that fail the check under `opts`.
-    pub fn violations<'a>(&'a self, opts: &'a crate::Options) -> impl Iterator<Item = &'a Finding> + 'a {
-        self.findings.iter().filter(move |f| crate::fails(f, opts))
+    pub fn violations<'a>(
+        &'a self,
+        opts: &crate::Options,
+    ) -> impl Iterator<Item = &'a Finding> + 'a {
+        let opts = *opts;
+        self.findings.iter().filter(move |f| crate::fails(f, &opts))
     }
 
     /// The findings that are reported but do not fail the check under `opts`.
-    pub fn warnings<'a>(&'a self, opts: &'a crate::Options) -> impl Iterator<Item = &'a Finding> + 'a {
-        self.findings.iter().filter(move |f| !crate::fails(f, opts))
+    pub fn warnings<'a>(&'a self, opts: &crate::Options) -> impl Iterator<Item = &'a Finding> + 'a {
+        let opts = *opts;
+        self.findings
+            .iter()
+            .filter(move |f| !crate::fails(f, &opts))
     }
 
     /// Whether the binary passes under `opts`.

@@ -31,6 +31,7 @@ mod rustsym;
 mod scan;
 mod symbols;
 mod x86;
+mod x86len;
 
 pub use error::CheckError;
 pub use findings::{Arch, Finding, FindingKind, Report, SegmentInfo, Severity};
@@ -51,7 +52,10 @@ pub struct Options {
 
 impl Default for Options {
     fn default() -> Self {
-        Options { strict: false, require_note: true }
+        Options {
+            strict: false,
+            require_note: true,
+        }
     }
 }
 
@@ -91,7 +95,9 @@ pub fn check(data: &[u8], opts: &Options) -> Result<Report, CheckError> {
     let (names, mut remarks) = symbols::Names::load(e.header, data);
     let file_len = data.len() as u64;
     for site in sites {
-        let run = runs.iter().find(|r| (r.start..r.end()).contains(&site.vaddr));
+        let run = runs
+            .iter()
+            .find(|r| (r.start..r.end()).contains(&site.vaddr));
         let piece = run.and_then(|r| r.piece_at(site.vaddr));
         let mut message = site.message;
         if let Some(p) = piece.filter(|p| !p.holds(site.vaddr)) {
@@ -120,7 +126,11 @@ pub fn check(data: &[u8], opts: &Options) -> Result<Report, CheckError> {
         });
     }
     for f in &mut findings {
-        f.severity = if fails(f, opts) { Severity::Violation } else { Severity::Warning };
+        f.severity = if fails(f, opts) {
+            Severity::Violation
+        } else {
+            Severity::Warning
+        };
     }
     findings.sort_by(|a, b| b.severity.cmp(&a.severity).then(a.vaddr.cmp(&b.vaddr)));
 
@@ -159,7 +169,10 @@ pub fn check_file(path: impl AsRef<std::path::Path>, opts: &Options) -> Result<R
 /// For the benchmark: checks `data` (with the note not required) and
 /// returns the bytes of executable memory checked and the time it took.
 pub fn throughput(data: &[u8]) -> Result<(u64, Duration), CheckError> {
-    let opts = Options { strict: false, require_note: false };
+    let opts = Options {
+        strict: false,
+        require_note: false,
+    };
     let t = Instant::now();
     let report = check(data, &opts)?;
     Ok((report.exec_bytes, t.elapsed()))

@@ -31,8 +31,15 @@ struct Cli {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let opts = Options { strict: cli.strict, require_note: !cli.no_require_note };
-    let results: Vec<_> = cli.files.iter().map(|p| (p.clone(), check_file(p, &opts))).collect();
+    let opts = Options {
+        strict: cli.strict,
+        require_note: !cli.no_require_note,
+    };
+    let results: Vec<_> = cli
+        .files
+        .iter()
+        .map(|p| (p.clone(), check_file(p, &opts)))
+        .collect();
     let mut text = String::new();
     if cli.json {
         text = render_json(&results, &opts);

@@ -49,7 +49,9 @@ impl Piece {
             return None;
         }
         let off = i128::from(self.phdr.offset) + i128::from(vaddr) - i128::from(self.phdr.vaddr);
-        (0..i128::from(file_len)).contains(&off).then_some(off as u64)
+        (0..i128::from(file_len))
+            .contains(&off)
+            .then_some(off as u64)
     }
 
     /// Whether `vaddr` is inside the segment's own bytes (not page slack).
@@ -59,28 +61,23 @@ impl Piece {
 
     /// Appends the mapped contents of `[from, to)` (inside the mapped range).
     fn append(&self, data: &[u8], from: u64, to: u64, out: &mut Vec<u8>) {
-        let mut v = from;
-        let file_to = to.min(self.file_end);
-        while v < file_to {
-            match self.file_offset(v, data.len() as u64) {
-                Some(off) => {
-                    // Copy the longest stretch that is inside the file.
-                    let n = (file_to - v).min(data.len() as u64 - off) as usize;
-                    out.extend_from_slice(&data[off as usize..off as usize + n]);
-                    v += n as u64;
-                }
-                None => {
-                    // Before the start of the file (a segment whose offset
-                    // is not congruent with its address): nothing can be
-                    // mapped there; count it as zeros.
-                    out.push(0);
-                    v += 1;
-                }
-            }
+        let len = data.len() as i128;
+        let file_to = to.min(self.file_end).max(from);
+        // The file-backed part, `n` bytes from file offset `off0` (which
+        // may be negative, or past the end, for page slack of a crafted
+        // file: nothing can be mapped there, count zeros).
+        let n = i128::from(file_to - from);
+        let off0 = i128::from(self.phdr.offset) + i128::from(from) - i128::from(self.phdr.vaddr);
+        let before = (-off0).clamp(0, n);
+        let lo = off0 + before;
+        let inside = (len - lo).clamp(0, n - before);
+        let after = n - before - inside;
+        out.resize(out.len() + before as usize, 0);
+        if inside > 0 {
+            out.extend_from_slice(&data[lo as usize..(lo + inside) as usize]);
         }
-        if to > v {
-            out.resize(out.len() + (to - v) as usize, 0);
-        }
+        // Past the end of the file, then beyond the file-backed pages: zeros.
+        out.resize(out.len() + after as usize + (to - file_to) as usize, 0);
     }
 
     /// The contents as one borrowed slice, when all of it is file bytes.
@@ -112,10 +109,11 @@ impl Run<'_> {
     /// The segment a byte belongs to: the one whose own bytes hold it,
     /// else the one whose page slack does.
     pub fn piece_at(&self, vaddr: u64) -> Option<&Piece> {
-        self.pieces
-            .iter()
-            .find(|p| p.holds(vaddr))
-            .or_else(|| self.pieces.iter().find(|p| (p.map_start..p.map_end).contains(&vaddr)))
+        self.pieces.iter().find(|p| p.holds(vaddr)).or_else(|| {
+            self.pieces
+                .iter()
+                .find(|p| (p.map_start..p.map_end).contains(&vaddr))
+        })
     }
 
     /// The segments' own bytes (`p_vaddr..p_vaddr + p_memsz`, without the
@@ -173,27 +171,41 @@ fn page_size(arch: Arch, p: &Phdr) -> u64 {
 pub fn exec_runs<'a>(e: &Elf<'a>) -> Result<Vec<Run<'a>>, CheckError> {
     let data = e.data;
     let mut pieces = Vec::new();
-    for p in e.phdrs.iter().filter(|p| p.is_exec_load()) {
+    // A segment of no bytes maps nothing.
+    for p in e.phdrs.iter().filter(|p| p.is_exec_load() && p.memsz > 0) {
         let ps = page_size(e.arch, p);
         let map_start = p.vaddr & !(ps - 1);
         let end = p.vaddr + p.memsz; // checked in elf::parse
         let map_end = end.checked_next_multiple_of(ps).ok_or_else(|| {
-            CheckError::Malformed(format!("segment {} ends at the top of the address space", p.index))
+            CheckError::Malformed(format!(
+                "segment {} ends at the top of the address space",
+                p.index
+            ))
         })?;
         let file_end = if p.filesz == 0 {
             map_start
         } else {
-            (p.vaddr + p.filesz).checked_next_multiple_of(ps).unwrap_or(u64::MAX).min(map_end)
+            (p.vaddr + p.filesz)
+                .checked_next_multiple_of(ps)
+                .unwrap_or(u64::MAX)
+                .min(map_end)
         };
         if map_end > map_start {
-            pieces.push(Piece { phdr: *p, map_start, map_end, file_end });
+            pieces.push(Piece {
+                phdr: *p,
+                map_start,
+                map_end,
+                file_end,
+            });
         }
     }
     pieces.sort_by_key(|p| (p.map_start, p.map_end));
 
     // Refuse implausible sizes before allocating anything: a crafted file
     // can claim terabytes of zero-filled executable memory.
-    let limit = (2 * data.len() as u64).max(16 << 20);
+    // Page rounding adds at most two pages per segment; 1 MiB of leeway
+    // covers that for any sane file.
+    let limit = 2 * data.len() as u64 + (1 << 20);
     let mut total = 0u64;
     let mut covered_to = 0u64;
     for p in &pieces {
@@ -222,7 +234,11 @@ pub fn exec_runs<'a>(e: &Elf<'a>) -> Result<Vec<Run<'a>>, CheckError> {
         let start = g[0].map_start;
         if g.len() == 1 {
             if let Some(b) = g[0].borrowed(data) {
-                runs.push(Run { start, bytes: Cow::Borrowed(b), pieces: g });
+                runs.push(Run {
+                    start,
+                    bytes: Cow::Borrowed(b),
+                    pieces: g,
+                });
                 continue;
             }
         }
@@ -236,7 +252,10 @@ pub fn exec_runs<'a>(e: &Elf<'a>) -> Result<Vec<Run<'a>>, CheckError> {
                 p.append(data, p.map_start, to, &mut mine);
                 let lo = (p.map_start - start) as usize;
                 if bytes[lo..lo + mine.len()] != mine[..] {
-                    let other = g[..i].iter().find(|q| q.map_end > p.map_start).map_or(0, |q| q.phdr.index);
+                    let other = g[..i]
+                        .iter()
+                        .find(|q| q.map_end > p.map_start)
+                        .map_or(0, |q| q.phdr.index);
                     return Err(CheckError::Malformed(format!(
                         "executable segments {other} and {} overlap in memory ({:#x}..{:#x}) with \
                          different contents; what is executed there depends on the loader",
@@ -249,7 +268,11 @@ pub fn exec_runs<'a>(e: &Elf<'a>) -> Result<Vec<Run<'a>>, CheckError> {
                 end = p.map_end;
             }
         }
-        runs.push(Run { start, bytes: Cow::Owned(bytes), pieces: g });
+        runs.push(Run {
+            start,
+            bytes: Cow::Owned(bytes),
+            pieces: g,
+        });
     }
     Ok(runs)
 }

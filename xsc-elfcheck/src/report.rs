@@ -12,7 +12,10 @@ use std::fmt::Write as _;
 pub const JSON_SCHEMA_VERSION: u32 = 1;
 
 fn hexbytes(b: &[u8], sep: &str) -> String {
-    b.iter().map(|x| format!("{x:02x}")).collect::<Vec<_>>().join(sep)
+    b.iter()
+        .map(|x| format!("{x:02x}"))
+        .collect::<Vec<_>>()
+        .join(sep)
 }
 
 fn plural(n: usize, word: &str) -> String {
@@ -78,7 +81,11 @@ pub fn render_human(path: &str, r: &Report, opts: &Options) -> String {
     }
     let violations = r.violations(opts).count();
     let warnings = r.findings.len() - violations;
-    let hidden = r.findings.iter().filter(|f| matches!(f.kind, FindingKind::HiddenSyscall { .. })).count();
+    let hidden = r
+        .findings
+        .iter()
+        .filter(|f| matches!(f.kind, FindingKind::HiddenSyscall { .. }))
+        .count();
     let verdict = if violations == 0 { "ok" } else { "FAIL" };
     let _ = write!(
         out,
@@ -90,7 +97,11 @@ pub fn render_human(path: &str, r: &Report, opts: &Options) -> String {
         plural(r.exec_segments.len(), "executable segment"),
     );
     if hidden > 0 && !opts.strict {
-        let _ = write!(out, " ({} are hidden sites; --strict fails on them)", hidden);
+        let _ = write!(
+            out,
+            " ({}: --strict fails on them)",
+            plural(hidden, "hidden site")
+        );
     }
     out.push('\n');
     out
@@ -106,7 +117,10 @@ pub fn render_error(path: &str, e: &CheckError) -> String {
 pub fn exit_code(results: &[(String, Result<Report, CheckError>)], opts: &Options) -> i32 {
     if results.iter().any(|(_, r)| r.is_err()) {
         2
-    } else if results.iter().any(|(_, r)| r.as_ref().is_ok_and(|r| !r.passed(opts))) {
+    } else if results
+        .iter()
+        .any(|(_, r)| r.as_ref().is_ok_and(|r| !r.passed(opts)))
+    {
         1
     } else {
         0
@@ -196,7 +210,10 @@ pub fn render_json(results: &[(String, Result<Report, CheckError>)], opts: &Opti
             Err(e) => JsonFile {
                 path,
                 status: "error",
-                error: Some(JsonError { kind: e.kind_name(), message: e.to_string() }),
+                error: Some(JsonError {
+                    kind: e.kind_name(),
+                    message: e.to_string(),
+                }),
                 arch: None,
                 exec_bytes: None,
                 exec_segments: Vec::new(),
@@ -226,7 +243,10 @@ pub fn render_json(results: &[(String, Result<Report, CheckError>)], opts: &Opti
                             flags: flags(s.flags),
                         })
                         .collect(),
-                    note: r.note.map(|n| JsonNote { abi_version: n.abi_version, features: n.features }),
+                    note: r.note.map(|n| JsonNote {
+                        abi_version: n.abi_version,
+                        features: n.features,
+                    }),
                     violations,
                     warnings: r.findings.len() - violations,
                     findings: r
@@ -234,7 +254,11 @@ pub fn render_json(results: &[(String, Result<Report, CheckError>)], opts: &Opti
                         .iter()
                         .map(|f| JsonFinding {
                             kind: f.kind.name(),
-                            severity: if crate::fails(f, opts) { "violation" } else { "warning" },
+                            severity: if crate::fails(f, opts) {
+                                "violation"
+                            } else {
+                                "warning"
+                            },
                             vaddr: f.vaddr,
                             file_offset: f.file_offset,
                             segment: f.segment,
@@ -266,7 +290,8 @@ pub fn render_json(results: &[(String, Result<Report, CheckError>)], opts: &Opti
         files,
     };
     // Serializing plain structs of strings and integers cannot fail.
-    let mut s = serde_json::to_string_pretty(&doc).unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"));
+    let mut s =
+        serde_json::to_string_pretty(&doc).unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"));
     s.push('\n');
     s
 }

@@ -29,7 +29,11 @@ pub fn crate_of(raw: &str) -> Option<String> {
         Err(_) => return None,
     };
     if let Some(v0) = v0_body(raw) {
-        let mut p = V0 { s: v0.as_bytes(), i: 0, depth: 0 };
+        let mut p = V0 {
+            s: v0.as_bytes(),
+            i: 0,
+            depth: 0,
+        };
         p.skip_decimal();
         return match p.path_crate() {
             Some(Found::Crate(c)) => Some(c),
@@ -46,9 +50,14 @@ pub fn crate_of(raw: &str) -> Option<String> {
 /// The part after `_R` of a v0 name (with the prefixes rustc-demangle
 /// accepts), or `None` for a legacy or foreign name.
 fn v0_body(raw: &str) -> Option<&str> {
-    let s = raw.strip_prefix("__R").or_else(|| raw.strip_prefix("_R")).or_else(|| raw.strip_prefix('R'))?;
+    let s = raw
+        .strip_prefix("__R")
+        .or_else(|| raw.strip_prefix("_R"))
+        .or_else(|| raw.strip_prefix('R'))?;
     // A v0 body starts with an optional version number then a path tag.
-    s.chars().next().filter(|c| c.is_ascii_uppercase() || c.is_ascii_digit())?;
+    s.chars()
+        .next()
+        .filter(|c| c.is_ascii_uppercase() || c.is_ascii_digit())?;
     Some(s)
 }
 
@@ -89,7 +98,10 @@ impl V0<'_> {
     fn decimal(&mut self) -> Option<usize> {
         let start = self.i;
         self.skip_decimal();
-        std::str::from_utf8(&self.s[start..self.i]).ok()?.parse().ok()
+        std::str::from_utf8(&self.s[start..self.i])
+            .ok()?
+            .parse()
+            .ok()
     }
 
     /// `<base-62-number>`: `_` is 0, else digits then `_`, plus one.
@@ -177,7 +189,9 @@ fn qualified(demangled: &str) -> Option<(Option<String>, Option<String>)> {
                 return Some((first_component(ty), tr.and_then(first_component)));
             }
             '>' => depth -= 1,
-            ' ' if depth == 0 && as_at.is_none() && inner[i..].starts_with(" as ") => as_at = Some(i),
+            ' ' if depth == 0 && as_at.is_none() && inner[i..].starts_with(" as ") => {
+                as_at = Some(i)
+            }
             _ => {}
         }
     }
@@ -189,7 +203,10 @@ fn qualified(demangled: &str) -> Option<(Option<String>, Option<String>)> {
 fn first_component(path: &str) -> Option<String> {
     let (first, _) = path.split_once("::")?;
     let ok = !first.is_empty()
-        && first.chars().next().is_some_and(|c| c.is_alphabetic() || c == '_')
+        && first
+            .chars()
+            .next()
+            .is_some_and(|c| c.is_alphabetic() || c == '_')
         && first.chars().all(|c| c.is_alphanumeric() || c == '_');
     ok.then(|| first.to_string())
 }
@@ -218,7 +235,8 @@ mod tests {
         let n = "_ZN7mycrate3foo3bar17h0123456789abcdefE";
         assert_eq!(crate_of(n).as_deref(), Some("mycrate"));
         // <alloc::string::String as mycrate::Trait>::m: the non-std crate.
-        let n = "_ZN56_$LT$alloc..string..String$u20$as$u20$mycrate..Trait$GT$1m17h0123456789abcdefE";
+        let n =
+            "_ZN56_$LT$alloc..string..String$u20$as$u20$mycrate..Trait$GT$1m17h0123456789abcdefE";
         assert_eq!(demangle(n), "<alloc::string::String as mycrate::Trait>::m");
         assert_eq!(crate_of(n).as_deref(), Some("mycrate"));
         // Inherent impl on a primitive: the module path says core.
@@ -250,7 +268,15 @@ mod tests {
         assert_eq!(crate_of("_ZN3foo3barEv"), None); // C++
         assert_eq!(demangle("memcpy"), "memcpy");
         // Backref loops and truncated names do not hang or panic.
-        for n in ["_RB_", "_RNvB0_3foo", "_RNvNvNvNvNvNvNv", "_RC", "_RNvCs_", "_RXB_", "_R"] {
+        for n in [
+            "_RB_",
+            "_RNvB0_3foo",
+            "_RNvNvNvNvNvNvNv",
+            "_RC",
+            "_RNvCs_",
+            "_RXB_",
+            "_R",
+        ] {
             let _ = crate_of(n);
             let _ = demangle(n);
         }

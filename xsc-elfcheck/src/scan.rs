@@ -84,7 +84,15 @@ mod tests {
     fn finds_every_offset_including_overlaps_and_ends() {
         let b = [0x0f, 0x0f, 0x05, 0xcd, 0x80, 0x0f, 0x34, 0x0f, 0x05, 0xcd];
         let s = sites(&b);
-        assert_eq!(s, vec![(1, SiteKind::Syscall), (3, SiteKind::Int80), (5, SiteKind::Sysenter), (7, SiteKind::Syscall)]);
+        assert_eq!(
+            s,
+            vec![
+                (1, SiteKind::Syscall),
+                (3, SiteKind::Int80),
+                (5, SiteKind::Sysenter),
+                (7, SiteKind::Syscall)
+            ]
+        );
         assert_eq!(s, naive(&b));
     }
 

@@ -48,7 +48,9 @@ impl Names {
         let table = match header.sections(LE, data) {
             Ok(t) => t,
             Err(e) => {
-                remarks.push(format!("section headers unreadable ({e}): no section or symbol names"));
+                remarks.push(format!(
+                    "section headers unreadable ({e}): no section or symbol names"
+                ));
                 return (names, remarks);
             }
         };
@@ -69,15 +71,24 @@ impl Names {
                 Ok(n) => String::from_utf8_lossy(n).into_owned(),
                 Err(_) => "(unnamed)".into(),
             };
-            names.sections.push(Section { name, addr: s.sh_addr(LE), size });
+            names.sections.push(Section {
+                name,
+                addr: s.sh_addr(LE),
+                size,
+            });
         }
-        for (kind, sh_type) in [("symbol table (.symtab)", elf::SHT_SYMTAB), ("dynamic symbols (.dynsym)", elf::SHT_DYNSYM)] {
+        for (kind, sh_type) in [
+            ("symbol table (.symtab)", elf::SHT_SYMTAB),
+            ("dynamic symbols (.dynsym)", elf::SHT_DYNSYM),
+        ] {
             match table.symbols(LE, data, sh_type) {
                 Ok(st) => names.add_symbols(&st),
                 Err(e) => remarks.push(format!("{kind} unreadable: {e}")),
             }
         }
-        names.symbols.sort_by(|a, b| a.addr.cmp(&b.addr).then(b.is_func.cmp(&a.is_func)));
+        names
+            .symbols
+            .sort_by(|a, b| a.addr.cmp(&b.addr).then(b.is_func.cmp(&a.is_func)));
         if names.symbols.is_empty() {
             remarks.push("no symbols (stripped?): sites are named by section only".into());
         }
@@ -88,11 +99,16 @@ impl Names {
         for sym in st.symbols() {
             let ty = sym.st_type();
             if sym.st_shndx(LE) == elf::SHN_UNDEF
-                || !matches!(ty, elf::STT_FUNC | elf::STT_NOTYPE | elf::STT_OBJECT | elf::STT_GNU_IFUNC)
+                || !matches!(
+                    ty,
+                    elf::STT_FUNC | elf::STT_NOTYPE | elf::STT_OBJECT | elf::STT_GNU_IFUNC
+                )
             {
                 continue;
             }
-            let Ok(name) = st.symbol_name(LE, sym) else { continue };
+            let Ok(name) = st.symbol_name(LE, sym) else {
+                continue;
+            };
             if name.is_empty() || name.starts_with(b"$") {
                 continue; // mapping symbols ($x, $d) on aarch64
             }

@@ -26,6 +26,7 @@
 use crate::findings::FindingKind;
 use crate::memory::Run;
 use crate::scan::{self, SiteKind};
+use crate::x86len::fast_len;
 use iced_x86::{Code, Decoder, DecoderOptions, Formatter, Instruction, IntelFormatter, Mnemonic};
 use std::ops::Range;
 use std::sync::OnceLock;
@@ -41,11 +42,13 @@ pub struct Site {
 }
 
 /// The kind of finding a decoded instruction with this `Code` is, if any.
-fn classify(code: Code) -> Option<FindingKind> {
+pub(crate) fn classify(code: Code) -> Option<FindingKind> {
     match code.mnemonic() {
         Mnemonic::Syscall | Mnemonic::Sysenter => Some(FindingKind::SyscallInstruction),
         Mnemonic::Int => Some(FindingKind::SoftwareInterrupt),
-        Mnemonic::Retf | Mnemonic::Iret | Mnemonic::Iretd | Mnemonic::Iretq => Some(FindingKind::FarTransfer),
+        Mnemonic::Retf | Mnemonic::Iret | Mnemonic::Iretd | Mnemonic::Iretq => {
+            Some(FindingKind::FarTransfer)
+        }
         Mnemonic::Call | Mnemonic::Jmp => match code {
             Code::Call_m1616
             | Code::Call_m1632
@@ -119,7 +122,10 @@ impl Disassembler {
 }
 
 fn hexbytes(b: &[u8]) -> String {
-    b.iter().map(|x| format!("{x:02x}")).collect::<Vec<_>>().join(" ")
+    b.iter()
+        .map(|x| format!("{x:02x}"))
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 fn decoded_message(kind: &FindingKind, ins: &Instruction, text: &str) -> String {
@@ -174,27 +180,49 @@ impl Stretch {
             return false;
         }
         let i = p - self.from;
-        self.starts.get(i / 64).is_some_and(|w| w >> (i % 64) & 1 != 0)
+        self.starts
+            .get(i / 64)
+            .is_some_and(|w| w >> (i % 64) & 1 != 0)
     }
+}
+
+/// How a stretch is decoded.
+#[derive(Clone, Copy)]
+enum How<'a> {
+    /// The whole span, on one thread.
+    Alone,
+    /// A chunk of a span decoded in parallel: record instruction starts.
+    Record,
+    /// Redo the true decode until it meets an instruction start of this
+    /// chunk (from there on both decodes are the same).
+    ConvergeWith(&'a Stretch),
 }
 
 /// Decodes linearly from `from` (an instruction start) while instructions
 /// start before `limit`; sites at or after `site_limit` belong to the next
-/// span. With `converge`, stops at the first instruction start that
-/// `converge` also has (from there on both decodes are the same).
-fn decode(ctx: &Ctx<'_>, from: usize, limit: usize, site_limit: usize, converge: Option<&Stretch>) -> Stretch {
+/// span.
+fn decode(ctx: &Ctx<'_>, from: usize, limit: usize, site_limit: usize, how: How<'_>) -> Stretch {
     let mut dis = Disassembler::default();
     let window = &ctx.bytes[from..];
     let base = ctx.run_start + from as u64;
     let mut dec = Decoder::with_ip(64, window, base, DecoderOptions::NONE);
-    let record = converge.is_none();
-    let mut starts = if record { vec![0u64; (limit - from).div_ceil(64)] } else { Vec::new() };
+    let (record, converge) = match how {
+        How::Alone => (false, None),
+        How::Record => (true, None),
+        How::ConvergeWith(s) => (false, Some(s)),
+    };
+    let mut starts = if record {
+        vec![0u64; (limit - from).div_ceil(64)]
+    } else {
+        Vec::new()
+    };
     let mut next_site = ctx.sites.partition_point(|s| s.0 < from);
     let mut next_own = ctx.code.partition_point(|r| r.end <= from);
     let mut items = Vec::new();
     let mut converged_at = None;
     let mut ins = Instruction::default();
     let mut pos = 0usize;
+    let mut synced = true;
     while from + pos < limit {
         let start = from + pos;
         if let Some(c) = converge {
@@ -205,6 +233,23 @@ fn decode(ctx: &Ctx<'_>, from: usize, limit: usize, site_limit: usize, converge:
         }
         if record {
             starts[pos / 64] |= 1 << (pos % 64);
+        }
+        // Ordinary instructions with no scan site in them: length only.
+        let next_site_at = ctx.sites.get(next_site).map_or(usize::MAX, |s| s.0);
+        if next_site_at >= start + 15 {
+            if let Some(n) = fast_len(&window[pos..]) {
+                pos += n;
+                synced = false;
+                continue;
+            }
+        }
+        if !synced {
+            // The fast path moved on without iced: bring it along.
+            if dec.set_position(pos).is_err() {
+                break;
+            }
+            dec.set_ip(base + pos as u64);
+            synced = true;
         }
         dec.decode_out(&mut ins);
         let len = if ins.is_invalid() {
@@ -254,14 +299,28 @@ fn decode(ctx: &Ctx<'_>, from: usize, limit: usize, site_limit: usize, converge:
             } else {
                 format!("at byte {} of", off - start)
             };
-            let site = Site {
-                vaddr: site_va,
-                message: format!(
+            let message = if in_code {
+                format!(
                     "bytes `{sb}` ({}) {where_} `{inside}` at {:#x}: linear decoding does not reach them, \
                      but a jump to {site_va:#x} would execute them",
                     skind.mnemonic(),
                     ctx.run_start + start as u64
-                ),
+                )
+            } else if off == start {
+                format!(
+                    "bytes `{sb}` ({}) outside the segments' own bytes: never decoded as code, but executable",
+                    skind.mnemonic()
+                )
+            } else {
+                format!(
+                    "bytes `{sb}` ({}) {where_} `{inside}` (decoding the page as if it were code) outside the \
+                     segments' own bytes: never decoded as code, but executable",
+                    skind.mnemonic()
+                )
+            };
+            let site = Site {
+                vaddr: site_va,
+                message,
                 kind: FindingKind::HiddenSyscall { inside },
                 bytes: ctx.bytes[start..end.max(off + 2).min(ctx.bytes.len())].to_vec(),
                 disasm: skind.mnemonic().to_string(),
@@ -270,7 +329,14 @@ fn decode(ctx: &Ctx<'_>, from: usize, limit: usize, site_limit: usize, converge:
         }
         pos += len;
     }
-    Stretch { from, limit, starts, exit: from + pos, converged_at, items }
+    Stretch {
+        from,
+        limit,
+        starts,
+        exit: from + pos,
+        converged_at,
+        items,
+    }
 }
 
 /// Spans shorter than this are decoded on the calling thread.
@@ -283,27 +349,50 @@ const PARALLEL_CHUNK: usize = 1 << 20;
 /// instruction start of the chunk's own decode. x86 decoding resynchronizes
 /// within a few instructions, and from a common instruction start on two
 /// decodes are identical, so the result is the sequential one.
-fn decode_span(ctx: &Ctx<'_>, span_start: usize, span_end: usize, out: &mut Vec<Site>) {
-    let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(8);
-    let n = threads.min((span_end - span_start) / PARALLEL_CHUNK).max(1);
+fn decode_span(
+    ctx: &Ctx<'_>,
+    span_start: usize,
+    span_end: usize,
+    chunks: usize,
+    out: &mut Vec<Site>,
+) {
+    let n = chunks.min(span_end - span_start).max(1);
     if n == 1 {
-        let s = decode(ctx, span_start, span_end, span_end, None);
+        let s = decode(ctx, span_start, span_end, span_end, How::Alone);
         out.extend(s.items.into_iter().map(|(_, site)| site));
         return;
     }
     let step = (span_end - span_start) / n;
     let bounds: Vec<(usize, usize)> = (0..n)
-        .map(|i| (span_start + i * step, if i + 1 == n { span_end } else { span_start + (i + 1) * step }))
+        .map(|i| {
+            (
+                span_start + i * step,
+                if i + 1 == n {
+                    span_end
+                } else {
+                    span_start + (i + 1) * step
+                },
+            )
+        })
         .collect();
     let stretches: Vec<Stretch> = std::thread::scope(|scope| {
         let handles: Vec<_> = bounds[1..]
             .iter()
-            .map(|&(from, limit)| (from, limit, scope.spawn(move || decode(ctx, from, limit, span_end, None))))
+            .map(|&(from, limit)| {
+                (
+                    from,
+                    limit,
+                    scope.spawn(move || decode(ctx, from, limit, span_end, How::Record)),
+                )
+            })
             .collect();
-        let mut v = vec![decode(ctx, bounds[0].0, bounds[0].1, span_end, None)];
+        let mut v = vec![decode(ctx, bounds[0].0, bounds[0].1, span_end, How::Record)];
         for (from, limit, h) in handles {
             // A thread cannot panic short of a bug; redo its work here if it did.
-            v.push(h.join().unwrap_or_else(|_| decode(ctx, from, limit, span_end, None)));
+            v.push(
+                h.join()
+                    .unwrap_or_else(|_| decode(ctx, from, limit, span_end, How::Record)),
+            );
         }
         v
     });
@@ -315,7 +404,7 @@ fn decode_span(ctx: &Ctx<'_>, span_start: usize, span_end: usize, out: &mut Vec<
         let accept_from = if s.is_start(true_pos) {
             true_pos
         } else {
-            let fix = decode(ctx, true_pos, s.limit, span_end, Some(&s));
+            let fix = decode(ctx, true_pos, s.limit, span_end, How::ConvergeWith(&s));
             out.extend(fix.items.into_iter().map(|(_, site)| site));
             match fix.converged_at {
                 Some(c) => c,
@@ -325,7 +414,12 @@ fn decode_span(ctx: &Ctx<'_>, span_start: usize, span_end: usize, out: &mut Vec<
                 }
             }
         };
-        out.extend(s.items.into_iter().filter(|(at, _)| *at >= accept_from).map(|(_, site)| site));
+        out.extend(
+            s.items
+                .into_iter()
+                .filter(|(at, _)| *at >= accept_from)
+                .map(|(_, site)| site),
+        );
         true_pos = s.exit;
     }
 }
@@ -336,9 +430,98 @@ pub fn check_run(run: &Run<'_>, out: &mut Vec<Site>) {
     let sites = scan::sites(bytes);
     let syncs = run.sync_points();
     let code = run.code_ranges();
-    let ctx = Ctx { bytes, run_start: run.start, code: &code, sites: &sites, table: forbidden_table() };
+    let ctx = Ctx {
+        bytes,
+        run_start: run.start,
+        code: &code,
+        sites: &sites,
+        table: forbidden_table(),
+    };
+    let threads = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(8);
     for (k, &span_start) in syncs.iter().enumerate() {
         let span_end = syncs.get(k + 1).copied().unwrap_or(bytes.len());
-        decode_span(&ctx, span_start, span_end, out);
+        let chunks = threads.min((span_end - span_start) / PARALLEL_CHUNK);
+        decode_span(&ctx, span_start, span_end, chunks, out);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn run_sites(bytes: &[u8], chunks: usize) -> Vec<(u64, String, String)> {
+        let sites = scan::sites(bytes);
+        // All of it is code: one range.
+        let code = std::iter::once(0..bytes.len()).collect::<Vec<_>>();
+        let ctx = Ctx {
+            bytes,
+            run_start: 0x10000,
+            code: &code,
+            sites: &sites,
+            table: forbidden_table(),
+        };
+        let mut out = Vec::new();
+        decode_span(&ctx, 0, bytes.len(), chunks, &mut out);
+        let mut v: Vec<_> = out
+            .into_iter()
+            .map(|s| (s.vaddr, s.kind.name().to_string(), s.message))
+            .collect();
+        v.sort();
+        v
+    }
+
+    /// Bytes that look like code often enough to decode in long runs, with
+    /// system-call encodings and far transfers sprinkled in.
+    fn codeish(n: usize, seed: u64) -> Vec<u8> {
+        let pieces: [&[u8]; 12] = [
+            &[0x48, 0x89, 0xe5],
+            &[0x0f, 0x05],
+            &[0xe8, 0x0f, 0x05, 0x00, 0x00],
+            &[0xb8, 0x90, 0xcd, 0x80, 0x90],
+            &[0xcb],
+            &[0xff, 0x18],
+            &[0x66, 0x0f, 0x1f, 0x44, 0x00, 0x00],
+            &[0x62, 0xf1, 0x7d, 0x48, 0x6f, 0x07],
+            &[0xc4, 0xe2, 0x7d, 0x58, 0xc0],
+            &[0xf3, 0x0f, 0x34],
+            &[0x41, 0xff, 0xd3],
+            &[0x8b],
+        ];
+        let mut x = seed;
+        let mut v = Vec::with_capacity(n + 16);
+        while v.len() < n {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            if x.is_multiple_of(5) {
+                v.push((x >> 8) as u8);
+            } else {
+                v.extend_from_slice(pieces[(x >> 16) as usize % pieces.len()]);
+            }
+        }
+        v.truncate(n);
+        v
+    }
+
+    #[test]
+    fn parallel_decoding_gives_the_sequential_result() {
+        for seed in [1u64, 2, 3] {
+            let bytes = codeish(200_000 + seed as usize * 777, seed * 0x9e37_79b9);
+            let seq = run_sites(&bytes, 1);
+            assert!(seq.len() > 1000, "{}", seq.len());
+            assert!(
+                seq.iter().any(|s| s.1 == "hidden_syscall")
+                    && seq.iter().any(|s| s.1 == "syscall_instruction")
+            );
+            for chunks in [2, 3, 7, 64, 1000] {
+                assert_eq!(
+                    run_sites(&bytes, chunks),
+                    seq,
+                    "seed {seed}, {chunks} chunks"
+                );
+            }
+        }
     }
 }
