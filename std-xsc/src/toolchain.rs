@@ -30,15 +30,20 @@ pub fn cargo_script(home: &Path) -> String {
 # plus what building std for an XSC target needs: nightly features
 # (RUSTC_BOOTSTRAP), -Zbuild-std and -Zjson-target-spec, the target spec's
 # path for `--target <arch>-unknown-linux-xsc`, xsc-ld/xsc-cc on PATH,
-# xsc-run as the runner, and rustix's libc backend.
+# xsc-run as the runner, rustix's libc backend, and std's source paths
+# remapped as in the host's std.
 XSC_HOME="${{XSC_HOME:-{home}}}"
 export XSC_HOME
 export RUSTC_BOOTSTRAP=1
 export RUSTC="${{RUSTC:-$XSC_HOME/toolchain/bin/rustc}}"
 export PATH="$XSC_HOME/bin:$PATH"
+# std's source paths as the host's prebuilt std records them, so that
+# panic messages and backtraces name the same files on both.
+ver=$(/usr/bin/rustc --version 2>/dev/null | cut -d' ' -f2)
+flags="--cfg rustix_use_libc --remap-path-prefix=/usr/lib/rustlib/src/rust=/usr/src/rustc-$ver"
 for t in X86_64 AARCH64; do
   eval "[ -n \"\$CARGO_TARGET_${{t}}_UNKNOWN_LINUX_XSC_RUNNER\" ] || export CARGO_TARGET_${{t}}_UNKNOWN_LINUX_XSC_RUNNER=xsc-run"
-  eval "[ -n \"\$CARGO_TARGET_${{t}}_UNKNOWN_LINUX_XSC_RUSTFLAGS\" ] || export CARGO_TARGET_${{t}}_UNKNOWN_LINUX_XSC_RUSTFLAGS='--cfg rustix_use_libc'"
+  eval "[ -n \"\$CARGO_TARGET_${{t}}_UNKNOWN_LINUX_XSC_RUSTFLAGS\" ] || export CARGO_TARGET_${{t}}_UNKNOWN_LINUX_XSC_RUSTFLAGS=\"\$flags\""
 done
 export CC_x86_64_unknown_linux_xsc="${{CC_x86_64_unknown_linux_xsc:-xsc-cc}}"
 export CC_aarch64_unknown_linux_xsc="${{CC_aarch64_unknown_linux_xsc:-aarch64-xsc-cc}}"

@@ -11,10 +11,9 @@
 //!   contents, link targets).
 //!
 //! A difference is a bug on the XSC side (or in the sample), never
-//! something to mask here. Known differences whose fix belongs to the
-//! toolchain have a focused test of their own that asserts the correct
-//! behaviour and is `#[ignore]`d with the reason, so the other tests keep
-//! covering everything else.
+//! something to mask here. Differences found and fixed in the toolchain
+//! (SIGPIPE from a worker's write, execve of a directory, /proc/self
+//! describing the program, std's source paths) keep a focused test each.
 //!
 //! `cargo test --target x86_64-unknown-linux-xsc` is shown on the
 //! `testable` sample: libtest's threads and output capture under xsc-run.
@@ -549,7 +548,6 @@ fn env() {
 /// path. Any panic inside std (a `println!` to a closed stdout, ...) and
 /// every backtrace shows it.
 #[test]
-#[ignore = "toolchain: std's source path in panic messages differs (build-std does not remap /usr/lib/rustlib/src/rust to the host std's /usr/src/rustc-1.96.0)"]
 fn env_args_panic_names_the_same_std_source() {
     let o = differential(env_case().env("ENV_SAMPLE_TRY_ARGS", "1"));
     assert!(o.stderr.contains("panicked at"), "{}", o.stderr);
@@ -562,7 +560,6 @@ fn env_args_panic_names_the_same_std_source() {
 /// thread that opens it, the kernel worker (`xsc-worker`). Only
 /// /proc/self/exe is rewritten (ABI §9.5).
 #[test]
-#[ignore = "xsc-run: /proc/self/cmdline and /proc/self/comm describe xsc-run, /proc/thread-self the worker thread"]
 fn env_proc_self_describes_the_program() {
     let o = differential(env_case().env("ENV_SAMPLE_PROC_SELF", "1"));
     assert!(
@@ -593,7 +590,6 @@ fn process() {
 /// EISDIR instead (and execvp's PATH search, which goes on after EACCES,
 /// stops at EISDIR).
 #[test]
-#[ignore = "xsc-run: execve of a directory fails with EISDIR instead of EACCES (loader::probe returns the error of reading the file)"]
 fn process_spawning_a_directory() {
     let o = differential(Case::new("process").arg("exec-dir"));
     assert_eq!(o.status, Status::Code(0), "{}", o.stderr);
@@ -626,7 +622,6 @@ fn stdio() {
 /// SIGPIPE the host raises stays pending on the worker, the program gets
 /// EPIPE and goes on.
 #[test]
-#[ignore = "xsc-run: SIGPIPE raised by a write the worker executes is never delivered to the program"]
 fn stdio_sigpipe_default_action() {
     let o = differential(Case::new("stdio").arg("sigpipe"));
     assert_eq!(o.status, Status::Code(0), "{}", o.stderr);

@@ -18,8 +18,20 @@ pub struct StackInput<'a> {
     pub entry_table: u64,
 }
 
-/// Builds the stack in a fresh mapping; returns the initial stack pointer.
-pub fn build(input: &StackInput) -> std::io::Result<u64> {
+/// The initial stack and where its parts are (for /proc/self/cmdline,
+/// environ and auxv, see `procfs`).
+pub struct InitialStack {
+    pub sp: u64,
+    /// `[start, end)` of the argument strings.
+    pub args: (u64, u64),
+    /// `[start, end)` of the environment strings.
+    pub env: (u64, u64),
+    /// Address and length in bytes of the auxiliary vector.
+    pub auxv: (u64, usize),
+}
+
+/// Builds the stack in a fresh mapping.
+pub fn build(input: &StackInput) -> std::io::Result<InitialStack> {
     let mem = crate::sys::mmap_anon(STACK_SIZE)?;
     let top = mem as u64 + STACK_SIZE as u64;
     let mut strings: Vec<u8> = Vec::new();
@@ -32,6 +44,9 @@ pub fn build(input: &StackInput) -> std::io::Result<u64> {
     let argv_off: Vec<usize> = input.argv.iter().map(|a| place(a)).collect();
     let envp_off: Vec<usize> = input.envp.iter().map(|e| place(e)).collect();
     let execfn_off = place(input.execfn);
+    // The strings are placed in order: arguments, environment, execfn.
+    let env_start = envp_off.first().copied().unwrap_or(execfn_off);
+    let env_end = execfn_off;
     let platform_off = place(b"x86_64");
     let random_off = strings.len();
     let mut random = [0u8; 16];
@@ -68,6 +83,7 @@ pub fn build(input: &StackInput) -> std::io::Result<u64> {
         (AT_XSC_ENTRY, input.entry_table),
         (libc::AT_NULL, 0),
     ];
+    let aux_len = auxv.len() * 16;
     let mut words: Vec<u64> = Vec::new();
     words.push(input.argv.len() as u64);
     words.extend(argv_off.iter().map(|&o| addr(o)));
@@ -78,6 +94,7 @@ pub fn build(input: &StackInput) -> std::io::Result<u64> {
         words.push(k);
         words.push(v);
     }
+    let aux_index = words.len() - aux_len / 8;
     let sp = (strings_at - 8 * words.len() as u64) & !15;
     if sp < mem as u64 + 4096 {
         return Err(std::io::Error::from_raw_os_error(libc::E2BIG));
@@ -88,5 +105,10 @@ pub fn build(input: &StackInput) -> std::io::Result<u64> {
         std::ptr::copy_nonoverlapping(strings.as_ptr(), strings_at as *mut u8, strings.len());
         std::ptr::copy_nonoverlapping(words.as_ptr(), sp as *mut u64, words.len());
     }
-    Ok(sp)
+    Ok(InitialStack {
+        sp,
+        args: (addr(0), addr(env_start)),
+        env: (addr(env_start), addr(env_end)),
+        auxv: (sp + 8 * aux_index as u64, aux_len),
+    })
 }

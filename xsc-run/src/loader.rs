@@ -193,21 +193,35 @@ pub enum Kind {
     Other,
 }
 
-/// Classifies the file at `path` for execve; errors are errno values as
-/// execve would give them.
-pub fn probe(path: &std::ffi::OsStr) -> Result<Kind, i32> {
+/// Classifies the file at `path` for execve. Anything that is not an
+/// executable regular file carrying the note is `Other`: the host's execve
+/// then fails (or succeeds) exactly as Linux would, with the same errno.
+pub fn probe(path: &std::ffi::OsStr) -> Kind {
+    use std::io::Read;
     use std::os::unix::ffi::OsStrExt;
-    let c = std::ffi::CString::new(path.as_bytes()).map_err(|_| libc::EINVAL)?;
+    let Ok(c) = std::ffi::CString::new(path.as_bytes()) else {
+        return Kind::Other;
+    };
     // SAFETY: a NUL-terminated path.
-    if unsafe { libc::access(c.as_ptr(), libc::X_OK) } != 0 {
-        return Err(std::io::Error::last_os_error()
-            .raw_os_error()
-            .unwrap_or(libc::EACCES));
+    let executable = unsafe { libc::access(c.as_ptr(), libc::X_OK) } == 0;
+    let regular = std::fs::metadata(path).is_ok_and(|m| m.is_file());
+    if !executable || !regular {
+        return Kind::Other;
     }
-    let data = std::fs::read(path).map_err(|e| e.raw_os_error().unwrap_or(libc::ENOENT))?;
+    let Ok(mut f) = std::fs::File::open(path) else {
+        return Kind::Other;
+    };
+    let mut magic = [0u8; 4];
+    if f.read_exact(&mut magic).is_err() || magic != *b"\x7fELF" {
+        return Kind::Other;
+    }
+    let mut data = magic.to_vec();
+    if f.read_to_end(&mut data).is_err() {
+        return Kind::Other;
+    }
     match inspect(&data) {
-        Ok(info) if info.note.is_some() => Ok(Kind::Xsc),
-        _ => Ok(Kind::Other),
+        Ok(info) if info.note.is_some() => Kind::Xsc,
+        _ => Kind::Other,
     }
 }
 

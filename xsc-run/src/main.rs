@@ -224,7 +224,7 @@ fn run() -> i32 {
         .collect();
     // SAFETY: kt is live; region was set up by KernelThread::new.
     let region = unsafe { (*kt).region };
-    let sp = match initial_stack::build(&initial_stack::StackInput {
+    let stack = match initial_stack::build(&initial_stack::StackInput {
         argv: &argv,
         envp: &envp,
         execfn: path.as_bytes(),
@@ -232,7 +232,7 @@ fn run() -> i32 {
         ring: region as u64,
         entry_table: table,
     }) {
-        Ok(sp) => sp,
+        Ok(s) => s,
         Err(e) => {
             return fail(
                 EXIT_CANNOT_RUN,
@@ -240,6 +240,7 @@ fn run() -> i32 {
             )
         }
     };
+    procfs::describe_program(&stack, path.as_bytes());
     if let Err(e) = thread::enable_guard(kt) {
         return fail(
             EXIT_CANNOT_RUN,
@@ -256,7 +257,7 @@ fn run() -> i32 {
     }
     // SAFETY: the image is mapped, the stack built, the ring and its worker
     // ready and the guard on; this thread now becomes the program.
-    unsafe { arch::xsc_enter_program(image.entry, sp, kt, region) }
+    unsafe { arch::xsc_enter_program(image.entry, stack.sp, kt, region) }
 }
 
 #[cfg(not(test))]

@@ -58,8 +58,12 @@ pub fn execute(kt: &KernelThread, sqe: &SubmissionEntry, how: Executor) -> i64 {
             a[0] = thread_clock(kt, a[0] as i32) as u64;
             call(a)
         }
-        op => match crate::procfs::rewrite(op, a) {
-            Some(crate::procfs::Rewrite::Args(b)) => call(b),
+        op => match crate::procfs::rewrite(kt.tid.load(Ordering::Relaxed), op, a) {
+            Some(crate::procfs::Rewrite::Path { index, path }) => {
+                let mut b = a;
+                b[index] = path.as_ptr() as u64;
+                call(b)
+            }
             Some(crate::procfs::Rewrite::Result(r)) => r,
             None => call(a),
         },
@@ -109,7 +113,33 @@ fn interruptible(kt: &KernelThread, opcode: u32, a: [u64; 6]) -> i64 {
     }
     kt.busy.store(0, Ordering::SeqCst);
     kt.interrupt.store(0, Ordering::SeqCst);
+    if r == -(libc::EPIPE as i64) {
+        forward_sigpipe(kt);
+    }
     r
+}
+
+/// A write to a broken pipe or socket raises SIGPIPE in the thread that
+/// made it: here the worker, which blocks it. Linux would have sent it to
+/// the program thread, so take it off the worker and send it there (where
+/// the program's disposition applies: default kills the process, ignored
+/// or handled as the program chose). MSG_NOSIGNAL sends raise none.
+fn forward_sigpipe(kt: &KernelThread) {
+    // SAFETY: plain signal-set manipulation; a zero timeout makes
+    // sigtimedwait only collect a SIGPIPE already pending on this thread.
+    let pending = unsafe {
+        let mut set: libc::sigset_t = std::mem::zeroed();
+        libc::sigemptyset(&mut set);
+        libc::sigaddset(&mut set, libc::SIGPIPE);
+        let zero = libc::timespec {
+            tv_sec: 0,
+            tv_nsec: 0,
+        };
+        libc::sigtimedwait(&set, std::ptr::null_mut(), &zero) == libc::SIGPIPE
+    };
+    if pending {
+        sys::tgkill(kt.tid.load(Ordering::Relaxed), libc::SIGPIPE);
+    }
 }
 
 /// The program break, emulated in a reserved range of address space right

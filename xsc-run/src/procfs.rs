@@ -1,19 +1,25 @@
-//! `/proc/self/exe` names the program, not the kernel that runs it.
+//! /proc describes the program, not the kernel that runs it.
 //!
-//! Under a real XSC kernel the program is the process's executable. Here
-//! the process's executable is xsc-run, so calls that name
-//! `/proc/self/exe` (or `/proc/<own pid>/exe`, `/proc/thread-self/exe`) are
-//! rewritten to name the program's file: `open`/`openat`/`openat2`,
-//! `stat`/`newfstatat`/`statx`, `access`/`faccessat`/`faccessat2` get the
-//! program's path in place of the link, and `readlink`/`readlinkat` return
-//! it. (Backtraces read the program's symbols this way, and
-//! `std::env::current_exe` names the program.)
+//! Under a real XSC kernel the program is the process. Here the process is
+//! xsc-run, so calls naming these /proc files are rewritten:
+//! - `/proc/self/exe` (or `/proc/<own pid>/exe`, `/proc/thread-self/exe`):
+//!   `open`/`openat`/`openat2`, `stat`/`newfstatat`/`statx`,
+//!   `access`/`faccessat`/`faccessat2` get the program's path in place of
+//!   the link, `readlink`/`readlinkat` return it (backtraces read the
+//!   program's symbols this way; `std::env::current_exe` names it);
+//! - `/proc/self/cmdline` and `/proc/self/environ` opened: a memfd holding
+//!   the program's argument or environment strings, read from its initial
+//!   stack as Linux reads them;
+//! - `/proc/thread-self/...`: `/proc/self/task/<the program thread>/...`,
+//!   since a worker, not the program thread, makes the call.
 
 use crate::memory;
 use std::ffi::CString;
 use std::sync::OnceLock;
 
 static PROGRAM: OnceLock<CString> = OnceLock::new();
+/// `[start, end)` of the program's argument and environment strings.
+static STRINGS: OnceLock<((u64, u64), (u64, u64))> = OnceLock::new();
 
 /// Records the program's absolute path.
 pub fn set_program(path: CString) {
@@ -44,27 +50,117 @@ fn names_own_exe(path: &[u8]) -> bool {
 fn path_arg(opcode: u32) -> Option<usize> {
     match opcode {
         2 | 4 | 21 | 89 => Some(0), // open, stat, access, readlink
-        257 | 262 | 267 | 269 | 332 | 437 | 439 => Some(1), // openat, newfstatat, readlinkat, faccessat, statx, openat2, faccessat2
+        // openat, newfstatat, readlinkat, faccessat, statx, openat2, faccessat2
+        257 | 262 | 267 | 269 | 332 | 437 | 439 => Some(1),
         _ => None,
     }
 }
 
-/// What to do with a call that may name `/proc/self/exe`.
+fn is_open(opcode: u32) -> bool {
+    matches!(opcode, 2 | 257 | 437)
+}
+
+/// What to do with a call that names one of these /proc files.
 pub enum Rewrite {
-    /// Make the call with these arguments instead.
-    Args([u64; 6]),
-    /// The call's result, computed here (readlink).
+    /// Make the call with the path argument at `index` replaced by `path`
+    /// (which must outlive the call).
+    Path { index: usize, path: CString },
+    /// The call's result, computed here.
     Result(i64),
 }
 
-/// Rewrites the call if it names the process's executable.
-pub fn rewrite(opcode: u32, a: [u64; 6]) -> Option<Rewrite> {
+/// `/proc/self/X`, `/proc/<own pid>/X` → `Some(X)`.
+fn own_proc_entry(path: &[u8]) -> Option<&[u8]> {
+    let rest = path.strip_prefix(b"/proc/")?;
+    let (who, entry) = match rest.iter().position(|&b| b == b'/') {
+        Some(i) => (&rest[..i], &rest[i + 1..]),
+        None => return None,
+    };
+    let own = who == b"self"
+        || std::str::from_utf8(who)
+            .ok()
+            .and_then(|s| s.parse::<i32>().ok())
+            .is_some_and(|pid| pid == crate::sys::getpid());
+    own.then_some(entry)
+}
+
+/// A memfd holding `[start, end)` of our own memory, opened as the
+/// program asked (`O_CLOEXEC` honoured).
+fn memfd_with(range: (u64, u64), flags: u64) -> i64 {
+    let len = (range.1 - range.0) as usize;
+    // SAFETY: the range is the program's initial-stack strings, mapped for
+    // the process's life; the memfd is a fresh descriptor we write to and
+    // hand over.
+    unsafe {
+        let cloexec = if flags & libc::O_CLOEXEC as u64 != 0 {
+            libc::MFD_CLOEXEC
+        } else {
+            0
+        };
+        let fd = libc::memfd_create(c"proc".as_ptr(), cloexec);
+        if fd < 0 {
+            return -(std::io::Error::last_os_error()
+                .raw_os_error()
+                .unwrap_or(libc::ENOMEM) as i64);
+        }
+        let bytes = std::slice::from_raw_parts(range.0 as *const u8, len);
+        let mut done = 0;
+        while done < len {
+            let n = libc::write(
+                fd,
+                bytes[done..].as_ptr() as *const libc::c_void,
+                len - done,
+            );
+            if n <= 0 {
+                libc::close(fd);
+                return -(libc::EIO as i64);
+            }
+            done += n as usize;
+        }
+        libc::lseek(fd, 0, libc::SEEK_SET);
+        fd as i64
+    }
+}
+
+/// Rewrites the call if it names one of the /proc files above; `tid` is
+/// the program thread the call is made for.
+pub fn rewrite(tid: i32, opcode: u32, a: [u64; 6]) -> Option<Rewrite> {
     let i = path_arg(opcode)?;
-    let program = PROGRAM.get()?;
-    let path = memory::read_cstring(a[i], 64).ok()?;
-    if !names_own_exe(&path) {
+    // Cheap first look: only paths under /proc matter.
+    let head = memory::read_prefix(a[i], 6);
+    if head != b"/proc/" {
         return None;
     }
+    let path = memory::read_cstring(a[i], 4096).ok()?;
+    if let Some(rest) = path.strip_prefix(b"/proc/thread-self") {
+        if names_own_exe(&path) {
+            return exe(opcode, a, i);
+        }
+        let mut p = format!("/proc/self/task/{tid}").into_bytes();
+        p.extend_from_slice(rest);
+        return CString::new(p)
+            .ok()
+            .map(|path| Rewrite::Path { index: i, path });
+    }
+    if names_own_exe(&path) {
+        return exe(opcode, a, i);
+    }
+    let (args, env) = *STRINGS.get()?;
+    let flags = if opcode == 2 { a[1] } else { a[2] };
+    match own_proc_entry(&path) {
+        Some(b"cmdline") if is_open(opcode) && opcode != 437 => {
+            Some(Rewrite::Result(memfd_with(args, flags)))
+        }
+        Some(b"environ") if is_open(opcode) && opcode != 437 => {
+            Some(Rewrite::Result(memfd_with(env, flags)))
+        }
+        _ => None,
+    }
+}
+
+/// The rewrites for the process's executable.
+fn exe(opcode: u32, a: [u64; 6], i: usize) -> Option<Rewrite> {
+    let program = PROGRAM.get()?;
     if opcode == 89 || opcode == 267 {
         // readlink(path, buf, size) / readlinkat(dirfd, path, buf, size):
         // the link's target, truncated to the buffer, no NUL.
@@ -76,9 +172,46 @@ pub fn rewrite(opcode: u32, a: [u64; 6]) -> Option<Rewrite> {
             Err(e) => Rewrite::Result(-(e as i64)),
         });
     }
-    let mut b = a;
-    b[i] = program.as_ptr() as u64;
-    Some(Rewrite::Args(b))
+    Some(Rewrite::Path {
+        index: i,
+        path: program.clone(),
+    })
+}
+
+/// Makes /proc describe the program rather than the runner, as far as the
+/// host lets a process change that: the main thread's name (`comm`, what
+/// Linux takes from the exec'd file's name) and, with CAP_SYS_RESOURCE,
+/// the ranges /proc/self/cmdline, environ and auxv read (the program's
+/// argument and environment strings and auxiliary vector). Without the
+/// capability those still show the runner's.
+pub fn describe_program(stack: &crate::initial_stack::InitialStack, path: &[u8]) {
+    let _ = STRINGS.set((stack.args, stack.env));
+    const PR_SET_MM: i32 = 35;
+    const PR_SET_MM_ARG_START: u64 = 8;
+    const PR_SET_MM_ARG_END: u64 = 9;
+    const PR_SET_MM_ENV_START: u64 = 10;
+    const PR_SET_MM_ENV_END: u64 = 11;
+    const PR_SET_MM_AUXV: u64 = 12;
+    let base = path.rsplit(|&b| b == b'/').next().unwrap_or(path);
+    let mut comm = [0u8; 16];
+    let n = base.len().min(15);
+    comm[..n].copy_from_slice(&base[..n]);
+    // SAFETY: a NUL-terminated name of at most 16 bytes; the PR_SET_MM
+    // ranges lie in the program's initial stack, which stays mapped.
+    unsafe {
+        libc::prctl(libc::PR_SET_NAME, comm.as_ptr());
+        // Start before end each time, so every intermediate state is a
+        // valid layout (start <= end) for the kernel's checks.
+        for (opt, v) in [
+            (PR_SET_MM_ARG_START, stack.args.0),
+            (PR_SET_MM_ARG_END, stack.args.1),
+            (PR_SET_MM_ENV_START, stack.env.0),
+            (PR_SET_MM_ENV_END, stack.env.1),
+        ] {
+            libc::prctl(PR_SET_MM, opt, v, 0, 0);
+        }
+        libc::prctl(PR_SET_MM, PR_SET_MM_AUXV, stack.auxv.0, stack.auxv.1, 0);
+    }
 }
 
 #[cfg(test)]

@@ -167,7 +167,6 @@ fn clone_thread(
     unsafe impl Send for Ptr {}
     let child_ptr = Ptr(child);
     let spawned = std::thread::Builder::new()
-        .name("xsc-thread".into())
         .stack_size(256 * 1024)
         .spawn(move || {
             let child_ptr = child_ptr;
@@ -396,10 +395,7 @@ fn execve(path: u64, argv: u64, envp: u64) -> i64 {
         (Err(e), _) | (_, Err(e)) => return err(e),
     };
     let cstr = |v: Vec<u8>| CString::new(v).map_err(|_| libc::EINVAL);
-    let kind = match loader::probe(std::os::unix::ffi::OsStrExt::from_bytes(&path)) {
-        Ok(k) => k,
-        Err(e) => return err(e),
-    };
+    let kind = loader::probe(std::os::unix::ffi::OsStrExt::from_bytes(&path));
     let (exe, args): (Vec<u8>, Vec<Vec<u8>>) = match kind {
         loader::Kind::Xsc => {
             let mut args = vec![cfg.runner_argv0.clone()];
