@@ -295,7 +295,10 @@ fn run(self_path: *const u8) -> bool {
             sys::exit_group(if dropped && denied { 0 } else { 1 });
         }
         let st = wait(pid);
-        all &= check("after setuid(nobody) the kernel side opens files as nobody", st == 0);
+        all &= check(
+            "after setuid(nobody) the kernel side opens files as nobody",
+            st == 0,
+        );
     } else {
         say!("after setuid(nobody) the kernel side opens files as nobody: ok (skipped: not root)");
     }
