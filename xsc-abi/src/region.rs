@@ -148,6 +148,29 @@ impl RegionLayout {
 }
 
 impl RingRegionHeader {
+    /// The header a kernel writes for a region at `self_ptr` with `layout`.
+    pub const fn new(
+        layout: RegionLayout,
+        self_ptr: u64,
+        entry_table: u64,
+        kernel_private: u64,
+    ) -> Self {
+        Self {
+            self_ptr,
+            magic: REGION_MAGIC,
+            abi_version: crate::ABI_VERSION,
+            entry_table,
+            sq_entries: layout.sq_entries,
+            cq_entries: layout.cq_entries,
+            sqes_offset: layout.sqes_offset,
+            cqes_offset: layout.cqes_offset,
+            region_size: layout.region_size,
+            tid: 0,
+            kernel_private,
+            reserved: 0,
+        }
+    }
+
     /// Checks what a user side relies on before it touches the rings.
     pub fn validate(&self) -> Result<RegionLayout, RegionError> {
         if self.magic != REGION_MAGIC {
@@ -229,20 +252,7 @@ mod tests {
     }
 
     fn header_for(l: RegionLayout) -> RingRegionHeader {
-        RingRegionHeader {
-            self_ptr: 0,
-            magic: REGION_MAGIC,
-            abi_version: crate::ABI_VERSION,
-            entry_table: 0,
-            sq_entries: l.sq_entries,
-            cq_entries: l.cq_entries,
-            sqes_offset: l.sqes_offset,
-            cqes_offset: l.cqes_offset,
-            region_size: l.region_size,
-            tid: 0,
-            kernel_private: 0,
-            reserved: 0,
-        }
+        RingRegionHeader::new(l, 0, 0, 0)
     }
 
     #[test]

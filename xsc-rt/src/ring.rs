@@ -217,7 +217,7 @@ mod tests {
     use super::*;
     use std::boxed::Box;
     use std::vec;
-    use xsc_abi::region::{RegionLayout, RingRegionHeader, REGION_MAGIC};
+    use xsc_abi::region::{RegionLayout, RingRegionHeader};
 
     /// A region in plain memory, with no kernel behind it: enough to test
     /// the index arithmetic of the user side.
@@ -232,20 +232,12 @@ mod tests {
         // SAFETY: the buffer is region_size bytes, page-aligned like a real
         // region, and zeroed atomics are valid.
         unsafe {
-            core::ptr::addr_of_mut!((*region).header).write(RingRegionHeader {
-                self_ptr: region as u64,
-                magic: REGION_MAGIC,
-                abi_version: xsc_abi::ABI_VERSION,
-                entry_table: table as *const _ as u64,
-                sq_entries: l.sq_entries,
-                cq_entries: l.cq_entries,
-                sqes_offset: l.sqes_offset,
-                cqes_offset: l.cqes_offset,
-                region_size: l.region_size,
-                tid: 0,
-                kernel_private: 0,
-                reserved: 0,
-            });
+            core::ptr::addr_of_mut!((*region).header).write(RingRegionHeader::new(
+                l,
+                region as u64,
+                table as *const _ as u64,
+                0,
+            ));
             (mem, Ring::from_region(region))
         }
     }

@@ -6,7 +6,7 @@
 use crate::arch::{self, SELECTOR_ALLOW};
 use crate::sys;
 use std::sync::atomic::{AtomicI32, AtomicU32, AtomicU64, AtomicU8, AtomicUsize, Ordering};
-use xsc_abi::region::{RegionLayout, RingRegionHeader, REGION_MAGIC};
+use xsc_abi::region::{RegionLayout, RingRegionHeader};
 use xsc_abi::RingRegion;
 
 /// Offsets the assembly uses; pinned by a test against the struct.
@@ -97,20 +97,12 @@ impl KernelThread {
         // large enough for the header (RegionLayout guarantees it); zeroed
         // atomics are valid indices and flags.
         unsafe {
-            std::ptr::addr_of_mut!((*region).header).write(RingRegionHeader {
-                self_ptr: region as u64,
-                magic: REGION_MAGIC,
-                abi_version: xsc_abi::ABI_VERSION,
+            std::ptr::addr_of_mut!((*region).header).write(RingRegionHeader::new(
+                layout,
+                region as u64,
                 entry_table,
-                sq_entries: layout.sq_entries,
-                cq_entries: layout.cq_entries,
-                sqes_offset: layout.sqes_offset,
-                cqes_offset: layout.cqes_offset,
-                region_size: layout.region_size,
-                tid: 0,
-                kernel_private: kt as u64,
-                reserved: 0,
-            });
+                kt as u64,
+            ));
         }
         Ok(kt)
     }

@@ -1,4 +1,5 @@
-// A static-pie binary with no libc: xsc-rt provides _start, memcpy & co.
+// The build script of every no_std sample (`build = "../link-static-pie.rs"`):
+// a static-pie binary with no libc; xsc-rt provides _start, memcpy & co.
 fn main() {
     for arg in [
         "-nostartfiles",
