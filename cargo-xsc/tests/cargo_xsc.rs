@@ -27,16 +27,7 @@ fn xsc_run() -> PathBuf {
 fn cargo_xsc(dir: &Path, args: &[&str]) -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_cargo-xsc"));
     c.arg("xsc").args(args).current_dir(dir);
-    for var in [
-        "RUSTUP_TOOLCHAIN",
-        "CARGO",
-        "RUSTC",
-        "RUSTC_WRAPPER",
-        "RUSTFLAGS",
-        "CARGO_TARGET_DIR",
-    ] {
-        c.env_remove(var);
-    }
+    std_xsc::toolchain::clean_env(&mut c);
     c
 }
 
@@ -152,19 +143,7 @@ fn ecosystem() -> &'static (PathBuf, PathBuf) {
         let out = ok(&mut cargo_xsc(&dir, &["build", "--workspace"]));
         let verified = text(&out.stderr).matches("cargo-xsc: verified").count();
         assert_eq!(verified, 3, "{}", text(&out.stderr));
-        let mut host = Command::new("cargo");
-        host.args(["+xsc", "build", "--workspace"])
-            .current_dir(&dir);
-        for var in [
-            "RUSTUP_TOOLCHAIN",
-            "CARGO",
-            "RUSTC",
-            "RUSTFLAGS",
-            "CARGO_TARGET_DIR",
-        ] {
-            host.env_remove(var);
-        }
-        ok(&mut host);
+        ok(std_xsc::toolchain::cargo_xsc(&dir).args(["build", "--workspace"]));
         (
             dir.join("target/x86_64-unknown-linux-xsc/debug"),
             dir.join("target/debug"),

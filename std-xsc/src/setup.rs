@@ -113,15 +113,7 @@ pub fn build_tools(repo: &Path) -> Result<PathBuf, String> {
     for p in TOOL_PACKAGES {
         c.args(["-p", p]);
     }
-    for var in [
-        "RUSTUP_TOOLCHAIN",
-        "RUSTC",
-        "RUSTFLAGS",
-        "CARGO_TARGET_DIR",
-        "CARGO_BUILD_TARGET",
-    ] {
-        c.env_remove(var);
-    }
+    toolchain::clean_env(&mut c);
     let status = c.status().map_err(|e| format!("cannot run cargo: {e}"))?;
     if !status.success() {
         return Err("building the XSC tools failed (see cargo's messages above)".into());

@@ -20,6 +20,38 @@ pub const TOOLS: &[&str] = &["xsc-ld", "xsc-cc", "xsc-run", "xsc-elfcheck", "xsc
 /// The name of the rustup toolchain.
 pub const TOOLCHAIN: &str = "xsc";
 
+/// Variables an outer cargo or rustup sets that must not leak into a nested
+/// cargo run by the tools or tests (they would choose its toolchain,
+/// compiler, flags, target or target directory).
+pub const LEAKY_ENV: &[&str] = &[
+    "RUSTUP_TOOLCHAIN",
+    "CARGO",
+    "RUSTC",
+    "RUSTDOC",
+    "RUSTC_WRAPPER",
+    "RUSTFLAGS",
+    "RUSTDOCFLAGS",
+    "CARGO_ENCODED_RUSTFLAGS",
+    "CARGO_TARGET_DIR",
+    "CARGO_BUILD_TARGET",
+];
+
+/// Removes [`LEAKY_ENV`] from `c`.
+pub fn clean_env(c: &mut Command) -> &mut Command {
+    for var in LEAKY_ENV {
+        c.env_remove(var);
+    }
+    c
+}
+
+/// `cargo +xsc` in `dir`, with a clean environment.
+pub fn cargo_xsc(dir: &Path) -> Command {
+    let mut c = Command::new("cargo");
+    c.arg("+xsc").current_dir(dir);
+    clean_env(&mut c);
+    c
+}
+
 /// The `cargo` of the `xsc` toolchain (a POSIX shell script).
 pub fn cargo_script(home: &Path) -> String {
     let home = home.display();

@@ -60,23 +60,9 @@ fn std_samples() -> PathBuf {
 /// `cargo +xsc` with a clean environment (the outer cargo's variables must
 /// not leak into the inner build).
 fn cargo_xsc(dir: &Path) -> Command {
-    let mut c = Command::new("cargo");
-    c.arg("+xsc").current_dir(dir);
-    for var in [
-        "RUSTUP_TOOLCHAIN",
-        "CARGO",
-        "RUSTC",
-        "RUSTDOC",
-        "RUSTC_WRAPPER",
-        "RUSTFLAGS",
-        "RUSTDOCFLAGS",
-        "CARGO_ENCODED_RUSTFLAGS",
-        "CARGO_TARGET_DIR",
-        "CARGO_BUILD_TARGET",
-        "RUST_BACKTRACE",
-    ] {
-        c.env_remove(var);
-    }
+    let mut c = std_xsc::toolchain::cargo_xsc(dir);
+    // Backtraces are asked for where a sample needs them.
+    c.env_remove("RUST_BACKTRACE");
     c
 }
 

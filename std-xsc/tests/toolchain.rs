@@ -26,20 +26,7 @@ fn require_setup() {
 /// `cargo +xsc` with a clean environment (the outer cargo's variables must
 /// not leak into the inner build).
 fn cargo_xsc(dir: &Path) -> Command {
-    let mut c = Command::new("cargo");
-    c.arg("+xsc").current_dir(dir);
-    for var in [
-        "RUSTUP_TOOLCHAIN",
-        "CARGO",
-        "RUSTC",
-        "RUSTC_WRAPPER",
-        "RUSTFLAGS",
-        "CARGO_TARGET_DIR",
-        "CARGO_BUILD_TARGET",
-    ] {
-        c.env_remove(var);
-    }
-    c
+    std_xsc::toolchain::cargo_xsc(dir)
 }
 
 fn run_ok(c: &mut Command) -> Output {

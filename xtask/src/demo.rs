@@ -33,19 +33,7 @@ fn run_sample(runner: &Path, args: &[&str]) -> Result<Output> {
 /// toolchain (std itself is built by -Zbuild-std, once, then cached).
 fn build_std_samples(target: &str) -> Result<std::path::PathBuf> {
     let dir = cmd::root().join("samples/std");
-    let mut c = Command::new("cargo");
-    c.current_dir(&dir)
-        .args(["+xsc", "build", "--release", "--target", target]);
-    for var in [
-        "RUSTUP_TOOLCHAIN",
-        "CARGO",
-        "RUSTC",
-        "RUSTFLAGS",
-        "CARGO_TARGET_DIR",
-    ] {
-        c.env_remove(var);
-    }
-    cmd::run(&mut c)?;
+    cmd::run(std_xsc::toolchain::cargo_xsc(&dir).args(["build", "--release", "--target", target]))?;
     Ok(dir.join("target").join(target).join("release"))
 }
 

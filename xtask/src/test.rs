@@ -1,59 +1,50 @@
 //! `cargo xtask test`: every check and test the project has.
 
-use crate::cmd::{self, cargo, Result};
+use crate::cmd::{self, Result};
+use std::process::Command;
+
+/// `cargo +stable` (through rustup) at the repository root: the std and
+/// ecosystem samples name the `xsc` toolchain in their rust-toolchain.toml,
+/// which has no rustfmt or clippy.
+fn stable_cargo() -> Command {
+    let mut c = Command::new("cargo");
+    c.current_dir(cmd::root()).arg("+stable");
+    std_xsc::toolchain::clean_env(&mut c);
+    c
+}
 
 pub fn run() -> Result {
     crate::setup::run()?;
-    // Formatting and lints, for the workspace and the samples' workspace.
-    cmd::run(cargo().args(["fmt", "--all", "--", "--check"]))?;
-    cmd::run(cargo().args([
-        "fmt",
-        "--all",
-        "--manifest-path",
+    for manifest in [
+        "Cargo.toml",
         "samples/Cargo.toml",
-        "--",
-        "--check",
-    ]))?;
-    // samples/std names the `xsc` toolchain, which has no rustfmt: format
-    // with the machine's own.
-    cmd::run(cargo().args([
-        "+stable",
-        "fmt",
-        "--all",
-        "--manifest-path",
         "samples/std/Cargo.toml",
-        "--",
-        "--check",
-    ]))?;
-    cmd::run(cargo().args([
-        "+stable",
-        "fmt",
-        "--all",
-        "--manifest-path",
         "samples/ecosystem/Cargo.toml",
-        "--",
-        "--check",
-    ]))?;
-    cmd::run(cargo().args([
-        "clippy",
-        "--workspace",
-        "--all-targets",
-        "--",
-        "-D",
-        "warnings",
-    ]))?;
-    cmd::run(cargo().args([
-        "clippy",
-        "--manifest-path",
-        "samples/Cargo.toml",
-        "--all-targets",
-        "--",
-        "-D",
-        "warnings",
-    ]))?;
-    // Unit tests and the end-to-end tests (which build the samples and run
-    // them under xsc-run).
-    cmd::run(cargo().args(["test", "--workspace"]))?;
+    ] {
+        cmd::run(stable_cargo().args([
+            "fmt",
+            "--all",
+            "--manifest-path",
+            manifest,
+            "--",
+            "--check",
+        ]))?;
+    }
+    for manifest in ["Cargo.toml", "samples/Cargo.toml"] {
+        cmd::run(stable_cargo().args([
+            "clippy",
+            "--workspace",
+            "--all-targets",
+            "--manifest-path",
+            manifest,
+            "--",
+            "-D",
+            "warnings",
+        ]))?;
+    }
+    // Unit tests and the end-to-end tests (which build the samples, std for
+    // the XSC targets included, and run them under xsc-run).
+    cmd::run(stable_cargo().args(["test", "--workspace"]))?;
     eprintln!("xtask: all tests passed");
     Ok(())
 }
