@@ -263,6 +263,7 @@ mod tests {
         }
         assert!(!ring.push(&e, 4), "a fifth entry does not fit");
         ring.submit(4); // no doorbell: SQ_NEED_WAKEUP is clear
+                        // SAFETY: the fake region lives in `_mem` for the whole test.
         let r = unsafe { &*ring.region() };
         assert_eq!(r.sq_tail.0.load(Ordering::Relaxed), 4);
         assert_eq!(ring.sq_space(), 0);
@@ -275,7 +276,10 @@ mod tests {
     #[test]
     fn pop_reads_completions_in_order_and_wraps() {
         let (_mem, ring) = fake_region(&TABLE);
+        // SAFETY: the fake region lives in `_mem` for the whole test, and the
+        // completion array lies inside it at cqes_offset.
         let r = unsafe { &*ring.region() };
+        // SAFETY: as above.
         let cqes = unsafe {
             (ring.region() as *mut u8).add(r.header.cqes_offset as usize) as *mut CompletionEntry
         };
@@ -288,6 +292,7 @@ mod tests {
                     result: i as i64,
                     ..Default::default()
                 };
+                // SAFETY: slot (tail & 7) < cq_entries (8) in the fake region.
                 unsafe { cqes.add((tail & 7) as usize).write(c) };
                 r.cq_tail.0.store(tail + 1, Ordering::Release);
             }
