@@ -103,6 +103,7 @@ pub struct RingRegion {
 }
 
 /// Where things go in a region with the given entry counts.
+#[repr(C)]
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct RegionLayout {
     pub sq_entries: u32,

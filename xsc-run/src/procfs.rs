@@ -30,7 +30,7 @@ pub fn program() -> Option<&'static CString> {
     PROGRAM.get()
 }
 
-fn names_own_exe(path: &[u8]) -> bool {
+pub fn names_own_exe(path: &[u8]) -> bool {
     if path == b"/proc/self/exe" || path == b"/proc/thread-self/exe" {
         return true;
     }

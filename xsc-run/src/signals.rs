@@ -182,6 +182,12 @@ pub fn rt_sigaction(sig: i32, act: u64, oact: u64, sigsetsize: u64) -> i64 {
     0
 }
 
+/// Holds the signal-action lock (fork takes it so that the child does not
+/// inherit it held by another thread).
+pub fn lock_actions() -> std::sync::MutexGuard<'static, ()> {
+    ACTIONS_LOCK.lock().unwrap_or_else(|e| e.into_inner())
+}
+
 /// Called by the signal entry in kernel state.
 ///
 /// # Safety

@@ -105,19 +105,39 @@ pub fn tgkill(tid: i32, sig: i32) -> i64 {
     )
 }
 
+/// Sets the calling thread's signal mask to `mask` (bit n-1 = signal n)
+/// with the raw system call: glibc's `pthread_sigmask` quietly leaves its
+/// own signals 32 and 33 unblocked, which must not reach kernel threads.
+pub fn set_raw_signal_mask(mask: u64) -> u64 {
+    let mut old: u64 = 0;
+    raw_syscall(
+        libc::SYS_rt_sigprocmask as u32,
+        [
+            libc::SIG_SETMASK as u64,
+            &mask as *const u64 as u64,
+            &mut old as *mut u64 as u64,
+            8,
+            0,
+            0,
+        ],
+    );
+    old
+}
+
 /// Blocks every signal in the calling thread and returns the old mask.
 pub fn block_all_signals() -> libc::sigset_t {
-    // SAFETY: sigset_t is plain data; pthread_sigmask writes the old mask.
+    let old = set_raw_signal_mask(!0);
+    // SAFETY: sigset_t is plain data at least 8 bytes long, whose first 64
+    // bits are the kernel's mask on Linux/x86_64.
     unsafe {
-        let mut all: libc::sigset_t = std::mem::zeroed();
-        let mut old: libc::sigset_t = std::mem::zeroed();
-        libc::sigfillset(&mut all);
-        libc::pthread_sigmask(libc::SIG_SETMASK, &all, &mut old);
-        old
+        let mut set: libc::sigset_t = std::mem::zeroed();
+        std::ptr::write(&mut set as *mut libc::sigset_t as *mut u64, old);
+        set
     }
 }
 
 pub fn set_signal_mask(mask: &libc::sigset_t) {
-    // SAFETY: a valid sigset_t.
-    unsafe { libc::pthread_sigmask(libc::SIG_SETMASK, mask, std::ptr::null_mut()) };
+    // SAFETY: sigset_t is at least 8 bytes; its first 64 bits are the mask.
+    let bits = unsafe { std::ptr::read(mask as *const libc::sigset_t as *const u64) };
+    set_raw_signal_mask(bits);
 }

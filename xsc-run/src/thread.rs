@@ -30,6 +30,10 @@ pub struct KernelThread {
     pub runner_rsp: u64,
     /// The ring region this thread owns.
     pub region: *mut RingRegion,
+    /// The region's layout as the kernel made it. The header in shared
+    /// memory can be overwritten by the program; the kernel side uses only
+    /// this copy.
+    pub layout: RegionLayout,
     /// Thread id of the program thread.
     pub tid: AtomicI32,
     /// Thread id of the worker serving this thread's ring.
@@ -81,6 +85,7 @@ impl KernelThread {
             runner_fs: 0,
             runner_rsp: 0,
             region,
+            layout,
             tid: AtomicI32::new(0),
             worker_tid: AtomicI32::new(0),
             cq_waiting: AtomicU32::new(0),
@@ -127,7 +132,7 @@ impl KernelThread {
     /// # Safety
     /// `kt` must come from [`KernelThread::new`] and be unused from now on.
     pub unsafe fn free(kt: *mut KernelThread) {
-        let size = (*(*kt).region).header.region_size as usize;
+        let size = (*kt).layout.region_size as usize;
         libc::munmap((*kt).region as *mut libc::c_void, size);
         drop(Box::from_raw(kt));
     }

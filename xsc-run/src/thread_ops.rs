@@ -262,7 +262,9 @@ fn run_clone_child(
 pub fn then_exit(kt: *mut KernelThread, sqe: &SubmissionEntry) -> i64 {
     // SAFETY: the calling thread's own state.
     let k = unsafe { &*kt };
-    if !k.is_clone_child {
+    // Only what a thread freeing its own stack needs: anything else (a raw
+    // clone or execve, say) would bypass the kernel's handling of it.
+    if !k.is_clone_child || sqe.opcode != nr::MUNMAP {
         return err(libc::EINVAL);
     }
     trace::noreturn(k, sqe);
@@ -286,6 +288,9 @@ fn exit_thread(kt: *mut KernelThread, code: i32) -> ! {
     // The main thread (or a forked child's only thread).
     thread::MAIN_EXIT_CODE.store(code, Ordering::SeqCst);
     sys::block_all_signals();
+    // SAFETY: no program code runs on this thread any more, and its region
+    // is about to go.
+    unsafe { arch::write_gs_base(0) };
     thread::disable_guard();
     k.clear_tid_and_wake();
     worker::shutdown(k);
@@ -308,9 +313,18 @@ fn fork(
     ctid: u64,
 ) -> i64 {
     trace::flush();
+    // The kernel side's own locks, taken so that no other thread's worker
+    // holds one at the moment of the fork (the child would inherit it held
+    // forever); released on both sides.
+    let locks = (
+        crate::ops::BREAK.lock().unwrap_or_else(|e| e.into_inner()),
+        crate::signals::lock_actions(),
+        crate::creds::lock(),
+    );
     // SAFETY: glibc's fork runs its atfork handlers and leaves a child with
     // a usable runner (malloc, stdio) on this thread.
     let pid = unsafe { libc::fork() };
+    drop(locks);
     if pid < 0 {
         return err(std::io::Error::last_os_error()
             .raw_os_error()
@@ -380,7 +394,7 @@ fn execve(path: u64, argv: u64, envp: u64) -> i64 {
         return err(libc::EPERM);
     }
     let path = match memory::read_cstring(path, 4096) {
-        Ok(p) if p == b"/proc/self/exe" => match crate::procfs::program() {
+        Ok(p) if crate::procfs::names_own_exe(&p) => match crate::procfs::program() {
             Some(program) => program.as_bytes().to_vec(),
             None => p,
         },

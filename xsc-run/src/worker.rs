@@ -38,13 +38,12 @@ pub fn spawn(kt: *mut KernelThread) -> std::io::Result<()> {
         .stack_size(256 * 1024)
         .spawn(move || {
             let ptr = ptr;
-            // SAFETY: a sigset_t with only SIG_INTERRUPT removed.
-            unsafe {
-                let mut set: libc::sigset_t = std::mem::zeroed();
-                libc::sigfillset(&mut set);
-                libc::sigdelset(&mut set, SIG_INTERRUPT);
-                libc::pthread_sigmask(libc::SIG_SETMASK, &set, std::ptr::null_mut());
-            }
+            // Linux copies the GS base into a new thread: a worker made on a
+            // program thread would look like that program thread to the
+            // signal entry. Not a program thread: GS 0.
+            // SAFETY: nothing in the runner uses GS.
+            unsafe { crate::arch::write_gs_base(0) };
+            sys::set_raw_signal_mask(!(1u64 << (SIG_INTERRUPT - 1)));
             // SAFETY: kt stays valid until this worker frees it.
             let kt = unsafe { &*ptr.0 };
             kt.worker_tid.store(sys::gettid(), Ordering::Release);
@@ -59,8 +58,13 @@ pub fn spawn(kt: *mut KernelThread) -> std::io::Result<()> {
 
 /// Asks the worker of `kt` to finish and free the thread's state.
 pub fn shutdown(kt: &KernelThread) {
+    // The worker may free kt and unmap the region as soon as it sees the
+    // flag: take the address to wake first, and touch nothing after. (A
+    // wake on an address that is gone is a harmless EFAULT or a spurious
+    // wakeup.)
+    let tail: *const std::sync::atomic::AtomicU32 = &kt.region().sq_tail.0;
     kt.shutdown.store(1, Ordering::SeqCst);
-    sys::futex_wake(&kt.region().sq_tail.0, 1);
+    sys::futex_wake(tail, 1);
 }
 
 fn serve(kt: &KernelThread) {
@@ -108,7 +112,7 @@ fn serve(kt: &KernelThread) {
 /// Consumes the entries in `head..tail`.
 fn consume(kt: &KernelThread, mut head: u32, tail: u32) {
     let r = kt.region();
-    let entries = r.header.sq_entries;
+    let entries = kt.layout.sq_entries;
     let pending = tail.wrapping_sub(head);
     if pending > entries {
         // The producer index ran past what the ring can hold: the entries
@@ -135,7 +139,7 @@ fn consume(kt: &KernelThread, mut head: u32, tail: u32) {
         // copy: the program may scribble on the slot, but never while we
         // read a value we then trust beyond this copy.
         let sqe: SubmissionEntry = unsafe {
-            let base = (kt.region as *const u8).add(r.header.sqes_offset as usize);
+            let base = (kt.region as *const u8).add(kt.layout.sqes_offset as usize);
             std::ptr::read_volatile((base as *const SubmissionEntry).add(slot as usize))
         };
         let (result, flags) = execute(kt, &sqe);
@@ -175,7 +179,7 @@ fn execute(kt: &KernelThread, sqe: &SubmissionEntry) -> (i64, u32) {
 /// Posts a completion, waiting for room if the completion ring is full.
 fn post(kt: &KernelThread, cqe: CompletionEntry) {
     let r = kt.region();
-    let entries = r.header.cq_entries;
+    let entries = kt.layout.cq_entries;
     let tail = r.cq_tail.0.load(Ordering::Relaxed);
     // Reading cq_head pulls the consumer's cache line over; skip it while
     // the last value we saw proves there is room.
@@ -209,10 +213,10 @@ fn post(kt: &KernelThread, cqe: CompletionEntry) {
 /// it, waking a waiter if one sleeps.
 fn publish(kt: &KernelThread, cqe: CompletionEntry, tail: u32) {
     let r = kt.region();
-    let entries = r.header.cq_entries;
+    let entries = kt.layout.cq_entries;
     // SAFETY: the slot is inside the region and free (tail - head < entries).
     unsafe {
-        let base = (kt.region as *mut u8).add(r.header.cqes_offset as usize);
+        let base = (kt.region as *mut u8).add(kt.layout.cqes_offset as usize);
         std::ptr::write_volatile(
             (base as *mut CompletionEntry).add((tail & (entries - 1)) as usize),
             cqe,
