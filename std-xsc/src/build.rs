@@ -100,6 +100,20 @@ pub fn fingerprint(arch: Arch, repo: &Path) -> Result<String, String> {
     ] {
         hash_tree(&mut h, &repo.join(dir));
     }
+    // The recipe itself, and what xsc-rt's C library is built from.
+    for file in [
+        "std-xsc/src/build.rs",
+        "std-xsc/src/rt_staticlib.rs",
+        "std-xsc/src/musl_source.rs",
+        "std-xsc/src/arch.rs",
+        "xsc-rt/Cargo.toml",
+        "xsc-abi/Cargo.toml",
+        "Cargo.lock",
+    ] {
+        std::fs::read(repo.join(file))
+            .unwrap_or_default()
+            .hash(&mut h);
+    }
     tool_version(arch.cc()).hash(&mut h);
     tool_version(rt_staticlib::DEBIAN_RUSTC).hash(&mut h);
     env!("CARGO_PKG_VERSION").hash(&mut h);

@@ -18,12 +18,13 @@ fn ensure_apt_source(log: &mut Vec<String>) -> Result<(), String> {
         .args(["showsrc", "musl"])
         .output()
         .is_ok_and(|o| {
-            o.status.success() && String::from_utf8_lossy(&o.stdout).contains("Package: musl")
+            o.status.success()
+                && String::from_utf8_lossy(&o.stdout).contains(&format!("Version: {DEB_VERSION}"))
         });
     if !has_src || !have("dpkg-source") {
         if !is_root() {
             return Err(format!(
-                "musl's source package is not available: add a deb-src entry for bookworm (see {DEB_SRC_LIST} in docs) and install dpkg-dev, then run again (or run this once as root)"
+                "musl {DEB_VERSION}'s source package is not available: add a deb-src entry for Debian bookworm (as root, `cargo xsc setup` writes {DEB_SRC_LIST}) and install dpkg-dev, then run again"
             ));
         }
         if !has_src {

@@ -77,6 +77,9 @@ for t in X86_64 AARCH64; do
   eval "[ -n \"\$CARGO_TARGET_${{t}}_UNKNOWN_LINUX_XSC_RUNNER\" ] || export CARGO_TARGET_${{t}}_UNKNOWN_LINUX_XSC_RUNNER=xsc-run"
   eval "[ -n \"\$CARGO_TARGET_${{t}}_UNKNOWN_LINUX_XSC_RUSTFLAGS\" ] || export CARGO_TARGET_${{t}}_UNKNOWN_LINUX_XSC_RUSTFLAGS=\"\$flags\""
 done
+# RUSTFLAGS, when set, would replace the per-target flags: add ours to it.
+# (With --target, RUSTFLAGS applies to the target's artifacts only.)
+if [ -n "$RUSTFLAGS" ]; then export RUSTFLAGS="$RUSTFLAGS $flags"; fi
 export CC_x86_64_unknown_linux_xsc="${{CC_x86_64_unknown_linux_xsc:-xsc-cc}}"
 export CC_aarch64_unknown_linux_xsc="${{CC_aarch64_unknown_linux_xsc:-aarch64-xsc-cc}}"
 export AR_x86_64_unknown_linux_xsc="${{AR_x86_64_unknown_linux_xsc:-ar}}"

@@ -44,9 +44,6 @@ impl Config {
     /// The options an exec'd XSC child's runner gets, so it behaves alike.
     pub fn forwarded_options(&self) -> Vec<Vec<u8>> {
         let mut v = Vec::new();
-        if self.guard == Guard::Seccomp {
-            v.push(b"--guard=seccomp".to_vec());
-        }
         if self.allow_unmarked {
             v.push(b"--allow-unmarked".to_vec());
         }

@@ -20,7 +20,16 @@ fn sample(name: &str) -> PathBuf {
         let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
         let out = Command::new(cargo)
             .current_dir(root())
-            .args(["build", "--manifest-path", "samples/Cargo.toml"])
+            // An explicit target directory: a CARGO_TARGET_DIR from outside
+            // must not move the samples elsewhere.
+            .args([
+                "build",
+                "--manifest-path",
+                "samples/Cargo.toml",
+                "--target-dir",
+                "samples/target",
+            ])
+            .env_remove("RUSTFLAGS")
             .output()
             .map_err(|e| e.to_string())?;
         if !out.status.success() {

@@ -13,9 +13,14 @@ pub fn root() -> PathBuf {
         .to_path_buf()
 }
 
+/// The cargo running xtask, at the repository root, without variables
+/// that would move its output elsewhere (builds here find their outputs
+/// under target/).
 pub fn cargo() -> Command {
     let mut c = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
-    c.current_dir(root());
+    c.current_dir(root())
+        .env_remove("CARGO_TARGET_DIR")
+        .env_remove("CARGO_BUILD_TARGET");
     c
 }
 
@@ -58,7 +63,13 @@ pub fn build_runner(release: bool) -> Result<PathBuf> {
 /// Builds the no_std samples; returns their output directory.
 pub fn build_samples(release: bool) -> Result<PathBuf> {
     let mut c = cargo();
-    c.args(["build", "--manifest-path", "samples/Cargo.toml"]);
+    c.args([
+        "build",
+        "--manifest-path",
+        "samples/Cargo.toml",
+        "--target-dir",
+        "samples/target",
+    ]);
     if release {
         c.arg("--release");
     }
