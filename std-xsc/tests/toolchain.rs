@@ -271,3 +271,13 @@ fn the_aarch64_target_builds_std_and_links_hello() {
     let sites = std_xsc::verify::forbidden_instructions(Arch::Aarch64, &a64).unwrap();
     assert!(sites.is_empty(), "{sites:#?}");
 }
+
+#[test]
+fn xsc_cc_answers_questions_about_the_compiler_without_linking() {
+    require_setup();
+    let v = run_ok(Command::new(xsc_cc()).arg("--version"));
+    assert!(!v.stdout.is_empty());
+    let p = run_ok(Command::new(xsc_cc()).arg("-print-file-name=crtbeginS.o"));
+    let path = PathBuf::from(text(&p.stdout).trim());
+    assert!(path.is_absolute() && path.is_file(), "{}", path.display());
+}

@@ -5,9 +5,16 @@
 fn main() {
     let mut args: Vec<std::ffi::OsString> = std::env::args_os().skip(1).collect();
     let result = linker_wrapper::Driver::new("xsc-cc", &mut args).and_then(|d| {
-        let compile_only = args
-            .iter()
-            .any(|a| a == "-c" || a == "-S" || a == "-E" || a == "-M" || a == "-MM");
+        // Compile-only steps, and questions about the compiler itself
+        // (`--version`, `-dumpmachine`, `-print-file-name=...`), go to the C
+        // compiler without a link step.
+        let compile_only = args.iter().any(|a| {
+            let a = a.to_string_lossy();
+            matches!(
+                &*a,
+                "-c" | "-S" | "-E" | "-M" | "-MM" | "--version" | "-dumpversion" | "-dumpmachine"
+            ) || a.starts_with("-print-")
+        });
         if compile_only {
             d.compile(&args)
         } else {
