@@ -5,12 +5,9 @@
 //! Needs the toolchain installed (`cargo xtask setup`).
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Command;
 use std::sync::OnceLock;
-
-fn text(b: &[u8]) -> String {
-    String::from_utf8_lossy(b).into_owned()
-}
+use std_xsc::testing::{run_ok, text};
 
 fn repo() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -29,19 +26,6 @@ fn cargo_xsc(dir: &Path, args: &[&str]) -> Command {
     c.arg("xsc").args(args).current_dir(dir);
     std_xsc::toolchain::clean_env(&mut c);
     c
-}
-
-fn ok(c: &mut Command) -> Output {
-    let out = c
-        .output()
-        .unwrap_or_else(|e| panic!("cannot run {c:?}: {e}"));
-    assert!(
-        out.status.success(),
-        "{c:?} failed:\n{}\n{}",
-        text(&out.stdout),
-        text(&out.stderr)
-    );
-    out
 }
 
 fn tmpdir(tag: &str) -> PathBuf {
@@ -89,7 +73,7 @@ mod tests {
     // once per target directory; cargo's fingerprints keep them apart).
     let target_dir = repo().join("samples/std/target");
     let td = target_dir.to_str().unwrap();
-    let out = ok(&mut cargo_xsc(&proj, &["build", "--target-dir", td]));
+    let out = run_ok(&mut cargo_xsc(&proj, &["build", "--target-dir", td]));
     assert!(
         text(&out.stderr).contains("cargo-xsc: verified"),
         "{}",
@@ -114,7 +98,7 @@ mod tests {
         "cargo xsc run passes the exit status on"
     );
 
-    let out = ok(&mut cargo_xsc(&proj, &["test", "--target-dir", td]));
+    let out = run_ok(&mut cargo_xsc(&proj, &["test", "--target-dir", td]));
     let stdout = text(&out.stdout);
     assert!(
         stdout.contains("test result: ok. 2 passed; 0 failed; 1 ignored"),
@@ -140,10 +124,10 @@ fn ecosystem() -> &'static (PathBuf, PathBuf) {
     static BUILT: OnceLock<(PathBuf, PathBuf)> = OnceLock::new();
     BUILT.get_or_init(|| {
         let dir = repo().join("samples/ecosystem");
-        let out = ok(&mut cargo_xsc(&dir, &["build", "--workspace"]));
+        let out = run_ok(&mut cargo_xsc(&dir, &["build", "--workspace"]));
         let verified = text(&out.stderr).matches("cargo-xsc: verified").count();
         assert_eq!(verified, 3, "{}", text(&out.stderr));
-        ok(std_xsc::toolchain::cargo_xsc(&dir).args(["build", "--workspace"]));
+        run_ok(std_xsc::toolchain::cargo_xsc(&dir).args(["build", "--workspace"]));
         (
             dir.join("target/x86_64-unknown-linux-xsc/debug"),
             dir.join("target/debug"),

@@ -17,6 +17,7 @@ pub mod musl_source;
 pub mod paths;
 pub mod rt_staticlib;
 pub mod setup;
+pub mod testing;
 pub mod toolchain;
 pub mod verify;
 

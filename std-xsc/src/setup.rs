@@ -123,10 +123,7 @@ pub fn build_tools(repo: &Path) -> Result<PathBuf, String> {
 
 /// `cargo-xsc` goes where cargo finds subcommands (`$CARGO_HOME/bin`).
 fn install_cargo_subcommand(tools_dir: &Path, say: &mut dyn FnMut(String)) -> Result<(), String> {
-    let cargo_home = std::env::var_os("CARGO_HOME")
-        .map(PathBuf::from)
-        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cargo")))
-        .ok_or("neither CARGO_HOME nor HOME is set")?;
+    let cargo_home = toolchain::cargo_home().ok_or("neither CARGO_HOME nor HOME is set")?;
     let bin = cargo_home.join("bin");
     std::fs::create_dir_all(&bin).map_err(|e| e.to_string())?;
     let to = bin.join("cargo-xsc");

@@ -204,11 +204,15 @@ pub fn install(home: &Path, repo: &Path, tools_dir: &Path) -> Result<Vec<String>
     Ok(log)
 }
 
-fn find_rustup() -> Option<PathBuf> {
-    let home = std::env::var_os("CARGO_HOME")
+/// `$CARGO_HOME`, or `~/.cargo`.
+pub fn cargo_home() -> Option<PathBuf> {
+    std::env::var_os("CARGO_HOME")
         .map(PathBuf::from)
-        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cargo")))?;
-    let candidate = home.join("bin/rustup");
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cargo")))
+}
+
+fn find_rustup() -> Option<PathBuf> {
+    let candidate = cargo_home()?.join("bin/rustup");
     if candidate.is_file() {
         return Some(candidate);
     }

@@ -32,13 +32,10 @@ use std::process::{Command, ExitStatus, Output, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
+use std_xsc::testing::{run_ok, text};
 use std_xsc::{repo_root, xsc_home, Arch, Sysroot};
 
 const XSC_TARGET: &str = "x86_64-unknown-linux-xsc";
-
-fn text(b: &[u8]) -> String {
-    String::from_utf8_lossy(b).into_owned()
-}
 
 fn require_setup() {
     let s = Sysroot::new(&xsc_home(), Arch::X86_64);
@@ -64,19 +61,6 @@ fn cargo_xsc(dir: &Path) -> Command {
     // Backtraces are asked for where a sample needs them.
     c.env_remove("RUST_BACKTRACE");
     c
-}
-
-fn run_ok(c: &mut Command) -> Output {
-    let out = c
-        .output()
-        .unwrap_or_else(|e| panic!("cannot run {c:?}: {e}"));
-    assert!(
-        out.status.success(),
-        "{c:?} failed:\n{}\n{}",
-        text(&out.stdout),
-        text(&out.stderr)
-    );
-    out
 }
 
 /// Builds the samples/std workspace for `target` (None: the host) once

@@ -8,11 +8,8 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::sync::OnceLock;
+use std_xsc::testing::{run_ok, text};
 use std_xsc::{repo_root, xsc_home, Arch, Sysroot};
-
-fn text(b: &[u8]) -> String {
-    String::from_utf8_lossy(b).into_owned()
-}
 
 fn require_setup() {
     let s = Sysroot::new(&xsc_home(), Arch::X86_64);
@@ -27,19 +24,6 @@ fn require_setup() {
 /// not leak into the inner build).
 fn cargo_xsc(dir: &Path) -> Command {
     std_xsc::toolchain::cargo_xsc(dir)
-}
-
-fn run_ok(c: &mut Command) -> Output {
-    let out = c
-        .output()
-        .unwrap_or_else(|e| panic!("cannot run {c:?}: {e}"));
-    assert!(
-        out.status.success(),
-        "{c:?} failed:\n{}\n{}",
-        text(&out.stdout),
-        text(&out.stderr)
-    );
-    out
 }
 
 fn std_samples() -> PathBuf {
