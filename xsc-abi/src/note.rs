@@ -20,7 +20,7 @@ pub struct XscAbiNoteDesc {
     pub features: u32,
 }
 
-/// The feature bits a v1 kernel knows (none are defined yet).
+/// The feature bits a v2 kernel knows (none are defined yet).
 pub const NOTE_FEATURES_KNOWN: u32 = 0;
 
 /// The whole note as it appears in the file: header, name, descriptor.
@@ -35,7 +35,7 @@ pub struct XscAbiNote {
 }
 
 impl XscAbiNote {
-    pub const fn v1() -> Self {
+    pub const fn current() -> Self {
         Self {
             namesz: 4,
             descsz: 8,
@@ -71,7 +71,7 @@ mod tests {
     fn note_layout() {
         assert_eq!(size_of::<XscAbiNote>(), 24);
         assert_eq!(size_of::<XscAbiNoteDesc>(), 8);
-        let n = XscAbiNote::v1();
+        let n = XscAbiNote::current();
         assert_eq!(n.namesz, 4);
         assert_eq!(n.descsz, 8);
         assert_eq!(&n.name, b"XSC\0");

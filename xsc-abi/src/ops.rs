@@ -81,6 +81,7 @@ pub mod x86_64 {
     pub const KILL: u32 = 62;
     pub const SETUID: u32 = 105;
     pub const SETGID: u32 = 106;
+    pub const GETTIMEOFDAY: u32 = 96;
     pub const GETPPID: u32 = 110;
     pub const SETREUID: u32 = 113;
     pub const SETREGID: u32 = 114;
@@ -98,6 +99,7 @@ pub mod x86_64 {
     pub const PRCTL: u32 = 157;
     pub const ARCH_PRCTL: u32 = 158;
     pub const GETTID: u32 = 186;
+    pub const TIME: u32 = 201;
     pub const FUTEX: u32 = 202;
     pub const SCHED_SETAFFINITY: u32 = 203;
     pub const SCHED_GETAFFINITY: u32 = 204;
@@ -174,6 +176,7 @@ pub mod aarch64 {
     pub const WRITE: u32 = 64;
     pub const CLOCK_GETTIME: u32 = 113;
     pub const KILL: u32 = 129;
+    pub const GETTIMEOFDAY: u32 = 169;
     pub const GETPID: u32 = 172;
     pub const GETPPID: u32 = 173;
     pub const BRK: u32 = 214;
@@ -266,13 +269,66 @@ pub mod aarch64 {
 
 /// Does `opcode` run in the submitting thread's own context (through the
 /// entry table's `thread_call`) rather than in a kernel worker?
-pub fn is_thread_context(arch: Arch, opcode: u32) -> bool {
-    let list = match arch {
-        Arch::X86_64 => x86_64::THREAD_CONTEXT,
-        Arch::Aarch64 => aarch64::THREAD_CONTEXT,
-    };
-    list.binary_search(&opcode).is_ok()
+/// The entry-table time functions (ABI v2, §5.8): the operations a runtime
+/// serves without a ring round trip, like Linux's vDSO.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TimeFunction {
+    ClockGettime,
+    Gettimeofday,
+    Time,
+    Getcpu,
 }
+
+/// Which entry-table time function serves `opcode`, if any. (aarch64 has no
+/// `time` system call.)
+pub fn time_function(arch: Arch, opcode: u32) -> Option<TimeFunction> {
+    match (arch, opcode) {
+        (Arch::X86_64, x86_64::CLOCK_GETTIME) | (Arch::Aarch64, aarch64::CLOCK_GETTIME) => {
+            Some(TimeFunction::ClockGettime)
+        }
+        (Arch::X86_64, x86_64::GETTIMEOFDAY) | (Arch::Aarch64, aarch64::GETTIMEOFDAY) => {
+            Some(TimeFunction::Gettimeofday)
+        }
+        (Arch::X86_64, x86_64::TIME) => Some(TimeFunction::Time),
+        (Arch::X86_64, x86_64::GETCPU) | (Arch::Aarch64, aarch64::GETCPU) => {
+            Some(TimeFunction::Getcpu)
+        }
+        _ => None,
+    }
+}
+
+/// Is `opcode` a thread-context operation of `arch`? (Both sides ask this
+/// for every call: one bit test in a table built at compile time from the
+/// lists above.)
+#[inline]
+pub fn is_thread_context(arch: Arch, opcode: u32) -> bool {
+    let map = match arch {
+        Arch::X86_64 => &X86_64_THREAD_CONTEXT_MAP,
+        Arch::Aarch64 => &AARCH64_THREAD_CONTEXT_MAP,
+    };
+    let i = opcode as usize;
+    i < OPCODE_MAP_BITS && map[i / 64] & (1 << (i % 64)) != 0
+}
+
+/// Opcodes covered by the bitmaps (every Linux system-call number of both
+/// architectures is below this today; a test checks the lists fit).
+const OPCODE_MAP_BITS: usize = 512;
+
+const fn opcode_map(list: &[u32]) -> [u64; OPCODE_MAP_BITS / 64] {
+    let mut map = [0u64; OPCODE_MAP_BITS / 64];
+    let mut i = 0;
+    while i < list.len() {
+        let n = list[i] as usize;
+        assert!(n < OPCODE_MAP_BITS, "opcode outside the map");
+        map[n / 64] |= 1 << (n % 64);
+        i += 1;
+    }
+    map
+}
+
+static X86_64_THREAD_CONTEXT_MAP: [u64; OPCODE_MAP_BITS / 64] = opcode_map(x86_64::THREAD_CONTEXT);
+static AARCH64_THREAD_CONTEXT_MAP: [u64; OPCODE_MAP_BITS / 64] =
+    opcode_map(aarch64::THREAD_CONTEXT);
 
 /// The category of an opcode of `arch` (for accounting and tracing; it does
 /// not change where an operation runs).
@@ -349,6 +405,54 @@ mod tests {
         }
         assert!(is_thread_context(Arch::Aarch64, aarch64::CLONE));
         assert!(!is_thread_context(Arch::Aarch64, aarch64::FUTEX));
+    }
+
+    #[test]
+    fn the_bitmaps_say_what_the_lists_say() {
+        for (arch, list) in [
+            (Arch::X86_64, x86_64::THREAD_CONTEXT),
+            (Arch::Aarch64, aarch64::THREAD_CONTEXT),
+        ] {
+            for op in 0..2048u32 {
+                assert_eq!(is_thread_context(arch, op), list.contains(&op), "{op}");
+            }
+            assert!(!is_thread_context(arch, u32::MAX));
+        }
+    }
+
+    #[test]
+    fn time_functions_match_the_system_call_numbers() {
+        use syscalls::{aarch64::Sysno as A, x86_64::Sysno as X};
+        let cases = [
+            (
+                Arch::X86_64,
+                X::clock_gettime as u32,
+                TimeFunction::ClockGettime,
+            ),
+            (
+                Arch::X86_64,
+                X::gettimeofday as u32,
+                TimeFunction::Gettimeofday,
+            ),
+            (Arch::X86_64, X::time as u32, TimeFunction::Time),
+            (Arch::X86_64, X::getcpu as u32, TimeFunction::Getcpu),
+            (
+                Arch::Aarch64,
+                A::clock_gettime as u32,
+                TimeFunction::ClockGettime,
+            ),
+            (
+                Arch::Aarch64,
+                A::gettimeofday as u32,
+                TimeFunction::Gettimeofday,
+            ),
+            (Arch::Aarch64, A::getcpu as u32, TimeFunction::Getcpu),
+        ];
+        for (arch, nr, f) in cases {
+            assert_eq!(time_function(arch, nr), Some(f), "{arch:?} {nr}");
+        }
+        assert_eq!(time_function(Arch::X86_64, X::getppid as u32), None);
+        assert_eq!(time_function(Arch::Aarch64, X::time as u32), None);
     }
 
     #[test]

@@ -24,15 +24,22 @@ use core::sync::atomic::{AtomicU32, AtomicU64};
 /// `"XSCR"` in little-endian byte order.
 pub const REGION_MAGIC: u32 = u32::from_le_bytes(*b"XSCR");
 
-/// The kernel is asleep: a submitter that advanced `sq_tail` must ring the
-/// doorbell (entry table `doorbell`). Checked after a sequentially
+/// A poller serves this ring but sleeps: a submitter that advanced `sq_tail`
+/// and does not `wait` must ring the doorbell (entry table `doorbell`) for
+/// the poller to consume the entries. Checked after a sequentially
 /// consistent fence that follows the tail store.
 pub const SQ_NEED_WAKEUP: u32 = 1 << 0;
 /// The kernel stopped consuming submissions because the completion ring is
 /// full; it resumes when the user advances `cq_head`.
 pub const SQ_CQ_FULL: u32 = 1 << 1;
+/// A poller is polling this ring right now: submitted entries are consumed
+/// without the thread entering the kernel, so a thread waiting for a
+/// completion may spin for a bounded time before it calls `wait`. When it is
+/// clear, entries are consumed inline, in the submitting thread's own
+/// `wait`, and spinning only wastes CPU (ABI v2).
+pub const SQ_POLLED: u32 = 1 << 2;
 
-/// Default number of submission entries in a ring a v1 kernel creates.
+/// Default number of submission entries in a ring a v2 kernel creates.
 pub const DEFAULT_SQ_ENTRIES: u32 = 64;
 /// Default number of completion entries (twice the submission entries, so a
 /// user that never has more than `sq_entries` in flight cannot fill it).
@@ -65,7 +72,7 @@ pub struct RingRegionHeader {
     pub tid: u32,
     /// Reserved for the kernel; the user side must not read or write it.
     pub kernel_private: u64,
-    /// Zero in v1.
+    /// Zero in v2.
     pub reserved: u64,
 }
 
@@ -142,7 +149,7 @@ impl RegionLayout {
         }
     }
 
-    /// The v1 default layout.
+    /// The default layout (the same since v1).
     pub const fn default_v1() -> Self {
         Self::new(DEFAULT_SQ_ENTRIES, DEFAULT_CQ_ENTRIES)
     }
@@ -252,6 +259,13 @@ mod tests {
         assert_eq!(REGION_MAGIC, 0x5243_5358);
     }
 
+    #[test]
+    fn sq_flag_values() {
+        assert_eq!(SQ_NEED_WAKEUP, 1);
+        assert_eq!(SQ_CQ_FULL, 2);
+        assert_eq!(SQ_POLLED, 4);
+    }
+
     fn header_for(l: RegionLayout) -> RingRegionHeader {
         RingRegionHeader::new(l, 0, 0, 0)
     }
@@ -264,8 +278,11 @@ mod tests {
         h.magic = 0;
         assert_eq!(h.validate(), Err(RegionError::BadMagic));
         let mut h = header_for(l);
-        h.abi_version = 2;
-        assert_eq!(h.validate(), Err(RegionError::UnsupportedVersion(2)));
+        h.abi_version = crate::ABI_VERSION + 1;
+        assert_eq!(
+            h.validate(),
+            Err(RegionError::UnsupportedVersion(crate::ABI_VERSION + 1))
+        );
         let mut h = header_for(l);
         h.sq_entries = 63;
         assert_eq!(h.validate(), Err(RegionError::NotPowerOfTwo));

@@ -46,10 +46,7 @@ pub fn submit_and_reap(
             pushed += 1;
             next += 1;
         }
-        if pushed > 0 {
-            ring.submit(pushed);
-        }
-        ring.wait(1);
+        ring.submit_and_wait(pushed, 1);
         while let Some(cqe) = ring.pop() {
             completions[reaped] = cqe;
             reaped += 1;

@@ -11,6 +11,7 @@
 //! - [`ring`]: the submission and completion rings (a small liburing).
 //! - [`batch`]: submit many entries, reap many completions.
 //! - [`thread`]: start a thread (clone through the entry table).
+//! - [`time`]: the clock and CPU functions served without a ring round trip.
 //! - `c_abi` (feature `c-abi`): `xsc_syscall6` and friends for C callers.
 #![no_std]
 
@@ -24,6 +25,7 @@ mod start;
 pub mod sys;
 pub mod syscall;
 pub mod thread;
+pub mod time;
 
 #[cfg(feature = "note")]
 mod note;

@@ -7,4 +7,4 @@ use xsc_abi::note::XscAbiNote;
 #[used]
 #[no_mangle]
 #[link_section = ".note.xsc.abi"]
-pub static XSC_ABI_NOTE: XscAbiNote = XscAbiNote::v1();
+pub static XSC_ABI_NOTE: XscAbiNote = XscAbiNote::current();

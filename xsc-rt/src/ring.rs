@@ -3,8 +3,10 @@
 //! A small, liburing-like API over a [`RingRegion`]:
 //! [`Ring::push`] fills a submission entry, [`Ring::submit`] publishes the
 //! new tail and rings the doorbell if the kernel sleeps,
-//! [`Ring::wait`] waits adaptively (spin, then sleep in the kernel's `wait`
-//! entry) and [`Ring::pop`] reaps a completion entry.
+//! [`Ring::wait`] enters the kernel's `wait` entry, which consumes the
+//! thread's entries inline and sleeps until completions are ready (spinning
+//! first only while a kernel poller serves the ring, `SQ_POLLED`), and
+//! [`Ring::pop`] reaps a completion entry.
 //!
 //! Only one level of code may drive a thread's rings at a time: a signal
 //! handler that interrupts a ring call on the same thread must not touch
@@ -15,11 +17,13 @@
 use crate::arch;
 use core::sync::atomic::{compiler_fence, fence, Ordering};
 use xsc_abi::entry_table::{DoorbellFn, ThreadCallFn, WaitFn};
-use xsc_abi::region::SQ_NEED_WAKEUP;
+use xsc_abi::region::{SQ_NEED_WAKEUP, SQ_POLLED};
 use xsc_abi::{CompletionEntry, EntryTable, RingRegion, SubmissionEntry};
 
-/// How many times [`Ring::wait`] polls the completion ring before it asks
-/// the kernel to put the thread to sleep (ABI §5: adaptive polling).
+/// How many times [`Ring::wait`] polls the completion ring, while a kernel
+/// poller serves the ring (`SQ_POLLED`), before it enters the kernel's
+/// `wait` (ABI §5.1). Without a poller it enters at once: the entries are
+/// consumed there, inline, and spinning would only take CPU.
 pub const SPIN_POLLS: u32 = 4096;
 
 /// A handle on one thread's rings. Cheap to make; holds only the region.
@@ -142,6 +146,20 @@ impl Ring {
         }
     }
 
+    /// Publishes `count` pushed entries and waits until at least `min`
+    /// completions are ready: the path of a synchronous call. No fence or
+    /// doorbell is needed here (unlike [`Ring::submit`]): `wait` consumes
+    /// every published entry no poller has taken, so none is left unnoticed.
+    #[inline]
+    pub fn submit_and_wait(&self, count: u32, min: u32) {
+        let r = self.r();
+        let tail = r.sq_tail.0.load(Ordering::Relaxed);
+        r.sq_tail
+            .0
+            .store(tail.wrapping_add(count), Ordering::Release);
+        self.wait(min);
+    }
+
     /// Completion entries ready to reap.
     #[inline]
     pub fn cq_ready(&self) -> u32 {
@@ -151,23 +169,43 @@ impl Ring {
         tail.wrapping_sub(head)
     }
 
-    /// Waits until at least `min` completion entries are ready: polls
-    /// [`SPIN_POLLS`] times, then sleeps in the kernel's `wait` entry.
+    /// Waits until at least `min` completion entries are ready. While a
+    /// kernel poller serves the ring (`SQ_POLLED`) it polls up to
+    /// [`SPIN_POLLS`] times first; then (at once, without a poller) it enters
+    /// the kernel's `wait`, which consumes the pending entries in this thread
+    /// and sleeps until enough completions are ready.
     pub fn wait(&self, min: u32) {
-        for _ in 0..SPIN_POLLS {
+        let flags = &self.r().sq_status.0.flags;
+        let mut polls = 0;
+        while polls < SPIN_POLLS && flags.load(Ordering::Relaxed) & SQ_POLLED != 0 {
             if self.cq_ready() >= min {
                 return;
             }
             arch::cpu_relax();
+            polls += 1;
         }
-        let wait: WaitFn =
-            // SAFETY: the entry table holds a WaitFn (ABI §5).
-            unsafe { core::mem::transmute(self.entry_table().wait as usize) };
         while self.cq_ready() < min {
             // SAFETY: our own region. -EINTR (a signal handler ran) just
             // means: look again.
-            unsafe { wait(self.region, min) };
+            unsafe { self.enter_wait(min) };
         }
+    }
+
+    /// Has the kernel consume the pending entries (inline, in this thread,
+    /// if no poller has taken them) without waiting for any completion: the
+    /// `enter` of io_uring, `wait(region, 0)` (ABI v2).
+    pub fn enter(&self) {
+        // SAFETY: our own region.
+        unsafe { self.enter_wait(0) };
+    }
+
+    /// # Safety
+    /// The calling thread must own this ring.
+    unsafe fn enter_wait(&self, min: u32) -> i64 {
+        let wait: WaitFn =
+            // SAFETY: the entry table holds a WaitFn (ABI §5).
+            unsafe { core::mem::transmute(self.entry_table().wait as usize) };
+        wait(self.region, min)
     }
 
     /// Takes the oldest completion entry, if any.
@@ -244,13 +282,17 @@ mod tests {
 
     static TABLE: EntryTable = EntryTable {
         magic: 0,
-        abi_version: 1,
-        size: 48,
+        abi_version: xsc_abi::ABI_VERSION,
+        size: xsc_abi::entry_table::ENTRY_TABLE_SIZE,
         reserved: 0,
         wait: 0,
         doorbell: 0,
         thread_call: 0,
         sigreturn: 0,
+        clock_gettime: 0,
+        gettimeofday: 0,
+        time: 0,
+        getcpu: 0,
     };
 
     #[test]

@@ -1,10 +1,12 @@
 //! One OS call, made the XSC way: a submission entry on the thread's ring
-//! and a wait for its completion, or, for the thread-context operations,
-//! a call through the entry table (ABI §6).
+//! and a wait for its completion (which the kernel consumes inline, in this
+//! thread, unless a poller serves the ring), or, for the thread-context
+//! operations, a call through the entry table (ABI §6); the time functions
+//! are served by the entry table without a round trip (ABI §5.8).
 
 use crate::arch::ARCH;
 use crate::ring::Ring;
-use xsc_abi::ops::is_thread_context;
+use xsc_abi::ops::{is_thread_context, time_function};
 use xsc_abi::SubmissionEntry;
 
 /// Makes system call `nr` with six arguments and returns what the raw Linux
@@ -28,6 +30,11 @@ pub unsafe fn syscall6(
     a6: usize,
 ) -> isize {
     let ring = Ring::current();
+    if let Some(f) = time_function(ARCH, nr) {
+        if let Some(r) = crate::time::call(&ring, f, [a1, a2, a3]) {
+            return r;
+        }
+    }
     let args = [
         a1 as u64, a2 as u64, a3 as u64, a4 as u64, a5 as u64, a6 as u64,
     ];
@@ -37,8 +44,7 @@ pub unsafe fn syscall6(
         return ring.thread_call(&entry) as isize;
     }
     let result = if ring.push(&entry, 0) {
-        ring.submit(1);
-        ring.wait(1);
+        ring.submit_and_wait(1, 1);
         ring.pop()
             .map_or(-(EBUSY as isize), |cqe| cqe.result as isize)
     } else {

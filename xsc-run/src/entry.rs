@@ -1,15 +1,17 @@
-//! The entry table (ABI §5): `wait`, `doorbell`, `thread_call` and the
-//! signal-return trampoline. The assembly stubs in `arch` switch the thread
-//! into kernel state and call the `*_impl` functions here.
+//! The entry table (ABI §5): `wait`, `doorbell`, `thread_call`, the
+//! signal-return trampoline and the time functions. The assembly stubs in
+//! `arch` switch the thread into kernel state and call the `*_impl`
+//! functions here; the time functions are served by [`crate::time`].
 
 use crate::arch;
-use crate::ops;
+use crate::consume::Mode;
+use crate::ops::{self, Context};
 use crate::sys;
 use crate::thread::KernelThread;
 use std::sync::atomic::Ordering;
 use std::sync::OnceLock;
 use xsc_abi::entry_table::ENTRY_TABLE_MAGIC;
-use xsc_abi::ring_entry::{SQE_FLAGS_KNOWN_THREAD_CALL, SQE_F_THEN_EXIT};
+use xsc_abi::ring_entry::SQE_F_THEN_EXIT;
 use xsc_abi::{EntryTable, RingRegion, SubmissionEntry};
 
 static ENTRY_TABLE: OnceLock<EntryTable> = OnceLock::new();
@@ -25,6 +27,10 @@ pub fn entry_table() -> &'static EntryTable {
         doorbell: arch::xsc_entry_doorbell as *const () as u64,
         thread_call: arch::xsc_entry_thread_call as *const () as u64,
         sigreturn: arch::xsc_sigreturn as *const () as u64,
+        clock_gettime: arch::xsc_entry_clock_gettime as *const () as u64,
+        gettimeofday: arch::xsc_entry_gettimeofday as *const () as u64,
+        time: arch::xsc_entry_time as *const () as u64,
+        getcpu: arch::xsc_entry_getcpu as *const () as u64,
     })
 }
 
@@ -40,7 +46,9 @@ fn current() -> (*mut RingRegion, *mut KernelThread) {
     }
 }
 
-/// `wait(region, min_complete)`: sleep until enough completions are ready.
+/// `wait(region, min_complete)`: consume the thread's pending entries here,
+/// in the thread (there is no poller), then sleep until enough completions
+/// are ready. With `min_complete == 0`, consume only.
 pub extern "C" fn wait_impl(region: *mut RingRegion, min_complete: u32) -> i64 {
     let (own, kt) = current();
     if region != own {
@@ -48,35 +56,70 @@ pub extern "C" fn wait_impl(region: *mut RingRegion, min_complete: u32) -> i64 {
     }
     // SAFETY: kt belongs to this live thread.
     let kt = unsafe { &*kt };
+    crate::consume::consume(kt, Mode::Full);
+    if min_complete == 0 {
+        return 0;
+    }
     let r = kt.region();
     loop {
         let head = r.cq_head.0.load(Ordering::Acquire);
         let tail = r.cq_tail.0.load(Ordering::Acquire);
-        if tail.wrapping_sub(head) >= min_complete.max(1) {
+        if tail.wrapping_sub(head) >= min_complete {
             return 0;
         }
-        kt.cq_waiting.store(1, Ordering::SeqCst);
-        let tail = r.cq_tail.0.load(Ordering::SeqCst);
-        let res = if tail.wrapping_sub(head) >= min_complete.max(1) {
-            0
-        } else {
-            sys::futex_wait(&r.cq_tail.0, tail)
-        };
-        kt.cq_waiting.store(0, Ordering::SeqCst);
+        // Everything submitted has been consumed and nothing else posts to
+        // this ring: the caller asked for more than can arrive (ABI §5.4).
+        // Sleep until a signal handler runs, as the ABI says.
+        let res = sys::futex_wait(&r.cq_tail.0, tail);
         if res == -(libc::EINTR as i64) {
             return res;
         }
     }
 }
 
-/// `doorbell(region)`: wake the worker serving this ring.
+/// What [`wait_fast`] returns when the full `wait` must take over.
+pub const DECLINED: i64 = i64::MIN;
+
+/// The first half of `wait`, run by its stub before the runner's TLS is
+/// switched in (the FS base is still the program's): consume the entries
+/// that need no TLS ([`Mode::Fast`]) and return if that was all and enough
+/// completions are ready. Anything else — tracing on, an entry the fast
+/// path may not execute, a sleep — returns [`DECLINED`] and the stub calls
+/// [`wait_impl`] with the runner's TLS. Nothing here may use TLS.
+pub extern "C" fn wait_fast(region: *mut RingRegion, min_complete: u32) -> i64 {
+    let (own, kt) = current();
+    if region != own {
+        return -(libc::EINVAL as i64);
+    }
+    if crate::trace::enabled() {
+        return DECLINED;
+    }
+    // SAFETY: kt belongs to this live thread.
+    let kt = unsafe { &*kt };
+    if !crate::consume::consume(kt, Mode::Fast) {
+        return DECLINED;
+    }
+    let r = kt.region();
+    let ready = r
+        .cq_tail
+        .0
+        .load(Ordering::Acquire)
+        .wrapping_sub(r.cq_head.0.load(Ordering::Acquire));
+    if ready >= min_complete {
+        0
+    } else {
+        DECLINED
+    }
+}
+
+/// `doorbell(region)`: wakes the poller serving this ring; the reference
+/// kernel runs none (its `SQ_NEED_WAKEUP` is never set), so there is nothing
+/// to wake.
 pub extern "C" fn doorbell_impl(region: *mut RingRegion) -> i64 {
     let (own, _) = current();
     if region != own {
         return -(libc::EINVAL as i64);
     }
-    // SAFETY: our own live region.
-    sys::futex_wake(unsafe { &(*own).sq_tail.0 }, 1);
     0
 }
 
@@ -102,21 +145,9 @@ pub extern "C" fn thread_call_impl(
     let sqe = unsafe { std::ptr::read_unaligned(entry) };
     // SAFETY: kt belongs to this live thread.
     let kt_ref = unsafe { &*kt };
-    let rejected = if sqe.flags & !SQE_FLAGS_KNOWN_THREAD_CALL != 0 {
-        Some(xsc_abi::ring_entry::CQE_F_MALFORMED)
-    } else if !ops::is_known(sqe.opcode) {
-        Some(xsc_abi::ring_entry::CQE_F_UNKNOWN_OP)
-    } else {
-        None
-    };
-    if let Some(flags) = rejected {
-        let result = if flags == xsc_abi::ring_entry::CQE_F_UNKNOWN_OP {
-            -(libc::ENOSYS as i64)
-        } else {
-            -(libc::EINVAL as i64)
-        };
-        crate::trace::rejected(kt_ref, &sqe, result, flags);
-        return result;
+    if let Some(rejected) = ops::reject(&sqe, Context::ThreadCall) {
+        crate::trace::rejected(kt_ref, &sqe, rejected.result, rejected.cqe_flags);
+        return rejected.result;
     }
     if sqe.flags & SQE_F_THEN_EXIT != 0 {
         return crate::thread_ops::then_exit(kt, &sqe);
@@ -124,7 +155,7 @@ pub extern "C" fn thread_call_impl(
     let result = if ops::is_thread_context(sqe.opcode) {
         crate::thread_ops::execute(kt, &sqe, frame)
     } else {
-        ops::execute(kt_ref, &sqe, ops::Executor::Inline)
+        ops::execute(kt_ref, &sqe)
     };
     crate::trace::after(kt_ref, &sqe, result);
     result

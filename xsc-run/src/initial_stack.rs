@@ -6,8 +6,54 @@
 use crate::loader::Image;
 use xsc_abi::auxv::{AT_XSC_ENTRY, AT_XSC_RING, AT_XSC_VERSION};
 
-/// Stack size for the main thread (Linux's default RLIMIT_STACK).
-pub const STACK_SIZE: usize = 8 << 20;
+/// Stack size for the main thread when `RLIMIT_STACK` is unlimited
+/// (Linux's default limit).
+pub const DEFAULT_STACK_SIZE: usize = 8 << 20;
+
+/// The main thread's stack size: the soft `RLIMIT_STACK`, as on Linux (8 MiB
+/// if it is unlimited), at least 128 KiB.
+pub fn stack_size() -> usize {
+    let mut r = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: getrlimit writes one rlimit.
+    let ok = unsafe { libc::getrlimit(libc::RLIMIT_STACK, &mut r) } == 0;
+    if !ok || r.rlim_cur == libc::RLIM_INFINITY {
+        return DEFAULT_STACK_SIZE;
+    }
+    (r.rlim_cur as usize).max(128 << 10) & !4095
+}
+
+/// Maps the main thread's stack as Linux lays it out: a grows-down mapping,
+/// so that the host kernel keeps its stack guard gap (1 MiB) free of other
+/// mappings and a recursion past the stack faults (SIGSEGV) instead of
+/// running into other memory. It is mapped at its full size, the
+/// `RLIMIT_STACK` limit, so it cannot grow further (the limit counts the
+/// mapping), and a libc that measures the main stack by walking its
+/// mapping (musl's `pthread_getattr_np`) finds exactly that size.
+fn map_stack(size: usize) -> std::io::Result<*mut u8> {
+    // SAFETY: a fresh anonymous mapping at an address the kernel picks.
+    let p = unsafe {
+        libc::mmap(
+            std::ptr::null_mut(),
+            size,
+            libc::PROT_READ | libc::PROT_WRITE,
+            libc::MAP_PRIVATE
+                | libc::MAP_ANONYMOUS
+                | libc::MAP_GROWSDOWN
+                | libc::MAP_STACK
+                | libc::MAP_NORESERVE,
+            -1,
+            0,
+        )
+    };
+    if p == libc::MAP_FAILED {
+        Err(std::io::Error::last_os_error())
+    } else {
+        Ok(p as *mut u8)
+    }
+}
 
 pub struct StackInput<'a> {
     pub argv: &'a [Vec<u8>],
@@ -32,8 +78,9 @@ pub struct InitialStack {
 
 /// Builds the stack in a fresh mapping.
 pub fn build(input: &StackInput) -> std::io::Result<InitialStack> {
-    let mem = crate::sys::mmap_anon(STACK_SIZE)?;
-    let top = mem as u64 + STACK_SIZE as u64;
+    let size = stack_size();
+    let mem = map_stack(size)?;
+    let top = mem as u64 + size as u64;
     let mut strings: Vec<u8> = Vec::new();
     let mut place = |s: &[u8]| {
         let off = strings.len();

@@ -1,8 +1,8 @@
 //! xsc-run: the reference XSC kernel in user space.
 //!
 //! Loads a static XSC binary into this process, gives its main thread a ring
-//! region, starts a kernel worker for it, and jumps to the program's entry
-//! point. See `docs/ABI.md` for the contract and the README for usage.
+//! region, and jumps to the program's entry point. Each thread consumes its
+//! own ring inline, when it enters the kernel's `wait`. See `docs/ABI.md` for the contract and the README for usage.
 //!
 //! `#![no_main]`: Rust's runtime start-up would change the process before
 //! the program sees it (SIGPIPE ignored, signal handlers for stack
@@ -13,7 +13,7 @@
 
 mod arch;
 mod config;
-mod creds;
+mod consume;
 mod entry;
 mod guard;
 mod initial_stack;
@@ -26,8 +26,9 @@ mod symbols;
 mod sys;
 mod thread;
 mod thread_ops;
+mod time;
 mod trace;
-mod worker;
+mod verify_cache;
 
 use clap::Parser;
 use std::ffi::OsString;
@@ -35,7 +36,8 @@ use std::os::unix::ffi::{OsStrExt, OsStringExt};
 use std::sync::atomic::Ordering;
 
 /// Runs a static XSC binary on this Linux host: the program's OS calls go
-/// through its submission rings to kernel workers in this process.
+/// through its submission rings to the kernel side in this process, which
+/// executes them in the calling thread.
 #[derive(Parser, Debug)]
 #[command(name = "xsc-run", version, trailing_var_arg = true)]
 struct Cli {
@@ -96,8 +98,17 @@ fn verify(path: &std::ffi::OsStr, data: &[u8], allow_unmarked: bool) -> Result<(
         require_note: !allow_unmarked,
     };
     let name = path.to_string_lossy();
+    let key = verify_cache::key(data, opts.require_note);
+    if key.as_ref().is_some_and(verify_cache::passed_before) {
+        return Ok(());
+    }
     match xsc_elfcheck::check(data, &opts) {
-        Ok(report) if report.passed(&opts) => Ok(()),
+        Ok(report) if report.passed(&opts) => {
+            if let Some(k) = key {
+                verify_cache::record_pass(&k);
+            }
+            Ok(())
+        }
         Ok(report) => Err(format!(
             "{name}: refused: the binary fails XSC verification:\n{}xsc-run: pass --allow-unverified to run it anyway (the trap guard stops the first raw system call)",
             xsc_elfcheck::render_human(&name, &report, &opts)
@@ -202,12 +213,8 @@ fn run() -> i32 {
         (*kt).runner_fs = arch::read_fs_base();
     }
     thread::LIVE_THREADS.store(1, Ordering::SeqCst);
-    if let Err(e) = worker::spawn(kt) {
-        return fail(
-            EXIT_CANNOT_RUN,
-            format_args!("cannot start the kernel worker: {e}"),
-        );
-    }
+    memory::set_pid(sys::getpid());
+    time::init();
 
     let argv0 = cli.argv0.clone().unwrap_or_else(|| path.clone());
     let argv: Vec<Vec<u8>> = std::iter::once(argv0)
@@ -255,8 +262,8 @@ fn run() -> i32 {
             );
         }
     }
-    // SAFETY: the image is mapped, the stack built, the ring and its worker
-    // ready and the guard on; this thread now becomes the program.
+    // SAFETY: the image is mapped, the stack built, the ring ready and the
+    // guard on; this thread now becomes the program.
     unsafe { arch::xsc_enter_program(image.entry, stack.sp, kt, region) }
 }
 

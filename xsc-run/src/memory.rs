@@ -3,9 +3,29 @@
 //! on our own process, so a bad address gives EFAULT instead of crashing
 //! the kernel side.
 
+use std::sync::atomic::{AtomicI32, Ordering};
+use syscalls::Sysno;
+
+/// This process's id, for `process_vm_*` on ourselves (kept here so that a
+/// copy needs no `getpid` call and no TLS; a forked child updates it).
+static PID: AtomicI32 = AtomicI32::new(0);
+
+/// Records the process id; called at start and in a forked child.
+pub fn set_pid(pid: i32) {
+    PID.store(pid, Ordering::Relaxed);
+}
+
+/// Copies between the program's memory and ours with raw system calls: no
+/// errno, no TLS, so it may run on the entry fast path with the program's
+/// FS base loaded.
 fn vm_copy(remote: u64, local: *mut u8, len: usize, write: bool) -> Result<(), i32> {
     if len == 0 {
         return Ok(());
+    }
+    let mut pid = PID.load(Ordering::Relaxed);
+    if pid == 0 {
+        // Before set_pid (unit tests).
+        pid = crate::sys::getpid();
     }
     let l = libc::iovec {
         iov_base: local as *mut libc::c_void,
@@ -15,20 +35,34 @@ fn vm_copy(remote: u64, local: *mut u8, len: usize, write: bool) -> Result<(), i
         iov_base: remote as *mut libc::c_void,
         iov_len: len,
     };
+    let call = if write {
+        Sysno::process_vm_writev
+    } else {
+        Sysno::process_vm_readv
+    };
     // SAFETY: `local` is valid for `len` bytes (callers pass their own
     // buffers); the remote side is checked by the kernel.
     let n = unsafe {
-        if write {
-            libc::process_vm_writev(libc::getpid(), &l, 1, &r, 1, 0)
-        } else {
-            libc::process_vm_readv(libc::getpid(), &l, 1, &r, 1, 0)
-        }
+        syscalls::raw::syscall6(
+            call,
+            pid as usize,
+            &l as *const libc::iovec as usize,
+            1,
+            &r as *const libc::iovec as usize,
+            1,
+            0,
+        )
     };
-    if n == len as isize {
+    if n == len {
         Ok(())
     } else {
         Err(libc::EFAULT)
     }
+}
+
+/// Fills `buf` from the program's memory at `addr` (no allocation, no TLS).
+pub fn read_into(addr: u64, buf: &mut [u8]) -> Result<(), i32> {
+    vm_copy(addr, buf.as_mut_ptr(), buf.len(), false)
 }
 
 /// Copies `len` bytes from the program.

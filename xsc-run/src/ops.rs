@@ -1,19 +1,23 @@
-//! Executing ring operations in a kernel worker.
+//! Validating and executing operations, wherever they come from: a ring
+//! entry consumed inline (crate::consume) or a `thread_call`. Both run in
+//! the submitting program thread itself.
 //!
 //! Almost every operation is the host's own system call with the entry's
-//! arguments: the worker shares the program's address space, files and
-//! credentials. A few are emulated because the runner shares the process
-//! with the program: `brk` (the runner's allocator must never share the
-//! program break), `rt_sigaction` (handlers run through the kernel's signal
-//! entry), `exit_group` (flush the trace first) and the calling thread's CPU
-//! clock.
+//! arguments, made by the thread that submitted it. A few are emulated
+//! because the runner shares the process with the program: `brk` (the
+//! runner's allocator must never share the program break), `rt_sigaction`
+//! (handlers run through the kernel's signal entry), `exit_group` (flush the
+//! trace first) and the names of the program in /proc.
 
 use crate::signals;
-use crate::sys::{self, raw_syscall};
-use crate::thread::{KernelThread, INTERRUPT_PENDING, INTERRUPT_RESTART};
-use std::sync::atomic::Ordering;
+use crate::sys::raw_syscall;
+use crate::thread::KernelThread;
 use std::sync::Mutex;
 use xsc_abi::ops::{x86_64 as nr, Arch};
+use xsc_abi::ring_entry::{
+    CQE_F_MALFORMED, CQE_F_UNKNOWN_OP, CQE_F_WRONG_CONTEXT, SQE_FLAGS_KNOWN,
+    SQE_FLAGS_KNOWN_THREAD_CALL,
+};
 use xsc_abi::SubmissionEntry;
 
 pub const ARCH: Arch = Arch::X86_64;
@@ -27,24 +31,108 @@ pub fn is_thread_context(opcode: u32) -> bool {
     xsc_abi::ops::is_thread_context(ARCH, opcode)
 }
 
-/// Where an operation runs.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Executor {
-    /// In the ring's kernel worker: a signal handler running in the program
-    /// thread meanwhile interrupts the call through the worker kick.
-    Worker,
-    /// Inline, in the program thread itself (`thread_call`): signals
-    /// interrupt the call directly.
-    Inline,
+/// Opcodes covered by the fast-path tables (every x86_64 system call is
+/// below this; checked by a test).
+const MAP_BITS: usize = 512;
+
+/// The ring operations the fast path (crate::consume, `Mode::Fast`) may
+/// execute as they are, without the runner's TLS: known, not thread-context,
+/// not emulated, and naming no path (paths are checked for /proc names
+/// first, see [`fast_path_allows`]).
+static PASSTHROUGH: [u64; MAP_BITS / 64] = passthrough_map(false);
+/// The operations with a path argument the fast path may execute once it
+/// has seen that the path does not start with `/proc/`.
+static PATH_OPS: [u64; MAP_BITS / 64] = passthrough_map(true);
+
+const fn passthrough_map(with_path: bool) -> [u64; MAP_BITS / 64] {
+    let mut map = [0u64; MAP_BITS / 64];
+    let mut op = 0;
+    while op < MAP_BITS as u32 {
+        let known = syscalls::x86_64::Sysno::new(op as usize).is_some();
+        let mut thread_context = false;
+        let mut i = 0;
+        while i < nr::THREAD_CONTEXT.len() {
+            thread_context |= nr::THREAD_CONTEXT[i] == op;
+            i += 1;
+        }
+        let emulated = matches!(op, nr::BRK | nr::RT_SIGACTION | nr::EXIT_GROUP);
+        let path = crate::procfs::path_arg(op).is_some();
+        if known && !thread_context && !emulated && path == with_path {
+            map[op as usize / 64] |= 1 << (op % 64);
+        }
+        op += 1;
+    }
+    map
 }
 
-/// Executes a process-wide operation for the thread `kt`.
-pub fn execute(kt: &KernelThread, sqe: &SubmissionEntry, how: Executor) -> i64 {
-    let a = sqe.args;
-    let call = |a: [u64; 6]| match how {
-        Executor::Worker => interruptible(kt, sqe.opcode, a),
-        Executor::Inline => raw_syscall(sqe.opcode, a),
+fn in_map(map: &[u64; MAP_BITS / 64], op: u32) -> bool {
+    let i = op as usize;
+    i < MAP_BITS && map[i / 64] & (1 << (i % 64)) != 0
+}
+
+/// May the fast path execute `sqe` as the host's own call, with the
+/// program's FS base still loaded? Must not touch TLS: it runs before the
+/// runner's TLS is switched in. A path argument is read (without TLS) only
+/// far enough to see that it does not name something under /proc.
+pub fn fast_path_allows(sqe: &SubmissionEntry) -> bool {
+    if sqe.flags != 0 {
+        return false;
+    }
+    if in_map(&PASSTHROUGH, sqe.opcode) {
+        return true;
+    }
+    if !in_map(&PATH_OPS, sqe.opcode) {
+        return false;
+    }
+    let Some(i) = crate::procfs::path_arg(sqe.opcode) else {
+        return false;
     };
+    let mut head = [0u8; 6];
+    crate::memory::read_into(sqe.args[i], &mut head).is_ok() && &head != b"/proc/"
+}
+
+/// How an entry reached the kernel.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Context {
+    /// On the submission ring.
+    Ring,
+    /// Through the entry table's `thread_call`.
+    ThreadCall,
+}
+
+/// Why an entry is not executed (ABI §4.6, §5.6): its result and the
+/// completion flag that says so.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Rejection {
+    pub result: i64,
+    pub cqe_flags: u32,
+}
+
+/// The ABI's checks of an entry, in the ABI's order; `None` if it may be
+/// executed. The one place both paths validate entries.
+pub fn reject(sqe: &SubmissionEntry, context: Context) -> Option<Rejection> {
+    let known_flags = match context {
+        Context::Ring => SQE_FLAGS_KNOWN,
+        Context::ThreadCall => SQE_FLAGS_KNOWN_THREAD_CALL,
+    };
+    let (errno, cqe_flags) = if sqe.flags & !known_flags != 0 {
+        (libc::EINVAL, CQE_F_MALFORMED)
+    } else if !is_known(sqe.opcode) {
+        (libc::ENOSYS, CQE_F_UNKNOWN_OP)
+    } else if context == Context::Ring && is_thread_context(sqe.opcode) {
+        (libc::EINVAL, CQE_F_WRONG_CONTEXT)
+    } else {
+        return None;
+    };
+    Some(Rejection {
+        result: -(errno as i64),
+        cqe_flags,
+    })
+}
+
+/// Executes a process-wide operation in the calling thread `kt`.
+pub fn execute(kt: &KernelThread, sqe: &SubmissionEntry) -> i64 {
+    let a = sqe.args;
     match sqe.opcode {
         nr::BRK => brk(a[0]),
         nr::RT_SIGACTION => signals::rt_sigaction(a[0] as i32, a[1], a[2], a[3]),
@@ -53,92 +141,15 @@ pub fn execute(kt: &KernelThread, sqe: &SubmissionEntry, how: Executor) -> i64 {
             crate::trace::flush();
             raw_syscall(nr::EXIT_GROUP, a)
         }
-        nr::CLOCK_GETTIME | CLOCK_GETRES | CLOCK_NANOSLEEP => {
-            let mut a = a;
-            a[0] = thread_clock(kt, a[0] as i32) as u64;
-            call(a)
-        }
-        op => match crate::procfs::rewrite(kt.tid.load(Ordering::Relaxed), op, a) {
+        op => match crate::procfs::rewrite(op, a) {
             Some(crate::procfs::Rewrite::Path { index, path }) => {
                 let mut b = a;
                 b[index] = path.as_ptr() as u64;
-                call(b)
+                raw_syscall(op, b)
             }
             Some(crate::procfs::Rewrite::Result(r)) => r,
-            None => call(a),
+            None => raw_syscall(op, a),
         },
-    }
-}
-
-const CLOCK_GETRES: u32 = 229;
-const CLOCK_NANOSLEEP: u32 = 230;
-
-/// `CLOCK_THREAD_CPUTIME_ID` means the *submitting* thread's CPU time, not
-/// the worker's: use the clock id Linux defines for a given thread.
-fn thread_clock(kt: &KernelThread, clock: i32) -> i32 {
-    const CLOCK_THREAD_CPUTIME_ID: i32 = 3;
-    if clock == CLOCK_THREAD_CPUTIME_ID {
-        // MAKE_THREAD_CPUCLOCK(tid, CPUCLOCK_SCHED) from linux/posix-timers.h
-        let tid = kt.tid.load(Ordering::Relaxed);
-        ((!tid) << 3) | 4 | 2
-    } else {
-        clock
-    }
-}
-
-/// Calls that Linux never restarts after a signal handler, SA_RESTART or
-/// not (signal(7)): they fail with EINTR.
-fn never_restarted(opcode: u32) -> bool {
-    matches!(
-        opcode,
-        7 | 23 | 34 | 35 | 232 | 281 | 270 | 271 | 230 | 128 | 130 | 208 | 65 | 69 | 70 | 220 | 441
-    )
-}
-
-/// Runs the call; if a signal handler ran in the program thread meanwhile
-/// (the thread's signal entry sent [`crate::worker::SIG_INTERRUPT`] to this
-/// worker), the call fails with EINTR or is restarted as Linux would.
-fn interruptible(kt: &KernelThread, opcode: u32, a: [u64; 6]) -> i64 {
-    kt.busy.store(1, Ordering::SeqCst);
-    let mut r = raw_syscall(opcode, a);
-    while r == -(libc::EINTR as i64) {
-        let why = kt.interrupt.swap(0, Ordering::SeqCst);
-        let stale_kick = why & INTERRUPT_PENDING == 0; // meant for an earlier call
-        let restart = why & INTERRUPT_RESTART != 0 && !never_restarted(opcode);
-        if stale_kick || restart {
-            r = raw_syscall(opcode, a);
-        } else {
-            break;
-        }
-    }
-    kt.busy.store(0, Ordering::SeqCst);
-    kt.interrupt.store(0, Ordering::SeqCst);
-    if r == -(libc::EPIPE as i64) {
-        forward_sigpipe(kt);
-    }
-    r
-}
-
-/// A write to a broken pipe or socket raises SIGPIPE in the thread that
-/// made it: here the worker, which blocks it. Linux would have sent it to
-/// the program thread, so take it off the worker and send it there (where
-/// the program's disposition applies: default kills the process, ignored
-/// or handled as the program chose). MSG_NOSIGNAL sends raise none.
-fn forward_sigpipe(kt: &KernelThread) {
-    // SAFETY: plain signal-set manipulation; a zero timeout makes
-    // sigtimedwait only collect a SIGPIPE already pending on this thread.
-    let pending = unsafe {
-        let mut set: libc::sigset_t = std::mem::zeroed();
-        libc::sigemptyset(&mut set);
-        libc::sigaddset(&mut set, libc::SIGPIPE);
-        let zero = libc::timespec {
-            tv_sec: 0,
-            tv_nsec: 0,
-        };
-        libc::sigtimedwait(&set, std::ptr::null_mut(), &zero) == libc::SIGPIPE
-    };
-    if pending {
-        sys::tgkill(kt.tid.load(Ordering::Relaxed), libc::SIGPIPE);
     }
 }
 
@@ -193,19 +204,6 @@ fn brk(addr: u64) -> i64 {
     addr as i64
 }
 
-/// Sets the thread-specific interrupt request (called from the signal
-/// entry on the program thread) and kicks the worker if it is inside a call.
-pub fn interrupt_worker(kt: &KernelThread, restart: bool) {
-    let why = INTERRUPT_PENDING | if restart { INTERRUPT_RESTART } else { 0 };
-    kt.interrupt.store(why, Ordering::SeqCst);
-    if kt.busy.load(Ordering::SeqCst) != 0 {
-        let worker = kt.worker_tid.load(Ordering::Acquire);
-        if worker > 0 {
-            sys::tgkill(worker, crate::worker::SIG_INTERRUPT);
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -219,16 +217,65 @@ mod tests {
     }
 
     #[test]
-    fn thread_cpu_clock_names_the_submitting_thread() {
-        let kt = KernelThread::new(0).unwrap();
-        // SAFETY: fresh state, freed below.
-        let k = unsafe { &*kt };
-        k.set_tid(1000);
-        assert_eq!(thread_clock(k, 1), 1);
-        let id = thread_clock(k, 3);
-        assert_eq!(id & 7, 6);
-        assert_eq!(!(id >> 3), 1000);
-        // SAFETY: unused from here on.
-        unsafe { KernelThread::free(kt) };
+    fn the_fast_path_takes_only_plain_calls() {
+        assert!(syscalls::x86_64::Sysno::new(MAP_BITS).is_none());
+        let e = |op: u32, a0: u64| SubmissionEntry::new(op, [a0, 0, 0, 0, 0, 0], 0);
+        assert!(fast_path_allows(&e(nr::GETPPID, 0)));
+        assert!(fast_path_allows(&e(nr::WRITE, 0)));
+        for op in [
+            nr::BRK,
+            nr::RT_SIGACTION,
+            nr::EXIT_GROUP,
+            nr::CLONE,
+            nr::GETTID,
+            999,
+        ] {
+            assert!(!fast_path_allows(&e(op, 0)), "{op}");
+        }
+        let mut flagged = e(nr::GETPPID, 0);
+        flagged.flags = 1;
+        assert!(!fast_path_allows(&flagged));
+        // Paths: only a readable one outside /proc.
+        const STAT: u32 = 4;
+        let etc = c"/etc/hostname";
+        let proc = c"/proc/self/exe";
+        assert!(fast_path_allows(&e(STAT, etc.as_ptr() as u64)));
+        assert!(!fast_path_allows(&e(STAT, proc.as_ptr() as u64)));
+        assert!(!fast_path_allows(&e(STAT, 8)));
+    }
+
+    #[test]
+    fn entries_are_checked_in_the_abi_order() {
+        let e = |op: u32, flags: u32| {
+            let mut s = SubmissionEntry::new(op, [0; 6], 0);
+            s.flags = flags;
+            s
+        };
+        let malformed = Some(Rejection {
+            result: -(libc::EINVAL as i64),
+            cqe_flags: CQE_F_MALFORMED,
+        });
+        let unknown = Some(Rejection {
+            result: -(libc::ENOSYS as i64),
+            cqe_flags: CQE_F_UNKNOWN_OP,
+        });
+        let then_exit = xsc_abi::ring_entry::SQE_F_THEN_EXIT;
+        // Flags first, even on an unknown opcode.
+        assert_eq!(reject(&e(999, then_exit), Context::Ring), malformed);
+        assert_eq!(
+            reject(&e(nr::MUNMAP, 1 << 5), Context::ThreadCall),
+            malformed
+        );
+        assert_eq!(reject(&e(nr::MUNMAP, then_exit), Context::ThreadCall), None);
+        assert_eq!(reject(&e(999, 0), Context::ThreadCall), unknown);
+        assert_eq!(
+            reject(&e(nr::CLONE, 0), Context::Ring),
+            Some(Rejection {
+                result: -(libc::EINVAL as i64),
+                cqe_flags: CQE_F_WRONG_CONTEXT
+            })
+        );
+        assert_eq!(reject(&e(nr::CLONE, 0), Context::ThreadCall), None);
+        assert_eq!(reject(&e(nr::WRITE, 0), Context::Ring), None);
     }
 }

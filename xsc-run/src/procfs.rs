@@ -9,9 +9,10 @@
 //!   program's symbols this way; `std::env::current_exe` names it);
 //! - `/proc/self/cmdline` and `/proc/self/environ` opened: a memfd holding
 //!   the program's argument or environment strings, read from its initial
-//!   stack as Linux reads them;
-//! - `/proc/thread-self/...`: `/proc/self/task/<the program thread>/...`,
-//!   since a worker, not the program thread, makes the call.
+//!   stack as Linux reads them.
+//!
+//! Every call is made by the program thread itself, so `/proc/thread-self`
+//! already names it and needs no rewriting.
 
 use crate::memory;
 use std::ffi::CString;
@@ -47,7 +48,7 @@ pub fn names_own_exe(path: &[u8]) -> bool {
 }
 
 /// The argument index holding the path for the calls we rewrite.
-fn path_arg(opcode: u32) -> Option<usize> {
+pub const fn path_arg(opcode: u32) -> Option<usize> {
     match opcode {
         2 | 4 | 21 | 89 => Some(0), // open, stat, access, readlink
         // openat, newfstatat, readlinkat, faccessat, statx, openat2, faccessat2
@@ -122,9 +123,8 @@ fn memfd_with(range: (u64, u64), flags: u64) -> i64 {
     }
 }
 
-/// Rewrites the call if it names one of the /proc files above; `tid` is
-/// the program thread the call is made for.
-pub fn rewrite(tid: i32, opcode: u32, a: [u64; 6]) -> Option<Rewrite> {
+/// Rewrites the call if it names one of the /proc files above.
+pub fn rewrite(opcode: u32, a: [u64; 6]) -> Option<Rewrite> {
     let i = path_arg(opcode)?;
     // Cheap first look: only paths under /proc matter.
     let head = memory::read_prefix(a[i], 6);
@@ -132,16 +132,6 @@ pub fn rewrite(tid: i32, opcode: u32, a: [u64; 6]) -> Option<Rewrite> {
         return None;
     }
     let path = memory::read_cstring(a[i], 4096).ok()?;
-    if let Some(rest) = path.strip_prefix(b"/proc/thread-self") {
-        if names_own_exe(&path) {
-            return exe(opcode, a, i);
-        }
-        let mut p = format!("/proc/self/task/{tid}").into_bytes();
-        p.extend_from_slice(rest);
-        return CString::new(p)
-            .ok()
-            .map(|path| Rewrite::Path { index: i, path });
-    }
     if names_own_exe(&path) {
         return exe(opcode, a, i);
     }

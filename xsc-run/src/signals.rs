@@ -3,11 +3,13 @@
 //!
 //! The host kernel calls [`xsc_signal_entry`] (assembly) for every signal
 //! the program catches. It switches the thread to kernel state (runner TLS,
-//! SUD selector ALLOW) and calls [`xsc_signal_dispatch`], which interrupts
-//! the worker's blocking call if the thread is waiting for one (EINTR as on
-//! Linux), then runs the program's handler in program state. The handler
-//! returns to the kernel's signal-return trampoline, the restorer of every
-//! signal action.
+//! SUD selector ALLOW) and calls [`xsc_signal_dispatch`], which runs the
+//! program's handler in program state. The handler returns to the kernel's
+//! signal-return trampoline, the restorer of every signal action. Every
+//! call, from the ring or through `thread_call`, executes in the program
+//! thread itself, so the host kernel interrupts it (EINTR) and restarts it
+//! (the program's `SA_RESTART` is on the host action) with Linux's own
+//! rules, at the point Linux would.
 //!
 //! [`xsc_signal_entry`]: crate::arch::xsc_signal_entry
 
@@ -21,7 +23,6 @@ use std::sync::Mutex;
 const NSIG: usize = 65;
 const SA_SIGINFO: u64 = 4;
 const SA_RESTORER: u64 = 0x0400_0000;
-const SA_RESTART: u64 = 0x1000_0000;
 const SA_RESETHAND: u64 = 0x8000_0000;
 const SIG_DFL: u64 = 0;
 const SIG_IGN: u64 = 1;
@@ -95,8 +96,8 @@ fn kernel_sigaction(
 }
 
 /// Sets up signals before the program starts: records the dispositions the
-/// program inherits, installs the worker interrupt signal and the kernel's
-/// SIGSYS handler (the trap guard's reporter).
+/// program inherits and installs the kernel's SIGSYS handler (the trap
+/// guard's reporter).
 pub fn init() -> std::io::Result<()> {
     for sig in 1..NSIG as i32 {
         let mut old = KernelSigaction::default();
@@ -104,33 +105,21 @@ pub fn init() -> std::io::Result<()> {
             ACTIONS[sig as usize].set(&old);
         }
     }
-    extern "C" fn on_interrupt(_: i32) {}
-    let interrupt = KernelSigaction {
-        handler: on_interrupt as *const () as u64,
-        flags: SA_RESTORER, // no SA_RESTART: the worker's call must fail with EINTR
-        restorer: arch::xsc_sigreturn as *const () as u64,
-        mask: 0,
-    };
     let sigsys = KernelSigaction {
         handler: arch::xsc_signal_entry as *const () as u64,
         flags: SA_SIGINFO | SA_RESTORER,
         restorer: arch::xsc_sigreturn as *const () as u64,
         mask: 0,
     };
-    for (sig, act) in [
-        (crate::worker::SIG_INTERRUPT, &interrupt),
-        (libc::SIGSYS, &sigsys),
-    ] {
-        sys::check(kernel_sigaction(sig, Some(act), None))
-            .map_err(std::io::Error::from_raw_os_error)?;
-    }
+    sys::check(kernel_sigaction(libc::SIGSYS, Some(&sigsys), None))
+        .map_err(std::io::Error::from_raw_os_error)?;
     Ok(())
 }
 
 /// `rt_sigaction(sig, act, oact, sigsetsize)` for the program.
 pub fn rt_sigaction(sig: i32, act: u64, oact: u64, sigsetsize: u64) -> i64 {
     let einval = -(libc::EINVAL as i64);
-    if sigsetsize != 8 || !(1..NSIG as i32).contains(&sig) || sig == crate::worker::SIG_INTERRUPT {
+    if sigsetsize != 8 || !(1..NSIG as i32).contains(&sig) {
         return einval;
     }
     let new = if act != 0 {
@@ -221,7 +210,6 @@ pub unsafe extern "C" fn xsc_signal_dispatch(
             .store(SIG_DFL, Ordering::Release);
     }
     let kt_ref = &*kt;
-    crate::ops::interrupt_worker(kt_ref, action.flags & SA_RESTART != 0);
     let program_fs = if interrupted_selector == SELECTOR_BLOCK as u64 {
         interrupted_fs
     } else {

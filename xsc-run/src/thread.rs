@@ -1,7 +1,7 @@
 //! Program threads as the kernel side sees them: each has a ring region
-//! (shared with the program), a [`KernelThread`] (kernel-private state the
-//! entry stubs reach through `kernel_private`) and a worker thread serving
-//! its submission ring.
+//! (shared with the program) and a [`KernelThread`] (kernel-private state the
+//! entry stubs reach through `kernel_private`). The thread consumes its own
+//! ring inline (crate::consume); no other task serves it.
 
 use crate::arch::{self, SELECTOR_ALLOW};
 use crate::sys;
@@ -36,20 +36,14 @@ pub struct KernelThread {
     pub layout: RegionLayout,
     /// Thread id of the program thread.
     pub tid: AtomicI32,
-    /// Thread id of the worker serving this thread's ring.
-    pub worker_tid: AtomicI32,
-    /// Set by the `wait` entry while the thread sleeps for completions.
-    pub cq_waiting: AtomicU32,
-    /// The consumer index of the completion ring as the worker last read it
-    /// (worker-only cache).
+    /// The kernel's own copy of `sq_head`: the next entry to consume.
+    /// (Atomics for signal re-entrancy on the owning thread; no other thread
+    /// touches the consumer state.)
+    pub sq_head: AtomicU32,
+    /// The kernel's own copy of `cq_tail`: the next completion slot.
+    pub cq_tail: AtomicU32,
+    /// `cq_head` as the consumer last read it.
     pub cq_head_seen: AtomicU32,
-    /// Set by the worker while it executes an entry of this ring.
-    pub busy: AtomicU32,
-    /// A signal handler ran on the thread during a call: bit 0 = interrupt
-    /// the worker's blocking call, bit 1 = the handler had SA_RESTART.
-    pub interrupt: AtomicU32,
-    /// Tells the worker to finish and free this thread's state.
-    pub shutdown: AtomicU32,
     /// `set_tid_address` / `CLONE_CHILD_CLEARTID`: cleared and woken when
     /// the thread ends.
     pub clear_child_tid: AtomicU64,
@@ -69,9 +63,6 @@ pub static LIVE_THREADS: AtomicUsize = AtomicUsize::new(0);
 /// Linux, the process's status when its last thread ends.
 pub static MAIN_EXIT_CODE: AtomicI32 = AtomicI32::new(0);
 
-pub const INTERRUPT_PENDING: u32 = 1;
-pub const INTERRUPT_RESTART: u32 = 2;
-
 impl KernelThread {
     /// A new thread: ring region (mapped private, so a forked child gets
     /// its own copy) and kernel state, linked through `kernel_private`.
@@ -87,12 +78,9 @@ impl KernelThread {
             region,
             layout,
             tid: AtomicI32::new(0),
-            worker_tid: AtomicI32::new(0),
-            cq_waiting: AtomicU32::new(0),
+            sq_head: AtomicU32::new(0),
+            cq_tail: AtomicU32::new(0),
             cq_head_seen: AtomicU32::new(0),
-            busy: AtomicU32::new(0),
-            interrupt: AtomicU32::new(0),
-            shutdown: AtomicU32::new(0),
             clear_child_tid: AtomicU64::new(0),
             is_clone_child: false,
             exit_op: xsc_abi::SubmissionEntry::default(),
@@ -114,7 +102,7 @@ impl KernelThread {
 
     pub fn region(&self) -> &RingRegion {
         // SAFETY: the region lives as long as the KernelThread (both are
-        // freed together by the worker at shutdown).
+        // freed together when the thread ends).
         unsafe { &*self.region }
     }
 
@@ -126,8 +114,9 @@ impl KernelThread {
         unsafe { std::ptr::addr_of_mut!((*self.region).header.tid).write_volatile(tid as u32) };
     }
 
-    /// Frees the region and the state. Called by the worker once the thread
-    /// has ended and nothing else refers to them.
+    /// Frees the region and the state. Called by the ending thread itself,
+    /// once no program code runs on it (signals blocked, GS cleared); its
+    /// pending entries are cancelled with the region.
     ///
     /// # Safety
     /// `kt` must come from [`KernelThread::new`] and be unused from now on.
@@ -137,20 +126,28 @@ impl KernelThread {
         drop(Box::from_raw(kt));
     }
 
-    /// Clears `clear_child_tid` and wakes a waiter on it, as Linux does when
-    /// a thread ends.
-    pub fn clear_tid_and_wake(&self) {
-        let addr = self.clear_child_tid.swap(0, Ordering::AcqRel);
-        if addr != 0 {
-            // SAFETY: the program registered this address for exactly this
-            // store; it is a u32 in its memory (as with Linux, a bad address
-            // is the program's bug and is ignored by the futex call).
-            unsafe { (*(addr as *const AtomicU32)).store(0, Ordering::Release) };
-            // Linux wakes with a shared futex; wake private waiters too, since
-            // the two kinds of key differ for private memory.
-            sys::futex_wake_shared(addr as *const AtomicU32, 1);
-            sys::futex_wake(addr as *const AtomicU32, 1);
-        }
+    /// Ends the thread's kernel side: frees the region (cancelling any
+    /// entry still pending on it) and the state, then clears the
+    /// clear-child-tid word and wakes a waiter on it, as Linux does when a
+    /// thread ends.
+    ///
+    /// # Safety
+    /// As for [`KernelThread::free`]; called by the ending thread itself.
+    pub unsafe fn free_and_clear_tid(kt: *mut KernelThread) {
+        let addr = (*kt).clear_child_tid.swap(0, Ordering::AcqRel);
+        KernelThread::free(kt);
+        clear_tid_and_wake(addr);
+    }
+}
+
+/// Stores 0 at a thread's clear-child-tid address and wakes a waiter. As on
+/// Linux, an address the program cannot write is ignored.
+fn clear_tid_and_wake(addr: u64) {
+    if addr != 0 && crate::memory::write_struct(addr, &0u32).is_ok() {
+        // Linux wakes with a shared futex; wake private waiters too, since
+        // the two kinds of key differ for private memory.
+        sys::futex_wake_shared(addr as *const AtomicU32, 1);
+        sys::futex_wake(addr as *const AtomicU32, 1);
     }
 }
 

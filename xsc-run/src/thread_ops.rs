@@ -8,7 +8,7 @@ use crate::arch::{self, CallerFrame, ChildStart};
 use crate::memory;
 use crate::sys::{self, raw_syscall};
 use crate::thread::{self, KernelThread, LIVE_THREADS};
-use crate::{config, creds, loader, trace, worker};
+use crate::{config, loader, trace};
 use std::ffi::CString;
 use std::sync::atomic::Ordering;
 use xsc_abi::ops::x86_64 as nr;
@@ -66,13 +66,7 @@ pub fn execute(kt: *mut KernelThread, sqe: &SubmissionEntry, frame: *const Calle
         nr::RT_SIGRETURN => err(libc::EINVAL),
         // The trap guard belongs to the kernel side.
         nr::PRCTL if a[0] == thread::PR_SET_SYSCALL_USER_DISPATCH as u64 => err(libc::EPERM),
-        op => {
-            let r = raw_syscall(op, a);
-            if r >= 0 && creds::changes_credentials(op) {
-                creds::record(sqe);
-            }
-            r
-        }
+        op => raw_syscall(op, a),
     }
 }
 
@@ -112,8 +106,8 @@ fn clone(kt: *mut KernelThread, a: [u64; 6], frame: *const CallerFrame) -> i64 {
         return clone_thread(kt, flags, stack, ptid, ctid, tls, frame);
     }
     // A new process. With CLONE_VM (vfork-style, as posix_spawn uses) the
-    // child still gets a copy of the address space: its kernel side (worker
-    // threads) cannot live in the parent's process.
+    // child still gets a copy of the address space: its kernel side cannot
+    // live in the parent's process.
     if flags & CSIGNAL != libc::SIGCHLD as u64 {
         return err(libc::EINVAL);
     }
@@ -198,7 +192,7 @@ fn run_clone_child(
     mask: libc::sigset_t,
     report: std::sync::mpsc::SyncSender<Result<i32, i32>>,
 ) {
-    // SAFETY: kt is ours until we hand it to the worker at shutdown.
+    // SAFETY: kt is ours until this thread frees it when it ends.
     let k = unsafe { &*kt };
     let tid = sys::gettid();
     k.set_tid(tid);
@@ -213,17 +207,11 @@ fn run_clone_child(
     }
     // SAFETY: only this thread writes its runner_fs, before entering.
     unsafe { (*kt).runner_fs = arch::read_fs_base() };
-    if let Err(e) = worker::spawn(kt) {
-        LIVE_THREADS.fetch_sub(1, Ordering::SeqCst);
-        let _ = report.send(Err(e.raw_os_error().unwrap_or(libc::EAGAIN)));
-        // SAFETY: no worker and no program thread use kt.
-        unsafe { KernelThread::free(kt) };
-        return;
-    }
     if let Err(e) = thread::enable_guard(kt) {
         LIVE_THREADS.fetch_sub(1, Ordering::SeqCst);
         let _ = report.send(Err(e.raw_os_error().unwrap_or(libc::EAGAIN)));
-        worker::shutdown(k); // the worker frees kt
+        // SAFETY: no program thread ever used kt.
+        unsafe { KernelThread::free(kt) };
         return;
     }
     let _ = report.send(Ok(tid));
@@ -244,8 +232,11 @@ fn run_clone_child(
     // SAFETY: no program code runs on this thread any more.
     unsafe { arch::write_gs_base(0) };
     thread::disable_guard();
-    k.clear_tid_and_wake();
-    worker::shutdown(k);
+    // Entries still pending on the ring are cancelled with it (ABI §7.4):
+    // nothing consumes them any more, and the region goes before the tid
+    // word is cleared, so a joiner never sees a half-finished call.
+    // SAFETY: no program code runs on this thread; nothing else uses kt.
+    unsafe { KernelThread::free_and_clear_tid(kt) };
     if LIVE_THREADS.fetch_sub(1, Ordering::SeqCst) == 1 {
         // The last thread out is not the main thread, which has exited
         // before: the process ends with the main thread's code, as on Linux.
@@ -292,8 +283,9 @@ fn exit_thread(kt: *mut KernelThread, code: i32) -> ! {
     // is about to go.
     unsafe { arch::write_gs_base(0) };
     thread::disable_guard();
-    k.clear_tid_and_wake();
-    worker::shutdown(k);
+    let _ = k;
+    // SAFETY: as in run_clone_child: pending entries are cancelled.
+    unsafe { KernelThread::free_and_clear_tid(kt) };
     if LIVE_THREADS.fetch_sub(1, Ordering::SeqCst) == 1 {
         trace::flush();
         raw_syscall(nr::EXIT_GROUP, [code as u64, 0, 0, 0, 0, 0]);
@@ -304,7 +296,7 @@ fn exit_thread(kt: *mut KernelThread, code: i32) -> ! {
 
 /// fork (and clone without CLONE_THREAD): the child is a copy of this
 /// process with only the calling thread, so it gets a kernel side of its
-/// own: a new worker for the thread's ring.
+/// own (its guard; the thread goes on consuming its ring inline).
 fn fork(
     kt: *mut KernelThread,
     frame: *const CallerFrame,
@@ -313,13 +305,12 @@ fn fork(
     ctid: u64,
 ) -> i64 {
     trace::flush();
-    // The kernel side's own locks, taken so that no other thread's worker
-    // holds one at the moment of the fork (the child would inherit it held
-    // forever); released on both sides.
+    // The kernel side's own locks, taken so that no other thread holds one
+    // at the moment of the fork (the child would inherit it held forever);
+    // released on both sides.
     let locks = (
         crate::ops::BREAK.lock().unwrap_or_else(|e| e.into_inner()),
         crate::signals::lock_actions(),
-        crate::creds::lock(),
     );
     // SAFETY: glibc's fork runs its atfork handlers and leaves a child with
     // a usable runner (malloc, stdio) on this thread.
@@ -342,11 +333,8 @@ fn fork(
     unsafe { (*kt).is_clone_child = false };
     let k = unsafe { &*kt };
     LIVE_THREADS.store(1, Ordering::SeqCst);
+    memory::set_pid(sys::getpid());
     k.set_tid(sys::gettid());
-    k.busy.store(0, Ordering::SeqCst);
-    k.interrupt.store(0, Ordering::SeqCst);
-    k.cq_waiting.store(0, Ordering::SeqCst);
-    k.worker_tid.store(0, Ordering::SeqCst);
     k.clear_child_tid.store(
         if flags & CLONE_CHILD_CLEARTID != 0 {
             ctid
@@ -359,7 +347,7 @@ fn fork(
         let _ = memory::write_struct(ctid, &(sys::gettid() as u32));
     }
     k.region().sq_status.0.flags.store(0, Ordering::SeqCst);
-    if worker::spawn(kt).is_err() || thread::enable_guard(kt).is_err() {
+    if thread::enable_guard(kt).is_err() {
         eprintln!("xsc-run: cannot start the kernel side of a forked child");
         // SAFETY: ending the child process.
         unsafe { libc::_exit(127) };

@@ -306,8 +306,9 @@ fn the_process_model_behaves_as_on_linux() {
 /// Copies `bin` with the bytes of its XSC_ABI note changed by `patch`.
 fn patched_note(bin: &Path, tag: &str, patch: impl Fn(&mut [u8])) -> PathBuf {
     let mut data = std::fs::read(bin).unwrap();
+    let v = xsc_abi::ABI_VERSION.to_le_bytes();
     let note: [u8; 24] = [
-        4, 0, 0, 0, 8, 0, 0, 0, 1, 0, 0, 0, b'X', b'S', b'C', 0, 1, 0, 0, 0, 0, 0, 0, 0,
+        4, 0, 0, 0, 8, 0, 0, 0, 1, 0, 0, 0, b'X', b'S', b'C', 0, v[0], v[1], v[2], v[3], 0, 0, 0, 0,
     ];
     let at = data
         .windows(24)
@@ -341,11 +342,15 @@ fn binaries_without_a_valid_note_are_refused_with_a_clear_message() {
     ]);
     assert_eq!(out.status.code(), Some(5), "{}", text(&out.stderr));
 
-    let future = patched_note(&hello, "future", |n| n[16] = 2);
+    let future = patched_note(&hello, "future", |n| n[16] = 9);
     let out = xsc_run(&[future.to_str().unwrap(), "/dev/null", "0"]);
     assert_eq!(out.status.code(), Some(126));
+    let expected = format!(
+        "asks for ABI version 9; this toolchain speaks version {}",
+        xsc_abi::ABI_VERSION
+    );
     assert!(
-        text(&out.stderr).contains("asks for ABI version 2; this toolchain speaks version 1"),
+        text(&out.stderr).contains(&expected),
         "{}",
         text(&out.stderr)
     );

@@ -57,9 +57,11 @@ macro_rules! entry_stub {
             "push r15",
             "mov rdx, rsp",
             "mov r12, gs:[48]",
-            "mov byte ptr [r12 + {sel}], {allow}",
+            // The program's FS base first, then ALLOW: a signal that sees
+            // ALLOW takes the program's FS base from the saved copy.
             "rdfsbase r13",
             "mov [r12 + {pfs}], r13",
+            "mov byte ptr [r12 + {sel}], {allow}",
             "mov r14, [r12 + {rfs}]",
             "wrfsbase r14",
             "sub rsp, 8",
@@ -86,9 +88,95 @@ macro_rules! entry_stub {
     };
 }
 
-entry_stub!("xsc_entry_wait", crate::entry::wait_impl);
+// `wait` tries the TLS-free fast path first (crate::entry::wait_fast) with
+// the program's FS base still loaded, and switches to the runner's TLS for
+// the full `wait_impl` only when the fast path declines: the common call
+// costs no FS-base switch.
+core::arch::global_asm!(
+    ".globl xsc_entry_wait",
+    ".type xsc_entry_wait,@function",
+    "xsc_entry_wait:",
+    "push rbp",
+    "push rbx",
+    "push r12",
+    "push r13",
+    "push r14",
+    "push r15",
+    "mov r12, gs:[48]",
+    "rdfsbase r13",
+    "mov [r12 + {pfs}], r13",
+    "mov byte ptr [r12 + {sel}], {allow}",
+    "mov rbx, rdi",
+    "mov r14, rsi",
+    "sub rsp, 8",
+    "call {fast}",
+    "movabs rcx, {declined}",
+    "cmp rax, rcx",
+    "jne 2f",
+    "mov rdi, rbx",
+    "mov rsi, r14",
+    "mov r15, [r12 + {rfs}]",
+    "wrfsbase r15",
+    "call {full}",
+    "mov r13, [r12 + {pfs}]",
+    "wrfsbase r13",
+    "2:",
+    "add rsp, 8",
+    "mov byte ptr [r12 + {sel}], {block}",
+    "pop r15",
+    "pop r14",
+    "pop r13",
+    "pop r12",
+    "pop rbx",
+    "pop rbp",
+    "ret",
+    ".size xsc_entry_wait, .-xsc_entry_wait",
+    sel = const KT_SELECTOR,
+    pfs = const KT_PROGRAM_FS,
+    rfs = const KT_RUNNER_FS,
+    allow = const SELECTOR_ALLOW,
+    block = const SELECTOR_BLOCK,
+    declined = const crate::entry::DECLINED,
+    fast = sym crate::entry::wait_fast,
+    full = sym crate::entry::wait_impl,
+);
 entry_stub!("xsc_entry_doorbell", crate::entry::doorbell_impl);
 entry_stub!("xsc_entry_thread_call", crate::entry::thread_call_impl);
+
+// The time functions (ABI §5.8) need no TLS: their stubs save the program's
+// FS base (where the signal entry looks for it while kernel code runs), set
+// the selector to ALLOW (a vDSO fallback may make a system call), call the
+// function whose address is in `$target` (crate::time) and set BLOCK again.
+// Arguments and the result pass through untouched.
+macro_rules! time_stub {
+    ($name:literal, $target:path) => {
+        core::arch::global_asm!(
+            concat!(".globl ", $name),
+            concat!(".type ", $name, ",@function"),
+            concat!($name, ":"),
+            "push r12",
+            "mov r12, gs:[48]",
+            "rdfsbase rax",
+            "mov [r12 + {pfs}], rax",
+            "mov byte ptr [r12 + {sel}], {allow}",
+            "call qword ptr [rip + {target}]",
+            "mov byte ptr [r12 + {sel}], {block}",
+            "pop r12",
+            "ret",
+            concat!(".size ", $name, ", .-", $name),
+            sel = const KT_SELECTOR,
+            pfs = const KT_PROGRAM_FS,
+            allow = const SELECTOR_ALLOW,
+            block = const SELECTOR_BLOCK,
+            target = sym $target,
+        );
+    };
+}
+
+time_stub!("xsc_entry_clock_gettime", crate::time::CLOCK_GETTIME);
+time_stub!("xsc_entry_gettimeofday", crate::time::GETTIMEOFDAY);
+time_stub!("xsc_entry_time", crate::time::TIME);
+time_stub!("xsc_entry_getcpu", crate::time::GETCPU);
 
 // The signal-return trampoline: the one place in the process from which a
 // system call is always allowed (the SUD allowed region).
@@ -275,6 +363,10 @@ extern "C" {
     pub fn xsc_entry_wait();
     pub fn xsc_entry_doorbell();
     pub fn xsc_entry_thread_call();
+    pub fn xsc_entry_clock_gettime();
+    pub fn xsc_entry_gettimeofday();
+    pub fn xsc_entry_time();
+    pub fn xsc_entry_getcpu();
     pub fn xsc_sigreturn();
     pub fn xsc_sigreturn_end();
     pub fn xsc_signal_entry();

@@ -1,0 +1,128 @@
+//! A cache of verification results, so that starting a verified binary
+//! again (every `cargo run`, every `exec` in a shell script) does not
+//! re-scan its code (ABI §9.5).
+//!
+//! The key is a BLAKE3 hash of everything the verdict depends on, taken
+//! from the very bytes xsc-run then loads (the buffer read once from the
+//! file, so a file changed after it was checked gets a new key): the ELF
+//! header and program-header table, and the file contents of every segment
+//! (code, data, the note, the dynamic section). Also in the key: the
+//! verifier's options and the identity of this xsc-run binary (its size and
+//! modification time), so rebuilding the verifier invalidates old entries.
+//! Only passes are cached: a binary that fails is checked again and gets
+//! its full report every time. Symbols and section headers, which only name
+//! things in reports, are not part of the verdict and not hashed.
+//!
+//! An entry is an empty file named by the hex key under
+//! `$XDG_CACHE_HOME/xsc/verified/` (default `~/.cache/xsc/verified/`).
+//! The cache belongs to the user: it saves time, it is not a trust
+//! boundary (the trap guard still stops a raw system call at run time, and
+//! `XSC_NO_VERIFY_CACHE=1` turns the cache off). Any failure to read or
+//! write it just means verifying again.
+
+use std::os::unix::fs::MetadataExt;
+use std::path::PathBuf;
+
+/// The key for `data` checked with `require_note`, or `None` if the ELF
+/// headers cannot be read (the verifier then reports why).
+pub fn key(data: &[u8], require_note: bool) -> Option<blake3::Hash> {
+    let mut h = blake3::Hasher::new();
+    h.update(b"xsc-run verification v1\0");
+    h.update(&[require_note as u8]);
+    let exe = std::fs::metadata("/proc/self/exe").ok()?;
+    h.update(&exe.size().to_le_bytes());
+    h.update(&exe.mtime().to_le_bytes());
+    h.update(&exe.mtime_nsec().to_le_bytes());
+    for range in verdict_ranges(data)? {
+        h.update(&(range.start as u64).to_le_bytes());
+        h.update(&(range.end as u64).to_le_bytes());
+        h.update(data.get(range)?);
+    }
+    Some(h.finalize())
+}
+
+/// The byte ranges of the file the verdict depends on: the ELF header, the
+/// program headers and each segment's file contents.
+fn verdict_ranges(data: &[u8]) -> Option<Vec<std::ops::Range<usize>>> {
+    use object::read::elf::{FileHeader, ProgramHeader};
+    let header = object::elf::FileHeader64::<object::Endianness>::parse(data).ok()?;
+    let endian = header.endian().ok()?;
+    let phoff = header.e_phoff(endian) as usize;
+    let phsize = header.e_phnum(endian) as usize * header.e_phentsize(endian) as usize;
+    let mut ranges = vec![0..size_of::<object::elf::FileHeader64<object::Endianness>>()];
+    ranges.push(phoff..phoff.checked_add(phsize)?);
+    for ph in header.program_headers(endian, data).ok()? {
+        let start = ph.p_offset(endian) as usize;
+        ranges.push(start..start.checked_add(ph.p_filesz(endian) as usize)?);
+    }
+    Some(ranges)
+}
+
+fn dir() -> Option<PathBuf> {
+    if std::env::var_os("XSC_NO_VERIFY_CACHE").is_some_and(|v| v == "1") {
+        return None;
+    }
+    let base = match std::env::var_os("XDG_CACHE_HOME").filter(|v| !v.is_empty()) {
+        Some(d) => PathBuf::from(d),
+        None => PathBuf::from(std::env::var_os("HOME")?).join(".cache"),
+    };
+    Some(base.join("xsc/verified"))
+}
+
+/// Has a binary with this key passed before?
+pub fn passed_before(key: &blake3::Hash) -> bool {
+    dir().is_some_and(|d| d.join(key.to_hex().as_str()).exists())
+}
+
+/// Records that a binary with this key passed.
+pub fn record_pass(key: &blake3::Hash) {
+    if let Some(d) = dir() {
+        let _ = std::fs::create_dir_all(&d);
+        let _ = std::fs::File::create(d.join(key.to_hex().as_str()));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A minimal ELF64 header with one program header covering bytes
+    /// 120..130 of the file.
+    fn tiny_elf() -> Vec<u8> {
+        let mut d = vec![0u8; 140];
+        d[..4].copy_from_slice(b"\x7fELF");
+        d[4] = 2; // 64-bit
+        d[5] = 1; // little-endian
+        d[6] = 1; // version
+        d[16] = 2; // ET_EXEC
+        d[18] = 62; // EM_X86_64
+        d[20] = 1;
+        d[32] = 64; // e_phoff
+        d[52] = 64; // e_ehsize
+        d[54] = 56; // e_phentsize
+        d[56] = 1; // e_phnum
+        let ph = 64;
+        d[ph] = 1; // PT_LOAD
+        d[ph + 8] = 120; // p_offset
+        d[ph + 32] = 10; // p_filesz
+        d
+    }
+
+    #[test]
+    fn the_key_covers_segments_and_headers_but_not_the_rest() {
+        let base = tiny_elf();
+        let k = key(&base, true).unwrap();
+        assert_eq!(key(&base, true), Some(k), "stable");
+        assert_ne!(key(&base, false), Some(k), "options are in the key");
+        let mut code = base.clone();
+        code[125] ^= 1;
+        assert_ne!(key(&code, true), Some(k), "segment bytes are in the key");
+        let mut header = base.clone();
+        header[24] ^= 1; // e_entry
+        assert_ne!(key(&header, true), Some(k), "the header is in the key");
+        let mut outside = base.clone();
+        outside[135] ^= 1; // after the segment: sections, symbols
+        assert_eq!(key(&outside, true), Some(k));
+        assert_eq!(key(b"not an elf", true), None);
+    }
+}
