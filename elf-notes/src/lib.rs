@@ -13,6 +13,7 @@ pub mod write;
 pub use read::{find_note, NoteError};
 pub use write::{note_object, Arch};
 pub use xsc_abi::note::{XscAbiNoteDesc, NOTE_FEATURES_KNOWN, NT_XSC_ABI};
+pub use xsc_abi::ABI_VERSION;
 
 /// The section name the note is written to.
 pub const NOTE_SECTION: &str = ".note.xsc.abi";

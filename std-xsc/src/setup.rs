@@ -100,7 +100,7 @@ pub fn check_host() -> Result<(), String> {
     let cpuinfo = std::fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
     if !cpuinfo.contains("fsgsbase") {
         return Err(
-            "this CPU does not report FSGSBASE, which xsc-run needs (see docs/ABI.md §9)".into(),
+            "this CPU does not report FSGSBASE, which xsc-run needs (see docs/xsc-run.md)".into(),
         );
     }
     Ok(())

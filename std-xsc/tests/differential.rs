@@ -528,7 +528,7 @@ fn env_args_panic_names_the_same_std_source() {
 /// process is xsc-run: /proc/self/cmdline starts with xsc-run's path and
 /// options, /proc/self/comm is `xsc-run`, and /proc/thread-self is the
 /// thread that opens it, the kernel worker (`xsc-worker`). Only
-/// /proc/self/exe is rewritten (ABI §9.5).
+/// /proc/self/exe is rewritten (docs/xsc-run.md, section 5).
 #[test]
 fn env_proc_self_describes_the_program() {
     let o = differential(env_case().env("ENV_SAMPLE_PROC_SELF", "1"));

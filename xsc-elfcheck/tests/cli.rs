@@ -257,7 +257,7 @@ fn json_fields_carry_the_same_data_as_the_library() {
     assert_eq!(f["status"], "fail");
     assert_eq!(f["violations"], 1);
     assert_eq!(f["arch"], "x86_64");
-    assert_eq!(f["note"]["abi_version"], 1);
+    assert_eq!(f["note"]["abi_version"], elf_notes::ABI_VERSION);
     let site = &f["findings"][0];
     assert_eq!(site["kind"], "syscall_instruction");
     assert_eq!(site["severity"], "violation");

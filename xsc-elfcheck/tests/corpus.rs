@@ -71,7 +71,7 @@ msg: .ascii \"\\x0f\\x05 \\xcd\\x80 in data is fine\"
     assert_eq!(
         r.note,
         Some(elf_notes::XscAbiNoteDesc {
-            abi_version: 1,
+            abi_version: elf_notes::ABI_VERSION,
             features: 0
         })
     );
@@ -290,7 +290,7 @@ fn a_binary_without_section_headers_is_checked_the_same() {
 fn a_syscall_in_an_executable_segment_that_no_section_covers() {
     // Segment 0: the note; segment 2: .text (clean, covered by a section);
     // segment 3: executable, no section header mentions it.
-    let mut segs = Seg::note(0x400000, 1, 0);
+    let mut segs = Seg::note(0x400000, elf_notes::ABI_VERSION, 0);
     segs.push(Seg::load(RX, 0x401000, vec![0x90, 0x90, 0xc3]));
     segs.push(Seg::load(RX, 0x500000, vec![0x31, 0xc0, 0x0f, 0x05, 0xc3]));
     let secs = [Sec {
@@ -374,7 +374,7 @@ fn a_section_table_that_says_text_is_not_executable() {
 fn a_section_table_that_claims_data_is_code_and_code_is_data() {
     // The real code (with a syscall) is in segment 2 (R-X); the data in
     // segment 3 (R) holds syscall bytes too. The section table swaps them.
-    let mut segs = Seg::note(0x400000, 1, 0);
+    let mut segs = Seg::note(0x400000, elf_notes::ABI_VERSION, 0);
     segs.push(Seg::load(RX, 0x401000, vec![0x90, 0x0f, 0x05, 0xc3]));
     segs.push(Seg::load(
         R,
@@ -434,7 +434,7 @@ fn split(first_tail: &[u8], second_head: &[u8]) -> Vec<u8> {
     a.extend_from_slice(first_tail);
     let mut b = second_head.to_vec();
     b.push(0xc3);
-    let mut segs = Seg::note(0x400000, 1, 0);
+    let mut segs = Seg::note(0x400000, elf_notes::ABI_VERSION, 0);
     segs.push(Seg::load(RX, 0x401000, a));
     segs.push(Seg::load(R, 0x600000, vec![0; 64])); // file bytes in between
     segs.push(Seg::load(RX, 0x402000, b));
@@ -477,7 +477,7 @@ fn segments_that_are_not_adjacent_are_not_joined() {
     // Same bytes, but the second segment starts a page later.
     let mut a = vec![0x90; 0xfff];
     a.push(0x0f);
-    let mut segs = Seg::note(0x400000, 1, 0);
+    let mut segs = Seg::note(0x400000, elf_notes::ABI_VERSION, 0);
     segs.push(Seg::load(RX, 0x401000, a));
     segs.push(Seg::load(RX, 0x403000, vec![0x05, 0xc3]));
     let data = elfgen::build(elf::EM_X86_64, &segs, &[], &[], true);
@@ -489,7 +489,7 @@ fn segments_that_are_not_adjacent_are_not_joined() {
 fn bytes_in_the_page_slack_of_an_executable_segment_are_checked() {
     // The segment is 3 bytes at 0x401100, but its whole page is mapped
     // executable, including the file bytes right after it: 0f 05.
-    let mut segs = Seg::note(0x400000, 1, 0);
+    let mut segs = Seg::note(0x400000, elf_notes::ABI_VERSION, 0);
     let mut s = Seg::load(RX, 0x401100, vec![0x90, 0x90, 0xc3, 0x0f, 0x05]);
     s.data.truncate(3);
     s.memsz = 3;
@@ -512,7 +512,7 @@ fn bytes_in_the_page_slack_of_an_executable_segment_are_checked() {
 
 #[test]
 fn overlapping_executable_segments_must_agree() {
-    let mut segs = Seg::note(0x400000, 1, 0);
+    let mut segs = Seg::note(0x400000, elf_notes::ABI_VERSION, 0);
     segs.push(Seg::load(RX, 0x401000, vec![0x90; 16]));
     segs.push(Seg::load(RX, 0x401008, vec![0x0f, 0x05, 0xc3]));
     let data = elfgen::build(elf::EM_X86_64, &segs, &[], &[], true);
@@ -586,7 +586,7 @@ fn aarch64_only_aligned_words_of_executable_segments_count() {
     code.extend_from_slice(&svc); // at offset 6: not an aligned word
     code.extend_from_slice(&[0, 0]);
     code.extend_from_slice(&0xd400_0002u32.to_le_bytes()); // hvc at offset 12
-    let mut segs = Seg::note(0x400000, 1, 0);
+    let mut segs = Seg::note(0x400000, elf_notes::ABI_VERSION, 0);
     segs.push(Seg::load(RX, 0x410000, code));
     segs.push(Seg::load(R, 0x420000, svc.to_vec())); // data: not executable
     let data = elfgen::build(elf::EM_AARCH64, &segs, &[], &[], false);
@@ -626,7 +626,11 @@ fn bad_notes_fail_even_when_the_note_is_not_required() {
         strict: false,
         require_note: false,
     };
-    for (v, f, want) in [(2, 0, "version 2"), (1, 4, "unknown features 0x4")] {
+    let current = elf_notes::ABI_VERSION;
+    for (v, f, want) in [
+        (current + 1, 0, format!("version {}", current + 1)),
+        (current, 4, "unknown features 0x4".to_string()),
+    ] {
         let (_, data) = build_x86(
             &format!("badnote-{v}-{f}"),
             &format!("{START}\nwork: ret\n"),
@@ -639,7 +643,7 @@ fn bad_notes_fail_even_when_the_note_is_not_required() {
         assert_eq!(r.findings.len(), 1, "{:#?}", r.findings);
         assert_eq!(r.findings[0].kind, FindingKind::BadNote);
         assert!(
-            r.findings[0].message.contains(want),
+            r.findings[0].message.contains(&want),
             "{}",
             r.findings[0].message
         );
@@ -782,7 +786,7 @@ fn files_that_cannot_be_checked() {
 
 #[test]
 fn implausible_zero_fill_is_refused_without_allocating_it() {
-    let mut segs = Seg::note(0x400000, 1, 0);
+    let mut segs = Seg::note(0x400000, elf_notes::ABI_VERSION, 0);
     let mut s = Seg::load(RX, 0x401000, vec![0xc3]);
     s.memsz = 1 << 40;
     segs.push(s);
@@ -794,7 +798,7 @@ fn implausible_zero_fill_is_refused_without_allocating_it() {
 
 #[test]
 fn rust_symbols_are_demangled_with_their_crate() {
-    let mut segs = Seg::note(0x400000, 1, 0);
+    let mut segs = Seg::note(0x400000, elf_notes::ABI_VERSION, 0);
     segs.push(Seg::load(RX, 0x401000, vec![0x90, 0x0f, 0x05, 0xc3]));
     let secs = [Sec {
         name: ".text",
@@ -825,7 +829,7 @@ fn rust_symbols_are_demangled_with_their_crate() {
 fn a_clean_handmade_binary_passes() {
     // The hand-written files above are well-formed apart from what each
     // test plants: the same writer with clean code gives a clean report.
-    let mut segs = Seg::note(0x400000, 1, 0);
+    let mut segs = Seg::note(0x400000, elf_notes::ABI_VERSION, 0);
     segs.push(Seg::load(
         RX,
         0x401000,
@@ -851,7 +855,7 @@ fn a_clean_handmade_binary_passes() {
         assert_eq!(
             r.note,
             Some(elf_notes::XscAbiNoteDesc {
-                abi_version: 1,
+                abi_version: elf_notes::ABI_VERSION,
                 features: 0
             })
         );
@@ -867,7 +871,7 @@ fn zero_filled_executable_segments_whose_page_starts_before_the_file() {
     // page, a file offset smaller than that page offset. Once with memsz 0
     // (maps nothing), once with zero fill.
     for memsz in [0u64, 16] {
-        let mut segs = Seg::note(0x400000, 1, 0);
+        let mut segs = Seg::note(0x400000, elf_notes::ABI_VERSION, 0);
         segs.push(Seg {
             p_type: elf::PT_LOAD,
             flags: RX,

@@ -100,7 +100,9 @@ impl Ring {
         let r = self.r();
         let head = r.sq_head.0.load(Ordering::Acquire);
         let tail = r.sq_tail.0.load(Ordering::Relaxed);
-        r.header.sq_entries - tail.wrapping_sub(head)
+        // Wrapping, and never below zero: indices are free-running and a
+        // corrupt ring (tail more than a ring ahead) has no free slot.
+        r.header.sq_entries.saturating_sub(tail.wrapping_sub(head))
     }
 
     /// Writes `entry` into the next submission slot without publishing it.

@@ -7,6 +7,7 @@
 use crate::arch::ARCH;
 use crate::ring::Ring;
 use xsc_abi::ops::{is_thread_context, time_function};
+use xsc_abi::ring_entry::CQE_F_RING_ERROR;
 use xsc_abi::SubmissionEntry;
 
 /// Makes system call `nr` with six arguments and returns what the raw Linux
@@ -45,8 +46,7 @@ pub unsafe fn syscall6(
     }
     let result = if ring.push(&entry, 0) {
         ring.submit_and_wait(1, 1);
-        ring.pop()
-            .map_or(-(EBUSY as isize), |cqe| cqe.result as isize)
+        reap(&ring, seq as u64)
     } else {
         // A claimed ring is idle; a full one means someone left entries in
         // flight by driving the ring by hand. Do not overwrite them.
@@ -57,6 +57,21 @@ pub unsafe fn syscall6(
 }
 
 const EBUSY: i32 = 16;
+
+/// Reaps the completion of our entry (`user_data == seq`). The claimed ring
+/// holds nothing else in flight, but a completion left by code that drove
+/// the ring by hand must not be taken for ours: skip it. A ring error means
+/// our entry was dropped (ABI §4.6): its result is the error's.
+fn reap(ring: &Ring, seq: u64) -> isize {
+    loop {
+        match ring.pop() {
+            Some(cqe) if cqe.flags & CQE_F_RING_ERROR != 0 => return cqe.result as isize,
+            Some(cqe) if cqe.user_data == seq => return cqe.result as isize,
+            Some(_) => continue,
+            None => ring.wait(1),
+        }
+    }
+}
 
 macro_rules! short_forms {
     ($($name:ident($($a:ident),*);)*) => {$(

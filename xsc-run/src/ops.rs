@@ -87,8 +87,8 @@ pub fn fast_path_allows(sqe: &SubmissionEntry) -> bool {
     let Some(i) = crate::procfs::path_arg(sqe.opcode) else {
         return false;
     };
-    let mut head = [0u8; 6];
-    crate::memory::read_into(sqe.args[i], &mut head).is_ok() && &head != b"/proc/"
+    let mut head = [0u8; 5];
+    crate::memory::read_into(sqe.args[i], &mut head).is_ok() && !crate::procfs::may_name_proc(&head)
 }
 
 /// How an entry reached the kernel.
@@ -238,9 +238,10 @@ mod tests {
         // Paths: only a readable one outside /proc.
         const STAT: u32 = 4;
         let etc = c"/etc/hostname";
-        let proc = c"/proc/self/exe";
         assert!(fast_path_allows(&e(STAT, etc.as_ptr() as u64)));
-        assert!(!fast_path_allows(&e(STAT, proc.as_ptr() as u64)));
+        for proc in [c"/proc/self/exe", c"//proc/self/exe", c"/./proc/self/exe"] {
+            assert!(!fast_path_allows(&e(STAT, proc.as_ptr() as u64)));
+        }
         assert!(!fast_path_allows(&e(STAT, 8)));
     }
 

@@ -31,20 +31,81 @@ pub fn program() -> Option<&'static CString> {
     PROGRAM.get()
 }
 
+/// Does `path` name this process's executable link: `exe` of `/proc/self`,
+/// `/proc/thread-self`, `/proc/<pid>` or `/proc/<tid>` of one of our
+/// threads, or `/proc/<self|pid>/task/<tid>`, spelled with any extra `/`,
+/// `.` or `..` components?
 pub fn names_own_exe(path: &[u8]) -> bool {
-    if path == b"/proc/self/exe" || path == b"/proc/thread-self/exe" {
-        return true;
+    let path = normalize(path);
+    let parts: Vec<&[u8]> = path.split(|&b| b == b'/').skip(1).collect();
+    match parts.as_slice() {
+        [b"proc", who, b"exe"] => is_own(who, true),
+        [b"proc", who, b"task", tid, b"exe"] => {
+            is_own(who, false) && parse_id(tid).is_some_and(is_own_thread)
+        }
+        _ => false,
     }
-    let Some(rest) = path
-        .strip_prefix(b"/proc/")
-        .and_then(|r| r.strip_suffix(b"/exe"))
-    else {
-        return false;
-    };
-    std::str::from_utf8(rest)
+}
+
+/// `self`, our pid, `thread-self` (if `threads`) or one of our thread ids
+/// (if `threads`), as the second component of a /proc path.
+fn is_own(who: &[u8], threads: bool) -> bool {
+    match who {
+        b"self" => true,
+        b"thread-self" => threads,
+        _ => parse_id(who)
+            .is_some_and(|id| id == crate::sys::getpid() || (threads && is_own_thread(id))),
+    }
+}
+
+fn parse_id(s: &[u8]) -> Option<i32> {
+    std::str::from_utf8(s)
+        .ok()?
+        .parse::<i32>()
         .ok()
-        .and_then(|s| s.parse::<i32>().ok())
-        .is_some_and(|pid| pid == crate::sys::getpid())
+        .filter(|&id| id > 0)
+}
+
+/// Is `tid` a thread of this process? (Signal 0 sends nothing.)
+fn is_own_thread(tid: i32) -> bool {
+    crate::sys::tgkill(tid, 0) == 0
+}
+
+/// Could an absolute path starting with these 5 bytes lead into `/proc`?
+/// (`/proc...`, or a spelling with an extra `/` or a `.` component.) A
+/// path shorter than 5 bytes cannot name anything under /proc; one that
+/// cannot be read is the call's own EFAULT.
+pub fn may_name_proc(head: &[u8; 5]) -> bool {
+    head[0] == b'/' && (head[1] == b'/' || head[1] == b'.' || &head[1..] == b"proc")
+}
+
+/// The path with empty and `.` components removed and `..` applied
+/// lexically (every directory involved, `/proc/<id>` and `task/<id>`, is a
+/// real directory, so this is what the kernel resolves too). Only absolute
+/// paths are normalised.
+fn normalize(path: &[u8]) -> Vec<u8> {
+    if !path.starts_with(b"/") {
+        return path.to_vec();
+    }
+    let mut parts: Vec<&[u8]> = Vec::new();
+    for c in path.split(|&b| b == b'/') {
+        match c {
+            b"" | b"." => {}
+            b".." => {
+                parts.pop();
+            }
+            c => parts.push(c),
+        }
+    }
+    let mut out = Vec::with_capacity(path.len());
+    for c in parts {
+        out.push(b'/');
+        out.extend_from_slice(c);
+    }
+    if out.is_empty() {
+        out.push(b'/');
+    }
+    out
 }
 
 /// The argument index holding the path for the calls we rewrite.
@@ -127,11 +188,14 @@ fn memfd_with(range: (u64, u64), flags: u64) -> i64 {
 pub fn rewrite(opcode: u32, a: [u64; 6]) -> Option<Rewrite> {
     let i = path_arg(opcode)?;
     // Cheap first look: only paths under /proc matter.
-    let head = memory::read_prefix(a[i], 6);
-    if head != b"/proc/" {
+    let mut head = [0u8; 5];
+    if memory::read_into(a[i], &mut head).is_err() || !may_name_proc(&head) {
         return None;
     }
-    let path = memory::read_cstring(a[i], 4096).ok()?;
+    let path = normalize(&memory::read_cstring(a[i], 4096).ok()?);
+    if !path.starts_with(b"/proc/") {
+        return None;
+    }
     if names_own_exe(&path) {
         return exe(opcode, a, i);
     }
@@ -153,8 +217,13 @@ fn exe(opcode: u32, a: [u64; 6], i: usize) -> Option<Rewrite> {
     let program = PROGRAM.get()?;
     if opcode == 89 || opcode == 267 {
         // readlink(path, buf, size) / readlinkat(dirfd, path, buf, size):
-        // the link's target, truncated to the buffer, no NUL.
-        let (buf, size) = (a[i + 1], a[i + 2] as usize);
+        // the link's target, truncated to the buffer, no NUL. The size is
+        // an int; Linux refuses one <= 0.
+        let (buf, size) = (a[i + 1], a[i + 2] as i32);
+        if size <= 0 {
+            return Some(Rewrite::Result(-(libc::EINVAL as i64)));
+        }
+        let size = size as usize;
         let bytes = program.as_bytes();
         let n = bytes.len().min(size);
         return Some(match memory::write_bytes(buf, &bytes[..n]) {
@@ -218,5 +287,19 @@ mod tests {
         assert!(!names_own_exe(b"/proc/1/exe") || std::process::id() == 1);
         assert!(!names_own_exe(b"/proc/self/exe2"));
         assert!(!names_own_exe(b"/proc/self/maps"));
+        // Other spellings of the same link.
+        assert!(names_own_exe(b"/proc/self//exe"));
+        assert!(names_own_exe(b"/proc/./self/exe"));
+        assert!(names_own_exe(b"//proc/self/../self/exe"));
+        let tid = crate::sys::gettid();
+        assert!(names_own_exe(
+            format!("/proc/self/task/{tid}/exe").as_bytes()
+        ));
+        assert!(names_own_exe(format!("/proc/{tid}/exe").as_bytes()));
+        assert!(!names_own_exe(b"/proc/self/task/1/exe") || std::process::id() == 1);
+        assert!(
+            !names_own_exe(b"proc/self/exe"),
+            "relative: not resolved here"
+        );
     }
 }

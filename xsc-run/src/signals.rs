@@ -133,39 +133,61 @@ pub fn rt_sigaction(sig: i32, act: u64, oact: u64, sigsetsize: u64) -> i64 {
     if new.is_some() && (sig == libc::SIGKILL || sig == libc::SIGSTOP) {
         return einval;
     }
-    let _guard = ACTIONS_LOCK.lock().unwrap_or_else(|e| e.into_inner());
-    let old = ACTIONS[sig as usize].get();
-    if let Some(new) = new {
-        let restorer = arch::xsc_sigreturn as *const () as u64;
-        let kernel_act = if sig == libc::SIGSYS {
-            // The kernel's own entry stays installed: it reports raw system
-            // calls and forwards other SIGSYS to the program's action.
-            None
-        } else if new.handler == SIG_DFL || new.handler == SIG_IGN {
-            Some(KernelSigaction {
-                flags: new.flags | SA_RESTORER,
-                restorer,
-                ..new
-            })
-        } else {
-            Some(KernelSigaction {
-                handler: arch::xsc_signal_entry as *const () as u64,
-                flags: new.flags | SA_SIGINFO | SA_RESTORER,
-                restorer,
-                mask: new.mask,
-            })
-        };
-        if let Some(k) = kernel_act {
-            let r = kernel_sigaction(sig, Some(&k), None);
-            if r < 0 {
+    // Kernel code that no handler may interrupt: a handler that called
+    // sigaction itself would wait for the lock forever, and one that left
+    // by longjmp would leave it held. The mask is the thread's own and is
+    // restored on the way out.
+    let mask = sys::block_all_signals();
+    let old = {
+        let _guard = ACTIONS_LOCK.lock().unwrap_or_else(|e| e.into_inner());
+        let old = ACTIONS[sig as usize].get();
+        match new.map(|new| install(sig, &old, &new)) {
+            Some(r) if r < 0 => {
+                sys::set_signal_mask(&mask);
                 return r;
             }
+            _ => old,
         }
-        ACTIONS[sig as usize].set(&new);
-    }
+    };
+    sys::set_signal_mask(&mask);
     if oact != 0 {
         if let Err(e) = memory::write_struct(oact, &old) {
             return -(e as i64);
+        }
+    }
+    0
+}
+
+/// Records `new` as the program's action for `sig` and installs the host
+/// action that serves it. The record comes first, so that a signal
+/// arriving in between finds the new action (the caller blocks signals
+/// anyway); if the host refuses, the old record is put back.
+fn install(sig: i32, old: &KernelSigaction, new: &KernelSigaction) -> i64 {
+    let restorer = arch::xsc_sigreturn as *const () as u64;
+    let kernel_act = if sig == libc::SIGSYS {
+        // The kernel's own entry stays installed: it reports raw system
+        // calls and forwards other SIGSYS to the program's action.
+        None
+    } else if new.handler == SIG_DFL || new.handler == SIG_IGN {
+        Some(KernelSigaction {
+            flags: new.flags | SA_RESTORER,
+            restorer,
+            ..*new
+        })
+    } else {
+        Some(KernelSigaction {
+            handler: arch::xsc_signal_entry as *const () as u64,
+            flags: new.flags | SA_SIGINFO | SA_RESTORER,
+            restorer,
+            mask: new.mask,
+        })
+    };
+    ACTIONS[sig as usize].set(new);
+    if let Some(k) = kernel_act {
+        let r = kernel_sigaction(sig, Some(&k), None);
+        if r < 0 {
+            ACTIONS[sig as usize].set(old);
+            return r;
         }
     }
     0

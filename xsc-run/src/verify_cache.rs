@@ -1,6 +1,6 @@
 //! A cache of verification results, so that starting a verified binary
 //! again (every `cargo run`, every `exec` in a shell script) does not
-//! re-scan its code (ABI §9.5).
+//! re-scan its code (docs/xsc-run.md, section 5).
 //!
 //! The key is a BLAKE3 hash of everything the verdict depends on, taken
 //! from the very bytes xsc-run then loads (the buffer read once from the
@@ -49,8 +49,8 @@ fn verdict_ranges(data: &[u8]) -> Option<Vec<std::ops::Range<usize>>> {
     let endian = header.endian().ok()?;
     let phoff = header.e_phoff(endian) as usize;
     let phsize = header.e_phnum(endian) as usize * header.e_phentsize(endian) as usize;
-    let mut ranges = vec![0..size_of::<object::elf::FileHeader64<object::Endianness>>()];
-    ranges.push(phoff..phoff.checked_add(phsize)?);
+    let header_len = size_of::<object::elf::FileHeader64<object::Endianness>>();
+    let mut ranges = Vec::from([0..header_len, phoff..phoff.checked_add(phsize)?]);
     for ph in header.program_headers(endian, data).ok()? {
         let start = ph.p_offset(endian) as usize;
         ranges.push(start..start.checked_add(ph.p_filesz(endian) as usize)?);

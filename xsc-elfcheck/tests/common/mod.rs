@@ -67,7 +67,7 @@ pub struct Link {
 impl Default for Link {
     fn default() -> Self {
         Link {
-            note: Some((1, 0)),
+            note: Some((elf_notes::ABI_VERSION, 0)),
             extra: Vec::new(),
         }
     }
@@ -112,7 +112,7 @@ pub fn build_aarch64(name: &str, asm: &str) -> (PathBuf, Vec<u8>) {
     let dir = workdir(name);
     std::fs::write(dir.join("prog.s"), asm).unwrap();
     run("aarch64-linux-gnu-as", &["-o", "prog.o", "prog.s"], &dir);
-    let note = note_object(&dir, elf_notes::Arch::Aarch64, 1, 0);
+    let note = note_object(&dir, elf_notes::Arch::Aarch64, elf_notes::ABI_VERSION, 0);
     run(
         "aarch64-linux-gnu-ld",
         &[
