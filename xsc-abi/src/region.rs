@@ -136,17 +136,34 @@ const fn round_up(v: usize, to: usize) -> usize {
 impl RegionLayout {
     /// The layout a kernel uses for `sq_entries`/`cq_entries` (both powers of
     /// two, `cq_entries >= sq_entries`).
+    ///
+    /// # Panics
+    /// If the region would not fit the header's 32-bit offsets and size
+    /// (rings of millions of entries); see [`RegionLayout::checked`].
     pub const fn new(sq_entries: u32, cq_entries: u32) -> Self {
-        let sqes = round_up(size_of::<RingRegion>(), CACHE_LINE);
-        let cqes = sqes + sq_entries as usize * size_of::<SubmissionEntry>();
-        let end = cqes + cq_entries as usize * size_of::<CompletionEntry>();
-        Self {
+        match Self::checked(sq_entries, cq_entries) {
+            Some(l) => l,
+            None => panic!("ring region larger than 4 GiB"),
+        }
+    }
+
+    /// [`RegionLayout::new`], or `None` when an offset or the region size
+    /// would not fit in 32 bits.
+    pub const fn checked(sq_entries: u32, cq_entries: u32) -> Option<Self> {
+        let sqes = round_up(size_of::<RingRegion>(), CACHE_LINE) as u64;
+        let cqes = sqes + sq_entries as u64 * size_of::<SubmissionEntry>() as u64;
+        let end = cqes + cq_entries as u64 * size_of::<CompletionEntry>() as u64;
+        let size = end.div_ceil(4096) * 4096;
+        if size > u32::MAX as u64 {
+            return None;
+        }
+        Some(Self {
             sq_entries,
             cq_entries,
             sqes_offset: sqes as u32,
             cqes_offset: cqes as u32,
-            region_size: round_up(end, 4096) as u32,
-        }
+            region_size: size as u32,
+        })
     }
 
     /// The default layout (the same since v1).
@@ -257,6 +274,17 @@ mod tests {
         assert_eq!(l.cqes_offset, 0x1c0 + 64 * 64);
         assert_eq!(l.region_size, 12288);
         assert_eq!(REGION_MAGIC, 0x5243_5358);
+    }
+
+    #[test]
+    fn huge_rings_do_not_truncate_offsets() {
+        assert!(RegionLayout::checked(1 << 20, 1 << 21).is_some());
+        assert_eq!(RegionLayout::checked(1 << 26, 1 << 27), None);
+        assert_eq!(RegionLayout::checked(1 << 31, 1 << 31), None);
+        assert_eq!(
+            RegionLayout::checked(DEFAULT_SQ_ENTRIES, DEFAULT_CQ_ENTRIES),
+            Some(RegionLayout::default_v1())
+        );
     }
 
     #[test]

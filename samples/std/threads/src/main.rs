@@ -440,6 +440,31 @@ fn thread_locals() {
     println!("a thread's own counter: {}", counter.join().unwrap());
 }
 
+/// The process has as many tasks as the program has threads: the kernel
+/// side adds none (an XSC kernel's threads are not the program's).
+fn task_count() {
+    println!("== tasks");
+    let count = || std::fs::read_dir("/proc/self/task").unwrap().count();
+    println!("tasks at start: {}", count());
+    let started = Arc::new(Barrier::new(4));
+    let counted = Arc::new(Barrier::new(4));
+    let handles: Vec<_> = (0..3)
+        .map(|_| {
+            let (started, counted) = (started.clone(), counted.clone());
+            thread::spawn(move || {
+                started.wait();
+                counted.wait();
+            })
+        })
+        .collect();
+    started.wait();
+    println!("tasks with three more threads: {}", count());
+    counted.wait();
+    for h in handles {
+        h.join().unwrap();
+    }
+}
+
 fn main() {
     let Some(dir) = std::env::args_os().nth(1) else {
         eprintln!("usage: threads DIR");
@@ -448,6 +473,9 @@ fn main() {
     DTOR_FILE
         .set(PathBuf::from(dir).join("tls-destructors.txt"))
         .unwrap();
+    // First, while no thread has ever ended (an ended thread may linger in
+    // /proc/self/task for a moment after join, natively as well).
+    task_count();
     spawn_and_join();
     mutex();
     condvar();
