@@ -1,156 +1,718 @@
-//! `cargo xtask bench`: measurements taken side by side in one run and
-//! reported as ratios. Nothing here asserts a time.
+//! `cargo xtask bench`: real programs and per-call costs, each measured
+//! natively and under XSC in one run, side by side, and reported as
+//! ratios XSC / native (issue 8's rows and targets). Nothing here asserts
+//! a time: the table says which targets are met.
+//!
+//! The programs (samples/bench, published crates included) are built from
+//! the same source for the host and for `x86_64-unknown-linux-xsc`, both
+//! with the `xsc` toolchain's compiler; the native build runs directly,
+//! the XSC build as `$XSC_HOME/bin/xsc-run PROGRAM ARGS`. Each row takes
+//! `--runs` runs of each side, alternating which side goes first, and
+//! reports medians. Wall time is from before the spawn to after the wait;
+//! CPU time is the user + system time `wait4` reports for the program
+//! (xsc-run's kernel threads included, as they are part of its process).
+//! The per-call rows (trivial call, 64-entry batch) are measured inside
+//! the no_std `ring-bench` sample under xsc-run and, natively, inside this
+//! process with the same loops of raw getppid calls.
+//!
+//! Results: a table on standard output and `target/bench/bench.json`.
+
+mod data;
+mod measure;
+mod native;
+mod report;
 
 use crate::cmd::{self, Result};
+use measure::{median, Finished};
+use report::{Metric, Target};
+use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
-/// Nanoseconds per native getppid system call.
-fn native_getppid(calls: u64) -> f64 {
-    let mut sink = 0i64;
-    let t = Instant::now();
-    for _ in 0..calls {
-        // SAFETY: getppid has no arguments or effects.
-        sink ^= unsafe { libc::syscall(libc::SYS_getppid) };
-    }
-    let ns = t.elapsed().as_nanos() as f64 / calls as f64;
-    std::hint::black_box(sink);
-    ns
+/// A row (or group of rows) of the table, as `--only` names it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum Row {
+    /// A trivial call (getppid) through the ring, per call.
+    Trivial,
+    /// A 64-entry batch of getppid, per entry.
+    Batch,
+    /// Parallel directory search, default thread count.
+    Search,
+    /// Parallel directory search, one thread (-j1).
+    SearchJ1,
+    /// Read and checksum a 1 GiB file in 64 KiB reads.
+    Read,
+    /// tokio TCP echo on loopback: requests per second, p99 latency.
+    Tcp,
+    /// fork + exec + wait of a small program, 1000 times.
+    Spawn,
+    /// 64 threads making 100k mixed calls each.
+    Threads,
+    /// CPU used while blocked in read for 5 s.
+    Idle,
+    /// The verifier's throughput against objdump (not a ratio row).
+    Verifier,
 }
 
-#[repr(C, align(64))]
-struct Line(AtomicU64);
+#[derive(clap::Args)]
+pub struct Args {
+    /// Runs of each side (native, XSC) per row; the table shows medians.
+    #[arg(long, default_value_t = 5)]
+    runs: usize,
+    /// Only these rows (comma-separated, or the option repeated).
+    #[arg(long, value_enum, value_delimiter = ',')]
+    only: Vec<Row>,
+    /// Calls per measurement of the trivial-call and batch rows.
+    #[arg(long, default_value_t = 200_000)]
+    calls: u64,
+    /// Use the installed toolchain as it is, without `cargo xtask setup`
+    /// first (the no_std ring-bench is built from this tree's xsc-rt, so
+    /// the installed xsc-run must speak the same ABI).
+    #[arg(long)]
+    skip_setup: bool,
+    /// Seconds after which one run of a program is stopped and its row
+    /// reported as not measured.
+    #[arg(long, default_value_t = 900)]
+    timeout: u64,
+}
 
-fn pin(cpu: usize) {
-    // SAFETY: a zeroed cpu_set_t with one CPU set, for the calling thread.
-    unsafe {
-        let mut set: libc::cpu_set_t = std::mem::zeroed();
-        libc::CPU_SET(cpu, &mut set);
-        libc::sched_setaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &set);
+/// The sizes of the rows (the issue's, where it names them).
+const SEARCH_MIN_FILES: usize = 30_000;
+/// A generated tree has this many cubed files (32768).
+const TREE_FANOUT: u64 = 32;
+const SEARCH_PATTERN: &str = r"fn (sort|parse)_[0-9]+\(";
+const READ_BYTES: u64 = 1 << 30;
+const READ_CHUNK: u64 = 64 << 10;
+const TCP_CONNECTIONS: u32 = 4;
+const TCP_REQUESTS: u32 = 10_000;
+const TCP_MESSAGE: u32 = 64;
+const SPAWNS: u64 = 1000;
+const THREADS: u64 = 64;
+const THREAD_CALLS: u64 = 100_000;
+const IDLE: Duration = Duration::from_secs(5);
+
+/// Which build runs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Side {
+    Native,
+    Xsc,
+}
+
+impl Side {
+    fn name(self) -> &'static str {
+        match self {
+            Side::Native => "native",
+            Side::Xsc => "xsc",
+        }
+    }
+
+    /// Run `run` goes native first when even, XSC first when odd.
+    fn order(run: usize) -> [Side; 2] {
+        if run.is_multiple_of(2) {
+            [Side::Native, Side::Xsc]
+        } else {
+            [Side::Xsc, Side::Native]
+        }
     }
 }
 
-/// Nanoseconds per cross-core round trip of a cache line: two threads on
-/// different CPUs pass a counter back and forth (the floor for any call
-/// that goes to another core and back).
-fn cache_line_round_trip(trips: u64) -> Option<f64> {
-    let cpus = std::thread::available_parallelism()
-        .map(|n| n.get())
-        .unwrap_or(1);
-    if cpus < 2 {
-        return None;
+struct Ctx {
+    runs: usize,
+    timeout: Duration,
+    xsc_run: PathBuf,
+    /// samples/bench built for the host and for XSC, or why not.
+    programs: Result<[PathBuf; 2]>,
+}
+
+impl Ctx {
+    fn dir(&self, side: Side) -> Result<&Path> {
+        let [native, xsc] = self.programs.as_ref()?;
+        Ok(match side {
+            Side::Native => native,
+            Side::Xsc => xsc,
+        })
     }
-    let ping = Line(AtomicU64::new(0));
-    let pong = Line(AtomicU64::new(0));
-    let ns = std::thread::scope(|s| {
-        s.spawn(|| {
-            pin(1);
-            for i in 1..=trips {
-                while ping.0.load(Ordering::Acquire) != i {
-                    std::hint::spin_loop();
+
+    /// The command running samples/bench's `program` on `side`.
+    fn command(&self, side: Side, program: &str, args: &[String]) -> Result<Command> {
+        let exe = self.dir(side)?.join(program);
+        let mut c = match side {
+            Side::Native => Command::new(exe),
+            Side::Xsc => {
+                let mut c = Command::new(&self.xsc_run);
+                c.arg(exe);
+                c
+            }
+        };
+        c.args(args);
+        Ok(c)
+    }
+}
+
+/// Builds samples/bench for the host and for XSC (release); returns the
+/// two output directories.
+fn build_programs() -> Result<[PathBuf; 2]> {
+    let dir = cmd::root().join("samples/bench");
+    let xsc = std_xsc::Arch::X86_64.xsc_target();
+    cmd::run(std_xsc::toolchain::cargo_xsc(&dir).args(["build", "--release", "--workspace"]))?;
+    cmd::run(std_xsc::toolchain::cargo_xsc(&dir).args([
+        "build",
+        "--release",
+        "--workspace",
+        "--target",
+        &xsc,
+    ]))?;
+    let target = dir.join("target");
+    Ok([target.join("release"), target.join(xsc).join("release")])
+}
+
+/// Runs the row's program `ctx.runs` times per side (after `warm_up`
+/// untimed runs of each), alternating which side goes first. The values
+/// named in `same` must be equal in every run of both sides; `extract`
+/// turns a run into one number per metric (in `metrics`' order). On a
+/// failure, every metric of the row gets the reason and the runs so far.
+fn pairs(
+    ctx: &Ctx,
+    metrics: &mut [Metric],
+    warm_up: usize,
+    make: &dyn Fn(Side) -> Result<Command>,
+    same: &[&str],
+    extract: &dyn Fn(&Finished) -> Result<Vec<f64>>,
+) {
+    let label = metrics.first().map_or("", |m| m.row);
+    let mut reference: Option<(Side, Finished)> = None;
+    let mut one = |run: usize, side: Side, timed: bool, metrics: &mut [Metric]| -> Result {
+        let f = measure::run(&mut make(side)?, ctx.timeout)?;
+        if let Some((ref_side, r)) = &reference {
+            for key in same {
+                if r.values.get(*key) != f.values.get(*key) {
+                    return Err(format!(
+                        "{} printed `{key} {}` where {} printed `{key} {}`",
+                        side.name(),
+                        f.values.get(*key).map_or("(nothing)", |s| s),
+                        ref_side.name(),
+                        r.values.get(*key).map_or("(nothing)", |s| s),
+                    ));
                 }
-                pong.0.store(i, Ordering::Release);
-            }
-        });
-        pin(0);
-        let t = Instant::now();
-        for i in 1..=trips {
-            ping.0.store(i, Ordering::Release);
-            while pong.0.load(Ordering::Acquire) != i {
-                std::hint::spin_loop();
             }
         }
-        t.elapsed().as_nanos() as f64 / trips as f64
+        let values = extract(&f)?;
+        eprintln!(
+            "xtask: bench: {label} {} {side:?}: {:.3} s wall, {:.3} s CPU",
+            if timed {
+                format!("run {}/{}", run + 1, ctx.runs)
+            } else {
+                "warm-up".to_string()
+            },
+            f.wall,
+            f.cpu
+        );
+        if timed {
+            for (m, v) in metrics.iter_mut().zip(values) {
+                match side {
+                    Side::Native => m.native.push(v),
+                    Side::Xsc => m.xsc.push(v),
+                }
+            }
+        }
+        if reference.is_none() {
+            reference = Some((side, f));
+        }
+        Ok(())
+    };
+    let plan = (0..warm_up)
+        .map(|r| (r, false))
+        .chain((0..ctx.runs).map(|r| (r, true)));
+    for (run, timed) in plan {
+        for side in Side::order(run) {
+            if let Err(e) = one(run, side, timed, metrics) {
+                let e = format!("{} run: {e}", side.name());
+                eprintln!("xtask: bench: {label}: {e}");
+                for m in metrics.iter_mut() {
+                    m.error = Some(e.clone());
+                }
+                return;
+            }
+        }
+    }
+}
+
+/// Sets `e` as the error of every metric (a row that could not start).
+fn fail(mut metrics: Vec<Metric>, e: &str) -> Vec<Metric> {
+    for m in &mut metrics {
+        m.error = Some(e.to_string());
+    }
+    metrics
+}
+
+fn trivial_and_batch(ctx: &Ctx, rows: &[Row], calls: u64, floor: &mut Vec<f64>) -> Vec<Metric> {
+    let detail = format!(
+        "{calls} getppid calls per run: natively raw system calls in xtask, on XSC the no_std ring-bench sample under xsc-run"
+    );
+    let mut metrics = vec![
+        Metric::new("trivial", "trivial call (getppid), per call", "ns")
+            .target(Target::AtMost(1.5))
+            .detail(detail.clone()),
+        Metric::new("trivial", "  inline thread_call (getppid), per call", "ns")
+            .detail(detail.clone()),
+        Metric::new("batch", "64-entry batch (getppid), per entry", "ns")
+            .target(Target::AtMost(1.0))
+            .detail(format!(
+                "{detail}; XSC: xsc_rt::batch::submit_and_reap of 64 entries, native: 64 system calls per group"
+            )),
+    ];
+    let ring_bench = match cmd::build_samples(true) {
+        Ok(d) => d.join("ring-bench"),
+        Err(e) => return fail(metrics, &format!("building the samples failed: {e}")),
+    };
+    for run in 0..ctx.runs {
+        for side in Side::order(run) {
+            let values = match side {
+                Side::Native => {
+                    // One native call is the reference for both XSC paths.
+                    let call = native::getppid(calls);
+                    Ok(vec![call, call, native::getppid_batched(calls)])
+                }
+                Side::Xsc => measure::run(
+                    Command::new(&ctx.xsc_run)
+                        .arg(&ring_bench)
+                        .arg(calls.to_string()),
+                    ctx.timeout,
+                )
+                .and_then(|f| {
+                    Ok(vec![
+                        f.number("ring_ns_per_call")?,
+                        f.number("inline_ns_per_call")?,
+                        f.number("batch_ns_per_entry")?,
+                    ])
+                }),
+            };
+            match values {
+                Ok(v) => {
+                    eprintln!(
+                        "xtask: bench: trivial/batch run {}/{} {side:?}: {:.1} ns per call, {:.1} ns per batched entry",
+                        run + 1,
+                        ctx.runs,
+                        v[0],
+                        v[2]
+                    );
+                    for (m, v) in metrics.iter_mut().zip(v) {
+                        match side {
+                            Side::Native => m.native.push(v),
+                            Side::Xsc => m.xsc.push(v),
+                        }
+                    }
+                }
+                Err(e) => return fail(metrics, &format!("{} run: {e}", side.name())),
+            }
+        }
+        floor.extend(native::cache_line_round_trip(calls));
+    }
+    metrics.retain(|m| {
+        rows.iter()
+            .any(|r| m.row == if *r == Row::Batch { "batch" } else { "trivial" })
     });
-    Some(ns)
+    metrics
 }
 
-fn parse(out: &str, key: &str) -> Result<f64> {
-    out.lines()
-        .find_map(|l| l.strip_prefix(key).map(|v| v.trim().parse::<f64>()))
-        .ok_or_else(|| format!("ring-bench printed no `{key}`: {out}"))?
-        .map_err(|e| format!("bad `{key}` from ring-bench: {e}"))
-}
-
-/// xsc-elfcheck against `objdump -d` on the same large binary: megabytes of
-/// executable code per second, best of five runs each.
-fn elfcheck_throughput(file: &std::path::Path) -> Result {
-    let data = std::fs::read(file).map_err(|e| format!("cannot read {}: {e}", file.display()))?;
-    let mut best = std::time::Duration::MAX;
-    let mut bytes = 0;
-    for _ in 0..5 {
-        let (b, d) = xsc_elfcheck::throughput(&data).map_err(|e| e.to_string())?;
-        bytes = b;
-        best = best.min(d);
+fn search(ctx: &Ctx, threads: u32, tree: &Result<(PathBuf, usize)>) -> Vec<Metric> {
+    let (row, what) = match threads {
+        0 => ("search", "default threads"),
+        _ => ("search-j1", "one thread"),
+    };
+    let mut metrics = vec![
+        Metric::new(row, format!("parallel search, {what}: wall"), "s").target(Target::AtMost(1.2)),
+        Metric::new(row, format!("parallel search, {what}: CPU"), "s").target(Target::AtMost(1.3)),
+    ];
+    let (tree, files) = match tree {
+        Ok(t) => t,
+        Err(e) => return fail(metrics, &format!("no tree to search: {e}")),
+    };
+    let args = vec![
+        format!("-j{threads}"),
+        SEARCH_PATTERN.to_string(),
+        tree.display().to_string(),
+    ];
+    for m in &mut metrics {
+        m.detail = format!(
+            "bench-search {} over {files} files (ignore's parallel walk, grep-searcher with a grep-regex matcher; -j0: ignore's default)",
+            args.join(" ")
+        );
     }
-    let mut objdump = std::time::Duration::MAX;
-    for _ in 0..5 {
-        let t = Instant::now();
-        let status = Command::new("objdump")
-            .arg("-d")
-            .arg(file)
-            .stdout(std::process::Stdio::null())
-            .status()
-            .map_err(|e| format!("cannot run objdump: {e}"))?;
-        if !status.success() {
-            return Err("objdump -d failed".into());
+    let files = *files as f64;
+    pairs(
+        ctx,
+        &mut metrics,
+        1,
+        &|side| ctx.command(side, "bench-search", &args),
+        &["files", "matched_files", "lines", "errors"],
+        &|f| {
+            if f.number("errors")? != 0.0 || f.number("files")? < files * 0.99 {
+                return Err(format!(
+                    "searched {} files with {} errors, of {files}",
+                    f.number("files")?,
+                    f.number("errors")?
+                ));
+            }
+            Ok(vec![f.wall, f.cpu])
+        },
+    );
+    metrics
+}
+
+fn read(ctx: &Ctx, file: &Result<PathBuf>) -> Vec<Metric> {
+    let detail = format!(
+        "bench-readsum: {} MiB in {} KiB reads, one thread, page cache warm",
+        READ_BYTES >> 20,
+        READ_CHUNK >> 10
+    );
+    let mut metrics = vec![
+        Metric::new("read", "1 GiB read-and-checksum: wall", "s")
+            .target(Target::AtMost(1.1))
+            .detail(detail.clone()),
+        Metric::new("read", "1 GiB read-and-checksum: CPU", "s").detail(detail),
+    ];
+    let file = match file {
+        Ok(f) => f,
+        Err(e) => return fail(metrics, &format!("no file to read: {e}")),
+    };
+    if let Err(e) = data::warm(file) {
+        return fail(metrics, &e);
+    }
+    let args = vec![file.display().to_string()];
+    pairs(
+        ctx,
+        &mut metrics,
+        1,
+        &|side| ctx.command(side, "bench-readsum", &args),
+        &["bytes", "reads", "checksum"],
+        &|f| {
+            let (bytes, reads) = (f.number("bytes")?, f.number("reads")?);
+            if bytes != READ_BYTES as f64 || reads != (READ_BYTES / READ_CHUNK) as f64 {
+                return Err(format!("read {bytes} bytes in {reads} reads"));
+            }
+            Ok(vec![f.wall, f.cpu])
+        },
+    );
+    metrics
+}
+
+fn tcp(ctx: &Ctx) -> Vec<Metric> {
+    let detail = format!(
+        "bench-tcp-echo: {TCP_CONNECTIONS} connections x {TCP_REQUESTS} ping-pong requests of {TCP_MESSAGE} bytes, server and clients on one tokio multi-threaded runtime"
+    );
+    let mut metrics = vec![
+        Metric::new("tcp", "tokio TCP echo: throughput", "req/s").target(Target::AtLeast(0.9)),
+        Metric::new("tcp", "tokio TCP echo: p99 latency", "us").target(Target::AtMost(1.2)),
+        Metric::new("tcp", "tokio TCP echo: wall", "s"),
+        Metric::new("tcp", "tokio TCP echo: CPU", "s"),
+    ];
+    for m in &mut metrics {
+        m.detail = detail.clone();
+    }
+    let args: Vec<String> = [TCP_CONNECTIONS, TCP_REQUESTS, TCP_MESSAGE]
+        .iter()
+        .map(|n| n.to_string())
+        .collect();
+    pairs(
+        ctx,
+        &mut metrics,
+        0,
+        &|side| ctx.command(side, "bench-tcp-echo", &args),
+        &["requests"],
+        &|f| {
+            Ok(vec![
+                f.number("requests_per_s")?,
+                f.number("p99_us")?,
+                f.wall,
+                f.cpu,
+            ])
+        },
+    );
+    metrics
+}
+
+fn spawn(ctx: &Ctx) -> Vec<Metric> {
+    let detail = format!(
+        "bench-spawn: {SPAWNS} x fork, execve of bench-spawn-child (a std program that returns), waitpid; the whole run's time / {SPAWNS}"
+    );
+    let mut metrics = vec![
+        Metric::new("spawn", "fork + exec + wait: wall, each", "ms")
+            .target(Target::AtMost(1.5))
+            .detail(detail.clone()),
+        Metric::new("spawn", "fork + exec + wait: CPU, each", "ms").detail(detail),
+    ];
+    let make = |side: Side| {
+        let child = ctx.dir(side)?.join("bench-spawn-child");
+        ctx.command(
+            side,
+            "bench-spawn",
+            &[child.display().to_string(), SPAWNS.to_string()],
+        )
+    };
+    let each = 1e3 / SPAWNS as f64;
+    pairs(ctx, &mut metrics, 0, &make, &["spawned"], &|f| {
+        Ok(vec![f.wall * each, f.cpu * each])
+    });
+    metrics
+}
+
+fn threads(ctx: &Ctx) -> Vec<Metric> {
+    let detail = format!(
+        "bench-mixed: {THREADS} threads x {THREAD_CALLS} calls (getppid, clock_gettime, write /dev/null, fstat, lseek, read /dev/zero)"
+    );
+    let mut metrics = vec![
+        Metric::new("threads", "64 threads x 100k mixed calls: wall", "s")
+            .target(Target::AtMost(1.2))
+            .detail(detail.clone()),
+        Metric::new("threads", "64 threads x 100k mixed calls: CPU", "s")
+            .target(Target::AtMost(1.3))
+            .detail(detail),
+    ];
+    let args = vec![THREADS.to_string(), THREAD_CALLS.to_string()];
+    pairs(
+        ctx,
+        &mut metrics,
+        0,
+        &|side| ctx.command(side, "bench-mixed", &args),
+        &["calls", "errors"],
+        &|f| {
+            if f.number("errors")? != 0.0 {
+                return Err(format!("{} calls failed", f.number("errors")?));
+            }
+            Ok(vec![f.wall, f.cpu])
+        },
+    );
+    metrics
+}
+
+/// Both sides blocked at the same time (they do not compete for a CPU):
+/// each prints `ready`, then blocks in `read` on a pipe this process
+/// holds and never writes; after [`IDLE`] the pipe is closed and each
+/// reports the CPU it used while blocked.
+fn idle(ctx: &Ctx) -> Vec<Metric> {
+    let mut metric = Metric::new("idle", "blocked in read for 5 s: CPU", "ms")
+        .target(Target::IdleZero)
+        .detail(format!(
+            "bench-idle: CPU (getrusage RUSAGE_SELF, all threads) while blocked in read on a pipe nobody writes for {} s",
+            IDLE.as_secs()
+        ));
+    let once = |run: usize| -> Result<[(f64, f64); 2]> {
+        let mut started = Vec::new();
+        for side in Side::order(run) {
+            let mut s = measure::start(&mut ctx.command(side, "bench-idle", &[])?, true)?;
+            let line = s.read_line()?;
+            if line != "ready" {
+                return Err(format!("{} printed `{line}`, not `ready`", side.name()));
+            }
+            started.push((side, s));
         }
-        objdump = objdump.min(t.elapsed());
+        std::thread::sleep(IDLE);
+        for (_, s) in &mut started {
+            s.close_stdin();
+        }
+        let mut out = [(0.0, 0.0); 2];
+        for (side, s) in started {
+            let f = s.finish(ctx.timeout)?;
+            out[side as usize] = (f.number("cpu_us")? / 1e3, f.number("blocked_ms")?);
+        }
+        Ok(out)
+    };
+    for run in 0..ctx.runs {
+        match once(run) {
+            Ok([(n, _), (x, span)]) => {
+                eprintln!(
+                    "xtask: bench: idle run {}/{}: native {n:.3} ms CPU, xsc {x:.3} ms CPU in {span:.0} ms",
+                    run + 1,
+                    ctx.runs
+                );
+                metric.native.push(n);
+                metric.xsc.push(x);
+                metric.xsc_span.push(span);
+            }
+            Err(e) => {
+                metric.error = Some(e);
+                break;
+            }
+        }
     }
-    let mbs = |d: std::time::Duration| bytes as f64 / 1e6 / d.as_secs_f64();
-    println!(
-        "\nverifier throughput on {} ({:.1} MB of executable code), best of 5:",
-        file.display(),
-        bytes as f64 / 1e6
-    );
-    println!("  xsc-elfcheck   {:>8.1} MB/s  ({:?})", mbs(best), best);
-    println!(
-        "  objdump -d     {:>8.1} MB/s  ({:?})",
-        mbs(objdump),
-        objdump
-    );
-    println!(
-        "  xsc-elfcheck / objdump: {:.1}x",
-        objdump.as_secs_f64() / best.as_secs_f64()
-    );
-    Ok(())
+    vec![metric]
 }
 
-pub fn run(calls: u64) -> Result {
-    let runner = cmd::build_runner(true)?;
-    let samples = cmd::build_samples(true)?;
-    println!("\nper-call cost of a trivial call (getppid), {calls} calls each, one run:");
-    let native = native_getppid(calls);
-    let out = Command::new(&runner)
-        .arg(samples.join("ring-bench"))
-        .arg(calls.to_string())
+fn first_line(path: &str, prefix: &str) -> String {
+    std::fs::read_to_string(path)
+        .unwrap_or_default()
+        .lines()
+        .find_map(|l| l.strip_prefix(prefix))
+        .map_or(String::new(), |v| {
+            v.trim_start_matches([' ', '\t', ':']).trim().to_string()
+        })
+}
+
+fn git_commit() -> String {
+    Command::new("git")
+        .current_dir(cmd::root())
+        .args(["describe", "--always", "--dirty"])
         .output()
-        .map_err(|e| format!("cannot run ring-bench: {e}"))?;
-    if !out.status.success() {
+        .ok()
+        .filter(|o| o.status.success())
+        .map_or(String::new(), |o| {
+            String::from_utf8_lossy(&o.stdout).trim().to_string()
+        })
+}
+
+pub fn run(args: Args) -> Result {
+    let t0 = Instant::now();
+    let rows: Vec<Row> = if args.only.is_empty() {
+        <Row as clap::ValueEnum>::value_variants().to_vec()
+    } else {
+        args.only.clone()
+    };
+    let want = |r: Row| rows.contains(&r);
+    if args.runs == 0 || args.calls == 0 {
+        return Err("--runs and --calls must be at least 1".into());
+    }
+    if !args.skip_setup {
+        crate::setup::run()?;
+    }
+    let out_dir = cmd::root().join("target/bench");
+    std::fs::create_dir_all(&out_dir)
+        .map_err(|e| format!("cannot create {}: {e}", out_dir.display()))?;
+    let program_rows = [
+        Row::Search,
+        Row::SearchJ1,
+        Row::Read,
+        Row::Tcp,
+        Row::Spawn,
+        Row::Threads,
+        Row::Idle,
+    ];
+    let ctx = Ctx {
+        runs: args.runs,
+        timeout: Duration::from_secs(args.timeout),
+        xsc_run: std_xsc::xsc_home().join("bin/xsc-run"),
+        programs: if program_rows.iter().any(|&r| want(r)) {
+            build_programs()
+        } else {
+            Err("not built".into())
+        },
+    };
+    if !ctx.xsc_run.is_file() {
         return Err(format!(
-            "ring-bench failed: {}",
-            String::from_utf8_lossy(&out.stderr)
+            "{} is missing: run `cargo xtask setup`",
+            ctx.xsc_run.display()
         ));
     }
-    let text = String::from_utf8_lossy(&out.stdout);
-    let ring = parse(&text, "ring_ns_per_call")?;
-    let inline = parse(&text, "inline_ns_per_call")?;
-    let floor = cache_line_round_trip(calls);
-    let row =
-        |name: &str, ns: f64| println!("  {name:<44} {ns:>9.1} ns   {:>6.2}x native", ns / native);
-    row("native system call", native);
-    row("XSC ring under xsc-run (submit, worker, reap)", ring);
-    row("XSC inline thread_call under xsc-run", inline);
-    match floor {
-        Some(f) => {
-            row("cross-core cache-line round trip (floor)", f);
-            println!("  XSC ring / round-trip floor: {:.2}x", ring / f);
-        }
-        None => println!("  cross-core cache-line round trip: skipped (one CPU)"),
+    // Inputs first, so that writing them does not disturb a measurement.
+    let tree = if want(Row::Search) || want(Row::SearchJ1) {
+        data::search_tree(&out_dir, SEARCH_MIN_FILES, TREE_FANOUT)
+    } else {
+        Err("not needed".into())
+    };
+    let file = if want(Row::Read) {
+        data::big_file(&out_dir, READ_BYTES)
+    } else {
+        Err("not needed".into())
+    };
+    let load = first_line("/proc/loadavg", "");
+    let cpus = std::thread::available_parallelism().map_or(1, |n| n.get());
+    if load
+        .split(' ')
+        .next()
+        .and_then(|l| l.parse::<f64>().ok())
+        .is_some_and(|l| l > 0.5)
+    {
+        eprintln!("xtask: bench: the load average is {load}: other work is running, the numbers will be noisy");
     }
-    // The largest Rust program the build made: cargo-xsc (std, clap,
-    // serde, the verifier itself).
-    cmd::run(cmd::cargo().args(["build", "--release", "-p", "cargo-xsc"]))?;
-    elfcheck_throughput(&cmd::root().join("target/release/cargo-xsc"))
+
+    let mut metrics = Vec::new();
+    let mut floor = Vec::new();
+    if want(Row::Trivial) || want(Row::Batch) {
+        metrics.extend(trivial_and_batch(&ctx, &rows, args.calls, &mut floor));
+    }
+    if want(Row::Search) {
+        metrics.extend(search(&ctx, 0, &tree));
+    }
+    if want(Row::SearchJ1) {
+        metrics.extend(search(&ctx, 1, &tree));
+    }
+    if want(Row::Read) {
+        metrics.extend(read(&ctx, &file));
+    }
+    if want(Row::Tcp) {
+        metrics.extend(tcp(&ctx));
+    }
+    if want(Row::Spawn) {
+        metrics.extend(spawn(&ctx));
+    }
+    if want(Row::Threads) {
+        metrics.extend(threads(&ctx));
+    }
+    if want(Row::Idle) {
+        metrics.extend(idle(&ctx));
+    }
+
+    print!("{}", report::table(&metrics, ctx.runs));
+    let trivial_xsc = metrics
+        .iter()
+        .find(|m| m.name.starts_with("trivial call"))
+        .and_then(|m| median(&m.xsc));
+    if let Some(f) = median(&floor) {
+        print!("\ncross-core cache-line round trip (the floor of a call served on another core): {f:.1} ns");
+        match trivial_xsc {
+            Some(x) => println!("; XSC trivial call / floor: {:.2}", x / f),
+            None => println!(),
+        }
+    }
+    let json = report::json(
+        &[
+            ("runs", ctx.runs.to_string()),
+            ("cpus", cpus.to_string()),
+            (
+                "cpu_model",
+                report::json_str(&first_line("/proc/cpuinfo", "model name")),
+            ),
+            (
+                "kernel",
+                report::json_str(&first_line("/proc/sys/kernel/osrelease", "")),
+            ),
+            ("load_average_at_start", report::json_str(&load)),
+            ("commit", report::json_str(&git_commit())),
+            (
+                "xsc_run",
+                report::json_str(&ctx.xsc_run.display().to_string()),
+            ),
+            (
+                "cross_core_round_trip_ns",
+                median(&floor).map_or("null".into(), |f| format!("{f}")),
+            ),
+            (
+                "unix_time",
+                std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .map_or(0, |d| d.as_secs())
+                    .to_string(),
+            ),
+        ],
+        &metrics,
+    );
+    let json_file = out_dir.join("bench.json");
+    std::fs::write(&json_file, json)
+        .map_err(|e| format!("cannot write {}: {e}", json_file.display()))?;
+    println!("\nwritten: {}", json_file.display());
+
+    if want(Row::Verifier) {
+        // The largest Rust program the build made: cargo-xsc (std, clap,
+        // serde, the verifier itself).
+        cmd::run(cmd::cargo().args(["build", "--release", "-p", "cargo-xsc"]))?;
+        native::elfcheck_throughput(&cmd::root().join("target/release/cargo-xsc"))?;
+    }
+    println!("\nbench took {:.0} s", t0.elapsed().as_secs_f64());
+    let failed = metrics.iter().filter(|m| m.error.is_some()).count();
+    if failed > 0 {
+        return Err(format!(
+            "{failed} row(s) could not be measured (the reasons are above)"
+        ));
+    }
+    Ok(())
 }

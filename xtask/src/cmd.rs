@@ -46,20 +46,6 @@ pub fn describe(c: &Command) -> String {
     s
 }
 
-/// Builds xsc-run (and the rest of the workspace binaries) in `profile`.
-pub fn build_runner(release: bool) -> Result<PathBuf> {
-    let mut c = cargo();
-    c.args(["build", "--package", "xsc-run"]);
-    if release {
-        c.arg("--release");
-    }
-    run(&mut c)?;
-    Ok(root()
-        .join("target")
-        .join(if release { "release" } else { "debug" })
-        .join("xsc-run"))
-}
-
 /// Builds the no_std samples; returns their output directory.
 pub fn build_samples(release: bool) -> Result<PathBuf> {
     let mut c = cargo();

@@ -32,12 +32,9 @@ enum Command {
     Demo,
     /// Run every check and test: formatting, clippy, unit and end-to-end.
     Test,
-    /// Run the benchmarks and print ratios measured side by side.
-    Bench {
-        /// Calls per measurement.
-        #[arg(long, default_value_t = 200_000)]
-        calls: u64,
-    },
+    /// Run the benchmarks (real programs and per-call costs, natively and
+    /// under xsc-run) and print ratios measured side by side.
+    Bench(bench::Args),
 }
 
 fn main() {
@@ -46,7 +43,7 @@ fn main() {
         Command::Setup => setup::run(),
         Command::Demo => demo::run(),
         Command::Test => test::run(),
-        Command::Bench { calls } => bench::run(calls),
+        Command::Bench(args) => bench::run(args),
     };
     if let Err(e) = result {
         eprintln!("xtask: {e}");

@@ -20,6 +20,7 @@ pub fn run() -> Result {
         "samples/Cargo.toml",
         "samples/std/Cargo.toml",
         "samples/ecosystem/Cargo.toml",
+        "samples/bench/Cargo.toml",
     ] {
         cmd::run(stable_cargo().args([
             "fmt",
