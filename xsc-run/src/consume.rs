@@ -77,7 +77,7 @@ pub fn consume(kt: &KernelThread, mode: Mode) -> bool {
             let base = (kt.region as *const u8).add(kt.layout.sqes_offset as usize);
             std::ptr::read_volatile((base as *const SubmissionEntry).add(slot as usize))
         };
-        if mode == Mode::Fast && !ops::fast_path_allows(&sqe) {
+        if mode == Mode::Fast && !ops::fast_path_allows(kt, &sqe) {
             return false;
         }
         // Consumed from here on: the slot is the producer's again.

@@ -211,6 +211,7 @@ fn run() -> i32 {
     unsafe {
         (*kt).set_tid(sys::gettid());
         (*kt).runner_fs = arch::read_fs_base();
+        (*kt).note_signal_mask(sys::current_signal_mask());
     }
     thread::LIVE_THREADS.store(1, Ordering::SeqCst);
     memory::set_pid(sys::getpid());

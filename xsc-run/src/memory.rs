@@ -65,6 +65,27 @@ pub fn read_into(addr: u64, buf: &mut [u8]) -> Result<(), i32> {
     vm_copy(addr, buf.as_mut_ptr(), buf.len(), false)
 }
 
+/// [`read_into`] for the entry fast path: a direct copy that recovers from
+/// a fault (no system call, no TLS) when the thread's signal mask allows
+/// it, else `process_vm_readv`.
+pub fn read_into_fast(
+    kt: &crate::thread::KernelThread,
+    addr: u64,
+    buf: &mut [u8],
+) -> Result<(), i32> {
+    if kt.fault_reads.load(Ordering::Relaxed) {
+        // SAFETY: fault_reads says SIGSEGV and SIGBUS reach this thread, and
+        // the signal entry handles both (signals::init).
+        if unsafe { crate::arch::copy_from_program(buf, addr) } {
+            Ok(())
+        } else {
+            Err(libc::EFAULT)
+        }
+    } else {
+        read_into(addr, buf)
+    }
+}
+
 /// Copies `len` bytes from the program.
 pub fn read_bytes(addr: u64, len: usize) -> Result<Vec<u8>, i32> {
     let mut v = vec![0u8; len];

@@ -74,7 +74,7 @@ fn in_map(map: &[u64; MAP_BITS / 64], op: u32) -> bool {
 /// program's FS base still loaded? Must not touch TLS: it runs before the
 /// runner's TLS is switched in. A path argument is read (without TLS) only
 /// far enough to see that it does not name something under /proc.
-pub fn fast_path_allows(sqe: &SubmissionEntry) -> bool {
+pub fn fast_path_allows(kt: &KernelThread, sqe: &SubmissionEntry) -> bool {
     if sqe.flags != 0 {
         return false;
     }
@@ -88,7 +88,8 @@ pub fn fast_path_allows(sqe: &SubmissionEntry) -> bool {
         return false;
     };
     let mut head = [0u8; 5];
-    crate::memory::read_into(sqe.args[i], &mut head).is_ok() && !crate::procfs::may_name_proc(&head)
+    crate::memory::read_into_fast(kt, sqe.args[i], &mut head).is_ok()
+        && !crate::procfs::may_name_proc(&head)
 }
 
 /// How an entry reached the kernel.
@@ -219,6 +220,11 @@ mod tests {
     #[test]
     fn the_fast_path_takes_only_plain_calls() {
         assert!(syscalls::x86_64::Sysno::new(MAP_BITS).is_none());
+        let kt = KernelThread::new(0).unwrap();
+        // SAFETY: fresh state, freed at the end; fault_reads is false, so
+        // paths are read with process_vm_readv (no signal entry here).
+        let kt_ref = unsafe { &*kt };
+        let fast_path_allows = |e: &SubmissionEntry| fast_path_allows(kt_ref, e);
         let e = |op: u32, a0: u64| SubmissionEntry::new(op, [a0, 0, 0, 0, 0, 0], 0);
         assert!(fast_path_allows(&e(nr::GETPPID, 0)));
         assert!(fast_path_allows(&e(nr::WRITE, 0)));
@@ -243,6 +249,8 @@ mod tests {
             assert!(!fast_path_allows(&e(STAT, proc.as_ptr() as u64)));
         }
         assert!(!fast_path_allows(&e(STAT, 8)));
+        // SAFETY: unused from here on.
+        unsafe { KernelThread::free(kt) };
     }
 
     #[test]

@@ -95,6 +95,9 @@ fn kernel_sigaction(
     )
 }
 
+/// The signals whose host action is always the kernel's signal entry.
+const KERNEL_HANDLED: [i32; 3] = [libc::SIGSYS, libc::SIGSEGV, libc::SIGBUS];
+
 /// Sets up signals before the program starts: records the dispositions the
 /// program inherits and installs the kernel's SIGSYS handler (the trap
 /// guard's reporter).
@@ -111,8 +114,13 @@ pub fn init() -> std::io::Result<()> {
         restorer: arch::xsc_sigreturn as *const () as u64,
         mask: 0,
     };
-    sys::check(kernel_sigaction(libc::SIGSYS, Some(&sigsys), None))
-        .map_err(std::io::Error::from_raw_os_error)?;
+    // SIGSYS reports raw system calls; SIGSEGV and SIGBUS recover from a
+    // fault in the kernel side's direct copies of program memory. The
+    // program's own actions for them are emulated behind this entry.
+    for sig in KERNEL_HANDLED {
+        sys::check(kernel_sigaction(sig, Some(&sigsys), None))
+            .map_err(std::io::Error::from_raw_os_error)?;
+    }
     Ok(())
 }
 
@@ -168,6 +176,17 @@ fn install(sig: i32, old: &KernelSigaction, new: &KernelSigaction) -> i64 {
         // The kernel's own entry stays installed: it reports raw system
         // calls and forwards other SIGSYS to the program's action.
         None
+    } else if KERNEL_HANDLED.contains(&sig) {
+        // The kernel's entry stays (it recovers from faults of its own
+        // copies) with the program's flags and mask; SA_RESETHAND is done
+        // by the dispatcher, so that the entry is never taken away.
+        let custom = new.handler != SIG_DFL && new.handler != SIG_IGN;
+        Some(KernelSigaction {
+            handler: arch::xsc_signal_entry as *const () as u64,
+            flags: if custom { new.flags & !SA_RESETHAND } else { 0 } | SA_SIGINFO | SA_RESTORER,
+            restorer,
+            mask: if custom { new.mask } else { 0 },
+        })
     } else if new.handler == SIG_DFL || new.handler == SIG_IGN {
         Some(KernelSigaction {
             flags: new.flags | SA_RESTORER,
@@ -211,18 +230,33 @@ pub unsafe extern "C" fn xsc_signal_dispatch(
     interrupted_fs: u64,
     interrupted_selector: u64,
 ) {
-    if sig == libc::SIGSYS {
-        let code = (*info).si_code;
-        if code == SYS_USER_DISPATCH || code == SYS_SECCOMP {
-            crate::guard::report_raw_syscall(info, uctx);
-        }
+    let code = (*info).si_code;
+    if (sig == libc::SIGSEGV || sig == libc::SIGBUS) && arch::fix_copy_fault(uctx) {
+        return; // the kernel side's own copy faulted: it reports EFAULT
     }
+    if sig == libc::SIGSYS && (code == SYS_USER_DISPATCH || code == SYS_SECCOMP) {
+        crate::guard::report_raw_syscall(info, uctx);
+    }
+    // A fault the hardware raised (si_code > 0) cannot be ignored: as Linux
+    // does, the default action is restored and the faulting instruction
+    // runs again, which ends the process with the real fault.
+    let fault = code > 0 && sig != libc::SIGSYS;
     if kt.is_null() {
-        return; // not a program thread: nothing of the program's to run
+        // Not a program thread: nothing of the program's to run.
+        if fault {
+            kernel_sigaction(sig, Some(&KernelSigaction::default()), None);
+        }
+        return;
     }
     let action = ACTIONS[sig as usize].get();
+    // Here with SIG_DFL or SIG_IGN only for the kernel-handled signals
+    // (SIGSYS, SIGSEGV, SIGBUS).
     match action.handler {
-        SIG_DFL => die_by_signal(sig), // only SIGSYS, whose kernel action is ours
+        SIG_DFL | SIG_IGN if fault => {
+            kernel_sigaction(sig, Some(&KernelSigaction::default()), None);
+            return;
+        }
+        SIG_DFL => die_by_signal(sig),
         SIG_IGN => return,
         _ => {}
     }
@@ -237,7 +271,11 @@ pub unsafe extern "C" fn xsc_signal_dispatch(
     } else {
         kt_ref.program_fs
     };
+    // While a program handler runs, its mask (sa_mask) may block SIGSEGV
+    // or SIGBUS: no direct reads of program memory (memory::read_into_fast).
+    let fault_reads = kt_ref.fault_reads.swap(false, Ordering::Relaxed);
     arch::xsc_call_program_handler(action.handler, sig, info, uctx, program_fs, kt);
+    kt_ref.fault_reads.store(fault_reads, Ordering::Relaxed);
 }
 
 /// Ends the process as killed by `sig` (with the default action).

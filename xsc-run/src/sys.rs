@@ -125,6 +125,23 @@ pub fn set_raw_signal_mask(mask: u64) -> u64 {
     old
 }
 
+/// The calling thread's signal mask (bit n-1 = signal n).
+pub fn current_signal_mask() -> u64 {
+    let mut cur: u64 = 0;
+    raw_syscall(
+        libc::SYS_rt_sigprocmask as u32,
+        [
+            libc::SIG_BLOCK as u64,
+            0,
+            &mut cur as *mut u64 as u64,
+            8,
+            0,
+            0,
+        ],
+    );
+    cur
+}
+
 /// Blocks every signal in the calling thread and returns the old mask.
 pub fn block_all_signals() -> libc::sigset_t {
     let old = set_raw_signal_mask(!0);

@@ -5,7 +5,9 @@
 
 use crate::arch::{self, SELECTOR_ALLOW};
 use crate::sys;
-use std::sync::atomic::{AtomicI32, AtomicU32, AtomicU64, AtomicU8, AtomicUsize, Ordering};
+use std::sync::atomic::{
+    AtomicBool, AtomicI32, AtomicU32, AtomicU64, AtomicU8, AtomicUsize, Ordering,
+};
 use xsc_abi::region::{RegionLayout, RingRegionHeader};
 use xsc_abi::RingRegion;
 
@@ -44,6 +46,11 @@ pub struct KernelThread {
     pub cq_tail: AtomicU32,
     /// `cq_head` as the consumer last read it.
     pub cq_head_seen: AtomicU32,
+    /// The thread's signal mask lets SIGSEGV and SIGBUS through (and no
+    /// program handler is running), so kernel code may read program memory
+    /// directly and recover from a fault (crate::memory::read_into_fast).
+    /// Kept by the owning thread at every change of its mask.
+    pub fault_reads: AtomicBool,
     /// `set_tid_address` / `CLONE_CHILD_CLEARTID`: cleared and woken when
     /// the thread ends.
     pub clear_child_tid: AtomicU64,
@@ -81,6 +88,7 @@ impl KernelThread {
             sq_head: AtomicU32::new(0),
             cq_tail: AtomicU32::new(0),
             cq_head_seen: AtomicU32::new(0),
+            fault_reads: AtomicBool::new(false),
             clear_child_tid: AtomicU64::new(0),
             is_clone_child: false,
             exit_op: xsc_abi::SubmissionEntry::default(),
@@ -104,6 +112,14 @@ impl KernelThread {
         // SAFETY: the region lives as long as the KernelThread (both are
         // freed together when the thread ends).
         unsafe { &*self.region }
+    }
+
+    /// Records whether a signal mask lets the faults of direct reads through
+    /// (`fault_reads`).
+    pub fn note_signal_mask(&self, mask: u64) {
+        let faults = (1u64 << (libc::SIGSEGV - 1)) | (1u64 << (libc::SIGBUS - 1));
+        self.fault_reads
+            .store(mask & faults == 0, Ordering::Relaxed);
     }
 
     /// Records the owning thread's id in the kernel state and the header.

@@ -66,6 +66,11 @@ pub fn execute(kt: *mut KernelThread, sqe: &SubmissionEntry, frame: *const Calle
         nr::RT_SIGRETURN => err(libc::EINVAL),
         // The trap guard belongs to the kernel side.
         nr::PRCTL if a[0] == thread::PR_SET_SYSCALL_USER_DISPATCH as u64 => err(libc::EPERM),
+        nr::RT_SIGPROCMASK => {
+            let r = raw_syscall(nr::RT_SIGPROCMASK, a);
+            k.note_signal_mask(sys::current_signal_mask());
+            r
+        }
         op => raw_syscall(op, a),
     }
 }
@@ -207,6 +212,8 @@ fn run_clone_child(
     }
     // SAFETY: only this thread writes its runner_fs, before entering.
     unsafe { (*kt).runner_fs = arch::read_fs_base() };
+    // SAFETY: sigset_t holds the kernel's 64-bit mask first.
+    k.note_signal_mask(unsafe { std::ptr::read(&mask as *const libc::sigset_t as *const u64) });
     if let Err(e) = thread::enable_guard(kt) {
         LIVE_THREADS.fetch_sub(1, Ordering::SeqCst);
         let _ = report.send(Err(e.raw_os_error().unwrap_or(libc::EAGAIN)));

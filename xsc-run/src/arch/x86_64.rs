@@ -359,7 +359,32 @@ core::arch::global_asm!(
     block = const SELECTOR_BLOCK,
 );
 
+// xsc_copy_from_program(dst, src, len) -> 0, or 1 if reading `src` faulted.
+// A copy the kernel side makes of program memory without a system call:
+// a fault on the one instruction that touches program memory is caught
+// by the signal entry (fix_copy_fault), which resumes at the fixup label
+// (as Linux's exception tables do for copy_from_user).
+core::arch::global_asm!(
+    ".globl xsc_copy_from_program",
+    ".type xsc_copy_from_program,@function",
+    "xsc_copy_from_program:",
+    "mov rcx, rdx",
+    ".globl xsc_copy_from_program_insn",
+    "xsc_copy_from_program_insn:",
+    "rep movsb",
+    "xor eax, eax",
+    "ret",
+    ".globl xsc_copy_from_program_fixup",
+    "xsc_copy_from_program_fixup:",
+    "mov eax, 1",
+    "ret",
+    ".size xsc_copy_from_program, .-xsc_copy_from_program",
+);
+
 extern "C" {
+    fn xsc_copy_from_program(dst: *mut u8, src: u64, len: usize) -> u64;
+    fn xsc_copy_from_program_insn();
+    fn xsc_copy_from_program_fixup();
     pub fn xsc_entry_wait();
     pub fn xsc_entry_doorbell();
     pub fn xsc_entry_thread_call();
@@ -386,6 +411,35 @@ extern "C" {
     ) -> !;
     pub fn xsc_enter_child(start: *const ChildStart, kt: *mut crate::thread::KernelThread) -> i32;
     pub fn xsc_resume_runner(kt: *mut crate::thread::KernelThread, code: i32) -> !;
+}
+
+/// Copies `dst.len()` bytes of program memory at `src`; false if that
+/// memory is not readable. Only while SIGSEGV and SIGBUS are not blocked
+/// on the thread (a fault with them blocked kills the process).
+///
+/// # Safety
+/// The caller must know SIGSEGV and SIGBUS are deliverable to this thread
+/// (`KernelThread::fault_reads`) and that the signal entry is the host
+/// action of both (crate::signals::init).
+pub unsafe fn copy_from_program(dst: &mut [u8], src: u64) -> bool {
+    xsc_copy_from_program(dst.as_mut_ptr(), src, dst.len()) == 0
+}
+
+/// If the fault described by `uctx` happened in [`copy_from_program`],
+/// makes it resume at its fixup (which returns "faulted") and says so.
+///
+/// # Safety
+/// `uctx` must be the `ucontext_t` the host kernel passed to a SIGSEGV or
+/// SIGBUS handler.
+pub unsafe fn fix_copy_fault(uctx: *mut libc::c_void) -> bool {
+    let uc = uctx as *mut libc::ucontext_t;
+    let rip = &mut (*uc).uc_mcontext.gregs[libc::REG_RIP as usize];
+    if *rip as u64 == xsc_copy_from_program_insn as *const () as u64 {
+        *rip = xsc_copy_from_program_fixup as *const () as i64;
+        true
+    } else {
+        false
+    }
 }
 
 /// The calling thread's FS base.
