@@ -339,7 +339,6 @@ fn search(ctx: &Ctx, threads: u32, tree: &Result<(PathBuf, usize)>) -> Vec<Metri
             args.join(" ")
         );
     }
-    let files = *files as f64;
     pairs(
         ctx,
         &mut metrics,
@@ -347,11 +346,13 @@ fn search(ctx: &Ctx, threads: u32, tree: &Result<(PathBuf, usize)>) -> Vec<Metri
         &|side| ctx.command(side, "bench-search", &args),
         &["files", "matched_files", "lines", "errors"],
         &|f| {
-            if f.number("errors")? != 0.0 || f.number("files")? < files * 0.99 {
+            // ignore skips hidden and ignored files: what the walk found
+            // may be a little less than the tree holds, never less than
+            // the row's minimum.
+            let (searched, errors) = (f.number("files")?, f.number("errors")?);
+            if errors != 0.0 || searched < SEARCH_MIN_FILES as f64 {
                 return Err(format!(
-                    "searched {} files with {} errors, of {files}",
-                    f.number("files")?,
-                    f.number("errors")?
+                    "searched {searched} files (at least {SEARCH_MIN_FILES} wanted) with {errors} errors"
                 ));
             }
             Ok(vec![f.wall, f.cpu])
@@ -488,16 +489,18 @@ fn threads(ctx: &Ctx) -> Vec<Metric> {
 
 /// Both sides blocked at the same time (they do not compete for a CPU):
 /// each prints `ready`, then blocks in `read` on a pipe this process
-/// holds and never writes; after [`IDLE`] the pipe is closed and each
-/// reports the CPU it used while blocked.
+/// holds and never writes. The CPU their threads run during the next
+/// [`IDLE`] is read from the scheduler's account (/proc/PID/task/*/
+/// schedstat: xsc-run's own threads included); then the pipes are closed
+/// and the programs exit.
 fn idle(ctx: &Ctx) -> Vec<Metric> {
     let mut metric = Metric::new("idle", "blocked in read for 5 s: CPU", "ms")
         .target(Target::IdleZero)
         .detail(format!(
-            "bench-idle: CPU (getrusage RUSAGE_SELF, all threads) while blocked in read on a pipe nobody writes for {} s",
+            "bench-idle blocked in read on a pipe nobody writes; CPU run by all its threads (xsc-run's included) over {} s, from /proc/PID/task/*/schedstat",
             IDLE.as_secs()
         ));
-    let once = |run: usize| -> Result<[(f64, f64); 2]> {
+    let once = |run: usize| -> Result<[f64; 2]> {
         let mut started = Vec::new();
         for side in Side::order(run) {
             let mut s = measure::start(&mut ctx.command(side, "bench-idle", &[])?, true)?;
@@ -507,20 +510,29 @@ fn idle(ctx: &Ctx) -> Vec<Metric> {
             }
             started.push((side, s));
         }
+        // Let both settle into the read.
+        std::thread::sleep(Duration::from_millis(100));
+        let before: Vec<u64> = started
+            .iter()
+            .map(|(_, s)| measure::task_cpu_ns(s.pid()))
+            .collect::<Result<_>>()?;
         std::thread::sleep(IDLE);
-        for (_, s) in &mut started {
+        let after: Vec<u64> = started
+            .iter()
+            .map(|(_, s)| measure::task_cpu_ns(s.pid()))
+            .collect::<Result<_>>()?;
+        let mut out = [0.0; 2];
+        for (i, (side, mut s)) in started.into_iter().enumerate() {
             s.close_stdin();
-        }
-        let mut out = [(0.0, 0.0); 2];
-        for (side, s) in started {
-            let f = s.finish(ctx.timeout)?;
-            out[side as usize] = (f.number("cpu_us")? / 1e3, f.number("blocked_ms")?);
+            s.finish(ctx.timeout)?;
+            out[side as usize] = after[i].saturating_sub(before[i]) as f64 / 1e6;
         }
         Ok(out)
     };
+    let span = IDLE.as_secs_f64() * 1e3;
     for run in 0..ctx.runs {
         match once(run) {
-            Ok([(n, _), (x, span)]) => {
+            Ok([n, x]) => {
                 eprintln!(
                     "xtask: bench: idle run {}/{}: native {n:.3} ms CPU, xsc {x:.3} ms CPU in {span:.0} ms",
                     run + 1,
@@ -547,6 +559,31 @@ fn first_line(path: &str, prefix: &str) -> String {
         .map_or(String::new(), |v| {
             v.trim_start_matches([' ', '\t', ':']).trim().to_string()
         })
+}
+
+/// The share of all CPUs' time spent not idle over one second, from
+/// /proc/stat (this process sleeps meanwhile): other work on the machine.
+fn busy_percent() -> Option<f64> {
+    let sample = || -> Option<(u64, u64)> {
+        let stat = std::fs::read_to_string("/proc/stat").ok()?;
+        let fields: Vec<u64> = stat
+            .lines()
+            .next()?
+            .split_whitespace()
+            .skip(1)
+            .map(|f| f.parse().unwrap_or(0))
+            .collect();
+        // user nice system idle iowait irq softirq steal (guest time is
+        // already in user and nice).
+        let total = fields.iter().take(8).sum();
+        let idle = fields.get(3)? + fields.get(4).unwrap_or(&0);
+        Some((total, idle))
+    };
+    let (t0, i0) = sample()?;
+    std::thread::sleep(Duration::from_secs(1));
+    let (t1, i1) = sample()?;
+    let total = t1.checked_sub(t0).filter(|&t| t > 0)?;
+    Some(100.0 * (total - (i1 - i0).min(total)) as f64 / total as f64)
 }
 
 fn git_commit() -> String {
@@ -614,16 +651,15 @@ pub fn run(args: Args) -> Result {
     } else {
         Err("not needed".into())
     };
-    let load = first_line("/proc/loadavg", "");
     let cpus = std::thread::available_parallelism().map_or(1, |n| n.get());
-    if load
-        .split(' ')
-        .next()
-        .and_then(|l| l.parse::<f64>().ok())
-        .is_some_and(|l| l > 0.5)
-    {
-        eprintln!("xtask: bench: the load average is {load}: other work is running, the numbers will be noisy");
+    let busy_before = busy_percent();
+    if busy_before.is_some_and(|b| b > 10.0) {
+        eprintln!(
+            "xtask: bench: other work keeps {:.0}% of the CPUs busy: the numbers will be noisy",
+            busy_before.unwrap_or(0.0)
+        );
     }
+    let t_measure = Instant::now();
 
     let mut metrics = Vec::new();
     let mut floor = Vec::new();
@@ -652,6 +688,7 @@ pub fn run(args: Args) -> Result {
         metrics.extend(idle(&ctx));
     }
 
+    let busy_after = busy_percent();
     print!("{}", report::table(&metrics, ctx.runs));
     let trivial_xsc = metrics
         .iter()
@@ -676,7 +713,18 @@ pub fn run(args: Args) -> Result {
                 "kernel",
                 report::json_str(&first_line("/proc/sys/kernel/osrelease", "")),
             ),
-            ("load_average_at_start", report::json_str(&load)),
+            (
+                "cpus_busy_percent_before",
+                busy_before.map_or("null".into(), |b| format!("{b:.1}")),
+            ),
+            (
+                "cpus_busy_percent_after",
+                busy_after.map_or("null".into(), |b| format!("{b:.1}")),
+            ),
+            (
+                "measuring_seconds",
+                format!("{:.1}", t_measure.elapsed().as_secs_f64()),
+            ),
             ("commit", report::json_str(&git_commit())),
             (
                 "xsc_run",
@@ -707,7 +755,11 @@ pub fn run(args: Args) -> Result {
         cmd::run(cmd::cargo().args(["build", "--release", "-p", "cargo-xsc"]))?;
         native::elfcheck_throughput(&cmd::root().join("target/release/cargo-xsc"))?;
     }
-    println!("\nbench took {:.0} s", t0.elapsed().as_secs_f64());
+    println!(
+        "\nbench took {:.0} s, of which measuring {:.0} s",
+        t0.elapsed().as_secs_f64(),
+        t_measure.elapsed().as_secs_f64()
+    );
     let failed = metrics.iter().filter(|m| m.error.is_some()).count();
     if failed > 0 {
         return Err(format!(

@@ -96,6 +96,11 @@ impl Started {
         }
     }
 
+    /// The program's process id.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     /// Closes the program's standard input (it reads end of file).
     pub fn close_stdin(&mut self) {
         self.stdin = None;
@@ -210,6 +215,27 @@ pub fn run(c: &mut Command, timeout: Duration) -> Result<Finished> {
     start(c, false)?.finish(timeout)
 }
 
+/// Nanoseconds of CPU the threads of process `pid` have run, summed from
+/// /proc/PID/task/*/schedstat (the scheduler's own account, exact and
+/// never sampled; threads that already exited are not in it).
+pub fn task_cpu_ns(pid: u32) -> Result<u64> {
+    let dir = format!("/proc/{pid}/task");
+    let tasks = std::fs::read_dir(&dir).map_err(|e| format!("cannot read {dir}: {e}"))?;
+    let mut ns = 0;
+    for t in tasks.flatten() {
+        let file = t.path().join("schedstat");
+        // A thread that exits meanwhile has no file any more.
+        if let Ok(s) = std::fs::read_to_string(&file) {
+            let run = s
+                .split_whitespace()
+                .next()
+                .and_then(|f| f.parse::<u64>().ok());
+            ns += run.ok_or_else(|| format!("{}: unexpected contents `{s}`", file.display()))?;
+        }
+    }
+    Ok(ns)
+}
+
 /// The median of `v` (the mean of the middle two for an even count).
 pub fn median(v: &[f64]) -> Option<f64> {
     if v.is_empty() {
@@ -228,6 +254,12 @@ pub fn median(v: &[f64]) -> Option<f64> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn this_process_has_run() {
+        let ns = task_cpu_ns(std::process::id()).unwrap();
+        assert!(ns > 0);
+    }
 
     #[test]
     fn medians() {

@@ -164,14 +164,18 @@ pub fn table(metrics: &[Metric], runs: usize) -> String {
             );
         }
     }
-    let mut first = true;
+    let mut failed: Vec<(&str, &str)> = Vec::new();
     for m in metrics {
         if let Some(e) = &m.error {
-            if first {
-                let _ = writeln!(s, "\nnot measured (or not completely):");
-                first = false;
+            if !failed.contains(&(m.row, e)) {
+                failed.push((m.row, e));
             }
-            let _ = writeln!(s, "  {}: {e}", m.name);
+        }
+    }
+    if !failed.is_empty() {
+        let _ = writeln!(s, "\nnot measured (or not completely), by row:");
+        for (row, e) in failed {
+            let _ = writeln!(s, "  {row}: {e}");
         }
     }
     s
@@ -270,7 +274,7 @@ mod tests {
         let mut m = metric(&[1.0], &[1.0], Target::AtMost(1.5));
         m.error = Some("broken".into());
         assert_eq!(m.met(), None);
-        assert!(table(&[m], 1).contains("a row: broken"));
+        assert!(table(&[m], 1).contains("  r: broken"));
     }
 
     #[test]
