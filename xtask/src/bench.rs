@@ -11,16 +11,18 @@
 //! reports medians. Wall time is from before the spawn to after the wait;
 //! CPU time is the user + system time `wait4` reports for the program
 //! (xsc-run's kernel threads included, as they are part of its process).
-//! The per-call rows (trivial call, 64-entry batch) are measured inside
-//! the no_std `ring-bench` sample under xsc-run and, natively, inside this
-//! process with the same loops of raw getppid calls.
+//! The per-call rows (trivial call, 64-entry batch) are timed inside the
+//! programs: on XSC by the no_std `ring-bench` sample (xsc-rt's call path
+//! and its batch API) under xsc-run, natively by `bench-calls` (release
+//! build: this xtask is a debug build, whose loop overhead would flatter
+//! XSC), which also runs on XSC for the same source through libc.
 //!
 //! Results: a table on standard output and `target/bench/bench.json`.
 
 mod data;
 mod measure;
-mod native;
 mod report;
+mod verifier;
 
 use crate::cmd::{self, Result};
 use measure::{median, Finished};
@@ -247,54 +249,66 @@ fn fail(mut metrics: Vec<Metric>, e: &str) -> Vec<Metric> {
 
 fn trivial_and_batch(ctx: &Ctx, rows: &[Row], calls: u64, floor: &mut Vec<f64>) -> Vec<Metric> {
     let detail = format!(
-        "{calls} getppid calls per run: natively raw system calls in xtask, on XSC the no_std ring-bench sample under xsc-run"
+        "{calls} getppid calls per run: natively raw system calls through libc's syscall() (bench-calls), on XSC the no_std ring-bench sample (xsc-rt) under xsc-run"
     );
     let mut metrics = vec![
         Metric::new("trivial", "trivial call (getppid), per call", "ns")
             .target(Target::AtMost(1.5))
             .detail(detail.clone()),
-        Metric::new("trivial", "  inline thread_call (getppid), per call", "ns")
-            .detail(detail.clone()),
+        Metric::new("trivial", "  the same, inline thread_call", "ns").detail(detail.clone()),
+        Metric::new("trivial", "  the same, libc's syscall() on both", "ns").detail(format!(
+            "{calls} getppid calls through libc's syscall() in bench-calls, built for both (on XSC: the musl fork into xsc-rt)"
+        )),
         Metric::new("batch", "64-entry batch (getppid), per entry", "ns")
             .target(Target::AtMost(1.0))
             .detail(format!(
-                "{detail}; XSC: xsc_rt::batch::submit_and_reap of 64 entries, native: 64 system calls per group"
+                "{calls} getppid calls per run; XSC: xsc_rt::batch::submit_and_reap of 64 entries in ring-bench, native: groups of 64 system calls in bench-calls, results checked after each batch or group on both"
             )),
     ];
     let ring_bench = match cmd::build_samples(true) {
         Ok(d) => d.join("ring-bench"),
         Err(e) => return fail(metrics, &format!("building the samples failed: {e}")),
     };
+    let n = calls.to_string();
+    let mut side_values = |side: Side| -> Result<Vec<f64>> {
+        match side {
+            Side::Native => {
+                let mut c = ctx.command(side, "bench-calls", &[n.clone(), "round-trip".into()])?;
+                let f = measure::run(&mut c, ctx.timeout)?;
+                if let Ok(rt) = f.number("round_trip_ns") {
+                    floor.push(rt);
+                }
+                let call = f.number("call_ns")?;
+                Ok(vec![call, call, call, f.number("group_ns_per_call")?])
+            }
+            Side::Xsc => {
+                let ring = measure::run(
+                    Command::new(&ctx.xsc_run).arg(&ring_bench).arg(&n),
+                    ctx.timeout,
+                )?;
+                let libc = measure::run(
+                    &mut ctx.command(side, "bench-calls", std::slice::from_ref(&n))?,
+                    ctx.timeout,
+                )?;
+                Ok(vec![
+                    ring.number("ring_ns_per_call")?,
+                    ring.number("inline_ns_per_call")?,
+                    libc.number("call_ns")?,
+                    ring.number("batch_ns_per_entry")?,
+                ])
+            }
+        }
+    };
     for run in 0..ctx.runs {
         for side in Side::order(run) {
-            let values = match side {
-                Side::Native => {
-                    // One native call is the reference for both XSC paths.
-                    let call = native::getppid(calls);
-                    Ok(vec![call, call, native::getppid_batched(calls)])
-                }
-                Side::Xsc => measure::run(
-                    Command::new(&ctx.xsc_run)
-                        .arg(&ring_bench)
-                        .arg(calls.to_string()),
-                    ctx.timeout,
-                )
-                .and_then(|f| {
-                    Ok(vec![
-                        f.number("ring_ns_per_call")?,
-                        f.number("inline_ns_per_call")?,
-                        f.number("batch_ns_per_entry")?,
-                    ])
-                }),
-            };
-            match values {
+            match side_values(side) {
                 Ok(v) => {
                     eprintln!(
                         "xtask: bench: trivial/batch run {}/{} {side:?}: {:.1} ns per call, {:.1} ns per batched entry",
                         run + 1,
                         ctx.runs,
                         v[0],
-                        v[2]
+                        v[3]
                     );
                     for (m, v) in metrics.iter_mut().zip(v) {
                         match side {
@@ -306,7 +320,6 @@ fn trivial_and_batch(ctx: &Ctx, rows: &[Row], calls: u64, floor: &mut Vec<f64>) 
                 Err(e) => return fail(metrics, &format!("{} run: {e}", side.name())),
             }
         }
-        floor.extend(native::cache_line_round_trip(calls));
     }
     metrics.retain(|m| {
         rows.iter()
@@ -615,20 +628,12 @@ pub fn run(args: Args) -> Result {
     let out_dir = cmd::root().join("target/bench");
     std::fs::create_dir_all(&out_dir)
         .map_err(|e| format!("cannot create {}: {e}", out_dir.display()))?;
-    let program_rows = [
-        Row::Search,
-        Row::SearchJ1,
-        Row::Read,
-        Row::Tcp,
-        Row::Spawn,
-        Row::Threads,
-        Row::Idle,
-    ];
     let ctx = Ctx {
         runs: args.runs,
         timeout: Duration::from_secs(args.timeout),
         xsc_run: std_xsc::xsc_home().join("bin/xsc-run"),
-        programs: if program_rows.iter().any(|&r| want(r)) {
+        // Every row but the verifier's runs a program of samples/bench.
+        programs: if rows.iter().any(|&r| r != Row::Verifier) {
             build_programs()
         } else {
             Err("not built".into())
@@ -753,7 +758,7 @@ pub fn run(args: Args) -> Result {
         // The largest Rust program the build made: cargo-xsc (std, clap,
         // serde, the verifier itself).
         cmd::run(cmd::cargo().args(["build", "--release", "-p", "cargo-xsc"]))?;
-        native::elfcheck_throughput(&cmd::root().join("target/release/cargo-xsc"))?;
+        verifier::elfcheck_throughput(&cmd::root().join("target/release/cargo-xsc"))?;
     }
     println!(
         "\nbench took {:.0} s, of which measuring {:.0} s",
