@@ -197,7 +197,6 @@ pub enum Kind {
 /// executable regular file carrying the note is `Other`: the host's execve
 /// then fails (or succeeds) exactly as Linux would, with the same errno.
 pub fn probe(path: &std::ffi::OsStr) -> Kind {
-    use std::io::Read;
     use std::os::unix::ffi::OsStrExt;
     let Ok(c) = std::ffi::CString::new(path.as_bytes()) else {
         return Kind::Other;
@@ -208,21 +207,108 @@ pub fn probe(path: &std::ffi::OsStr) -> Kind {
     if !executable || !regular {
         return Kind::Other;
     }
-    let Ok(mut f) = std::fs::File::open(path) else {
+    let Ok(data) = std::fs::File::open(path).and_then(|f| read_headers(&f)) else {
         return Kind::Other;
     };
-    let mut magic = [0u8; 4];
-    if f.read_exact(&mut magic).is_err() || magic != *b"\x7fELF" {
-        return Kind::Other;
-    }
-    let mut data = magic.to_vec();
-    if f.read_to_end(&mut data).is_err() {
+    if !data.starts_with(b"\x7fELF") {
         return Kind::Other;
     }
     match inspect(&data) {
         Ok(info) if info.note.is_some() => Kind::Xsc,
         _ => Kind::Other,
     }
+}
+
+/// Reads what checking and classifying a program need before it is
+/// mapped: a buffer as long as the file, holding the ELF header, the program
+/// headers, the contents of every segment but the loadable ones (notes, the
+/// interpreter name, the dynamic section), the section headers and their
+/// name table. The rest stays zero, unread: [`load`] reads the loadable
+/// segments straight into the program's memory, and symbols and debug
+/// information (most of a debug build) are read only if a report needs
+/// them. A file whose headers cannot be parsed is read whole, so that its
+/// errors are reported as usual.
+pub fn read_headers(f: &std::fs::File) -> std::io::Result<Vec<u8>> {
+    use std::os::unix::fs::FileExt;
+    let len = f.metadata()?.len() as usize;
+    // Zeroed lazily by the allocator (fresh pages for a large buffer): the
+    // parts never read cost no memory.
+    let mut data = vec![0u8; len];
+    // Reads [off, off + n) into place; false if it lies outside the file.
+    let fill = |data: &mut [u8], (off, n): (u64, u64)| -> std::io::Result<bool> {
+        let range = usize::try_from(off)
+            .ok()
+            .zip(usize::try_from(n).ok())
+            .and_then(|(o, n)| Some(o..o.checked_add(n)?))
+            .filter(|r| r.end <= data.len());
+        match range {
+            Some(r) => f
+                .read_exact_at(&mut data[r.clone()], r.start as u64)
+                .map(|_| true),
+            None => Ok(false),
+        }
+    };
+    let header = (
+        0,
+        len.min(size_of::<elf::FileHeader64<Endianness>>()) as u64,
+    );
+    fill(&mut data, header)?;
+    // Two rounds: the header names the header tables; the tables name the
+    // segments and the section-name table.
+    for round in [
+        header_tables as fn(&[u8]) -> Option<Vec<(u64, u64)>>,
+        table_contents,
+    ] {
+        match round(&data) {
+            Some(parts) => {
+                for part in parts {
+                    if !fill(&mut data, part)? {
+                        return whole(f, data);
+                    }
+                }
+            }
+            None => return whole(f, data),
+        }
+    }
+    Ok(data)
+}
+
+fn whole(f: &std::fs::File, mut data: Vec<u8>) -> std::io::Result<Vec<u8>> {
+    use std::os::unix::fs::FileExt;
+    f.read_exact_at(&mut data, 0)?;
+    Ok(data)
+}
+
+/// The program-header and section-header tables.
+fn header_tables(data: &[u8]) -> Option<Vec<(u64, u64)>> {
+    let h = Header::parse(data).ok()?;
+    let e = h.endian().ok()?;
+    Some(vec![
+        (h.e_phoff(e), h.e_phnum(e) as u64 * h.e_phentsize(e) as u64),
+        (h.e_shoff(e), h.e_shnum(e) as u64 * h.e_shentsize(e) as u64),
+    ])
+}
+
+/// The contents of every segment that is not loaded, and the section-name
+/// string table.
+fn table_contents(data: &[u8]) -> Option<Vec<(u64, u64)>> {
+    use object::read::elf::{FileHeader, ProgramHeader, SectionHeader};
+    let h = Header::parse(data).ok()?;
+    let e = h.endian().ok()?;
+    let mut parts: Vec<(u64, u64)> = h
+        .program_headers(e, data)
+        .ok()?
+        .iter()
+        .filter(|ph| ph.p_type(e) != elf::PT_LOAD)
+        .map(|ph| (ph.p_offset(e), ph.p_filesz(e)))
+        .collect();
+    if let (Ok(headers), Ok(names)) = (h.section_headers(e, data), h.section_strings_index(e, data))
+    {
+        if let Some(range) = headers.get(names.0).and_then(|s| s.file_range(e)) {
+            parts.push(range);
+        }
+    }
+    Some(parts)
 }
 
 fn page_down(v: u64) -> u64 {
@@ -247,9 +333,10 @@ fn prot(flags: u32) -> i32 {
 }
 
 /// Maps the binary: one reservation covering the image and the break range,
-/// segment contents copied in, then each page given the union of the
-/// permissions of the segments on it.
-pub fn load(data: &[u8], info: &ElfInfo) -> Result<Image, LoadError> {
+/// the loadable segments read from `file` straight into it. The pages stay
+/// readable and writable until [`protect`], so that the kernel side can
+/// check what it loaded ([`Image::loaded`]) before the program runs.
+pub fn load(file: &std::fs::File, info: &ElfInfo) -> Result<Image, LoadError> {
     let lo = page_down(info.segments.iter().map(|s| s.vaddr).min().unwrap_or(0));
     let hi = page_up(
         info.segments
@@ -289,32 +376,7 @@ pub fn load(data: &[u8], info: &ElfInfo) -> Result<Image, LoadError> {
         return Err(LoadError::Map(std::io::Error::last_os_error().to_string()));
     }
     for s in &info.segments {
-        let src = &data[s.offset as usize..(s.offset + s.filesz) as usize];
-        // SAFETY: the destination lies inside the writable reservation
-        // (vaddr + memsz <= hi) and the source inside the file.
-        unsafe {
-            std::ptr::copy_nonoverlapping(src.as_ptr(), (base + s.vaddr) as *mut u8, src.len())
-        };
-    }
-    // Permissions per page: the union of the segments covering it.
-    let mut bounds: Vec<u64> = info
-        .segments
-        .iter()
-        .flat_map(|s| [page_down(s.vaddr), page_up(s.vaddr + s.memsz)])
-        .collect();
-    bounds.sort_unstable();
-    bounds.dedup();
-    for w in bounds.windows(2) {
-        let (a, b) = (w[0], w[1]);
-        let p = info
-            .segments
-            .iter()
-            .filter(|s| page_down(s.vaddr) < b && page_up(s.vaddr + s.memsz) > a)
-            .fold(0, |acc, s| acc | prot(s.flags));
-        // SAFETY: [a, b) is inside the reservation.
-        if unsafe { libc::mprotect((base + a) as *mut libc::c_void, (b - a) as usize, p) } != 0 {
-            return Err(LoadError::Map(std::io::Error::last_os_error().to_string()));
-        }
+        place_segment(file, base, s)?;
     }
     let phdr = match info.phdr_vaddr {
         Some(v) => base + v,
@@ -336,6 +398,95 @@ pub fn load(data: &[u8], info: &ElfInfo) -> Result<Image, LoadError> {
         brk_limit: base + hi + BRK_RESERVE,
         segments: info.segments.clone(),
     })
+}
+
+/// Puts the file contents of `s` at `base + vaddr`, as Linux's loader
+/// does: the whole pages inside the segment are a private mapping of the
+/// file (nothing copied; the page cache is shared, and the image shows the
+/// program's file in /proc/self/maps, so profilers and debuggers can name
+/// its symbols); the partial pages at its ends, which may share a page with
+/// another segment or with the zero-filled part, are read into the
+/// reservation's anonymous pages.
+fn place_segment(file: &std::fs::File, base: u64, s: &Segment) -> Result<(), LoadError> {
+    use std::os::fd::AsRawFd;
+    use std::os::unix::fs::FileExt;
+    let (start, end) = (s.vaddr, s.vaddr + s.filesz);
+    let (inner_start, inner_end) = (page_up(start), page_down(end));
+    // ELF requires p_offset ≡ p_vaddr (mod page size); without it, copy.
+    let mappable = inner_start < inner_end && s.offset.wrapping_sub(s.vaddr).is_multiple_of(PAGE);
+    let read = |from: u64, to: u64| -> Result<(), LoadError> {
+        if from >= to {
+            return Ok(());
+        }
+        // SAFETY: [from, to) lies inside the segment, inside the writable
+        // reservation (vaddr + filesz <= vaddr + memsz <= hi).
+        let dst = unsafe {
+            std::slice::from_raw_parts_mut((base + from) as *mut u8, (to - from) as usize)
+        };
+        file.read_exact_at(dst, s.offset + (from - start))
+            .map_err(|e| LoadError::Map(format!("cannot read a segment: {e}")))
+    };
+    if !mappable {
+        return read(start, end);
+    }
+    read(start, inner_start)?;
+    read(inner_end, end)?;
+    // SAFETY: replaces whole pages of our own reservation (inside this
+    // segment's range) with a private, writable mapping of the file at the
+    // matching offset (page-aligned: checked above).
+    let p = unsafe {
+        libc::mmap(
+            (base + inner_start) as *mut libc::c_void,
+            (inner_end - inner_start) as usize,
+            libc::PROT_READ | libc::PROT_WRITE,
+            libc::MAP_PRIVATE | libc::MAP_FIXED,
+            file.as_raw_fd(),
+            (s.offset + (inner_start - start)) as libc::off_t,
+        )
+    };
+    if p == libc::MAP_FAILED {
+        return Err(LoadError::Map(format!(
+            "cannot map a segment: {}",
+            std::io::Error::last_os_error()
+        )));
+    }
+    Ok(())
+}
+
+impl Image {
+    /// The file contents of `s` as loaded (its first `filesz` bytes in
+    /// memory). Valid between [`load`] and [`protect`].
+    pub fn loaded(&self, s: &Segment) -> &[u8] {
+        // SAFETY: load read filesz bytes there, in the image's reservation,
+        // still readable (protect has not run).
+        unsafe { std::slice::from_raw_parts((self.base + s.vaddr) as *const u8, s.filesz as usize) }
+    }
+}
+
+/// Gives each page of the image the union of the permissions of the
+/// segments on it.
+pub fn protect(image: &Image) -> Result<(), LoadError> {
+    let base = image.base;
+    let segments = &image.segments;
+    // Permissions per page: the union of the segments covering it.
+    let mut bounds: Vec<u64> = segments
+        .iter()
+        .flat_map(|s| [page_down(s.vaddr), page_up(s.vaddr + s.memsz)])
+        .collect();
+    bounds.sort_unstable();
+    bounds.dedup();
+    for w in bounds.windows(2) {
+        let (a, b) = (w[0], w[1]);
+        let p = segments
+            .iter()
+            .filter(|s| page_down(s.vaddr) < b && page_up(s.vaddr + s.memsz) > a)
+            .fold(0, |acc, s| acc | prot(s.flags));
+        // SAFETY: [a, b) is inside the reservation.
+        if unsafe { libc::mprotect((base + a) as *mut libc::c_void, (b - a) as usize, p) } != 0 {
+            return Err(LoadError::Map(std::io::Error::last_os_error().to_string()));
+        }
+    }
+    Ok(())
 }
 
 impl Image {

@@ -91,30 +91,66 @@ fn open_trace(cli: &Cli) -> std::io::Result<Option<i32>> {
 
 /// An XSC kernel only runs binaries that keep the promise of the note: no
 /// raw system-call instruction (xsc-elfcheck's rules; hidden sites are
-/// warnings and do not stop a run).
-fn verify(path: &std::ffi::OsStr, data: &[u8], allow_unmarked: bool) -> Result<(), String> {
+/// warnings and do not stop a run). `headers` is the file as
+/// loader::read_headers read it; the loadable segments are checked as they
+/// were loaded into `image`.
+fn verify(
+    path: &std::ffi::OsStr,
+    meta: &std::fs::Metadata,
+    mut headers: Vec<u8>,
+    image: &loader::Image,
+    allow_unmarked: bool,
+) -> Result<(), String> {
     let opts = xsc_elfcheck::Options {
         strict: false,
         require_note: !allow_unmarked,
     };
     let name = path.to_string_lossy();
-    let key = verify_cache::key(data, opts.require_note);
-    if key.as_ref().is_some_and(verify_cache::passed_before) {
+    let identity = verify_cache::identity_key(meta, opts.require_note);
+    if identity
+        .as_ref()
+        .is_some_and(|(k, _)| verify_cache::passed_before(k))
+    {
         return Ok(());
     }
-    match xsc_elfcheck::check(data, &opts) {
-        Ok(report) if report.passed(&opts) => {
-            if let Some(k) = key {
-                verify_cache::record_pass(&k);
-            }
-            Ok(())
+    let remember = |_: ()| {
+        if let Some((k, true)) = identity {
+            verify_cache::record_pass(&k);
         }
-        Ok(report) => Err(format!(
-            "{name}: refused: the binary fails XSC verification:\n{}xsc-run: pass --allow-unverified to run it anyway (the trap guard stops the first raw system call)",
-            xsc_elfcheck::render_human(&name, &report, &opts)
-        )),
-        Err(e) => Err(format!("{name}: cannot verify the binary: {e}")),
+    };
+    let key = verify_cache::key(&headers, opts.require_note, |s| image.loaded(s));
+    if key.as_ref().is_some_and(verify_cache::passed_before) {
+        remember(());
+        return Ok(());
     }
+    // The file as the verifier reads it: the headers, with the segments as
+    // loaded put back at their file offsets.
+    for s in &image.segments {
+        let at = s.offset as usize;
+        headers[at..at + s.filesz as usize].copy_from_slice(image.loaded(s));
+    }
+    let report = match xsc_elfcheck::check(&headers, &opts) {
+        Ok(r) => r,
+        Err(e) => return Err(format!("{name}: cannot verify the binary: {e}")),
+    };
+    if report.passed(&opts) {
+        if let Some(k) = key {
+            verify_cache::record_pass(&k);
+        }
+        remember(());
+        return Ok(());
+    }
+    // Refused. The report also names symbols, which were not read: it is
+    // rendered from the whole file (the verdict stays this one).
+    let named = std::fs::read(path)
+        .ok()
+        .and_then(|whole| xsc_elfcheck::check(&whole, &opts).ok())
+        .filter(|r| !r.passed(&opts))
+        .unwrap_or(report);
+    Err(format!(
+        "{name}: refused: the binary fails XSC verification:\n{}xsc-run: pass --allow-unverified to run it anyway (the trap guard stops the first raw system call)",
+        xsc_elfcheck::render_human(&name, &named, &opts)
+    ))
 }
 
 fn run() -> i32 {
@@ -123,16 +159,21 @@ fn run() -> i32 {
         return fail(EXIT_CANNOT_RUN, e);
     }
     let path = cli.program.clone();
-    let data = match std::fs::read(&path) {
+    let not_found = |e: std::io::Error| {
+        let code = if e.kind() == std::io::ErrorKind::NotFound {
+            EXIT_NOT_FOUND
+        } else {
+            EXIT_CANNOT_RUN
+        };
+        fail(code, format_args!("{}: {e}", path.to_string_lossy()))
+    };
+    let file = match std::fs::File::open(&path) {
+        Ok(f) => f,
+        Err(e) => return not_found(e),
+    };
+    let data = match loader::read_headers(&file) {
         Ok(d) => d,
-        Err(e) => {
-            let code = if e.kind() == std::io::ErrorKind::NotFound {
-                EXIT_NOT_FOUND
-            } else {
-                EXIT_CANNOT_RUN
-            };
-            return fail(code, format_args!("{}: {e}", path.to_string_lossy()));
-        }
+        Err(e) => return not_found(e),
     };
     let info = match loader::inspect(&data)
         .and_then(|i| loader::check_note(&i, cli.allow_unmarked).map(|_| i))
@@ -145,10 +186,32 @@ fn run() -> i32 {
             )
         }
     };
+    // The segments go straight into the program's memory; what is checked
+    // is what was loaded there (no second read of the file).
+    let image = match loader::load(&file, &info) {
+        Ok(i) => i,
+        Err(e) => {
+            return fail(
+                EXIT_CANNOT_RUN,
+                format_args!("{}: {e}", path.to_string_lossy()),
+            )
+        }
+    };
+    let meta = file.metadata();
+    drop(file);
     if !cli.allow_unverified {
-        if let Err(e) = verify(&path, &data, cli.allow_unmarked) {
+        let verified = meta
+            .map_err(|e| format!("{}: {e}", path.to_string_lossy()))
+            .and_then(|m| verify(&path, &m, data, &image, cli.allow_unmarked));
+        if let Err(e) = verified {
             return fail(EXIT_CANNOT_RUN, e);
         }
+    }
+    if let Err(e) = loader::protect(&image) {
+        return fail(
+            EXIT_CANNOT_RUN,
+            format_args!("{}: {e}", path.to_string_lossy()),
+        );
     }
     let trace_fd = match open_trace(&cli).and_then(|fd| trace::init(fd).map(|_| fd)) {
         Ok(fd) => fd,
@@ -164,16 +227,7 @@ fn run() -> i32 {
     if let Err(e) = signals::init() {
         return fail(EXIT_CANNOT_RUN, format_args!("cannot set up signals: {e}"));
     }
-    let image = match loader::load(&data, &info) {
-        Ok(i) => i,
-        Err(e) => {
-            return fail(
-                EXIT_CANNOT_RUN,
-                format_args!("{}: {e}", path.to_string_lossy()),
-            )
-        }
-    };
-    symbols::init(&data, image.base);
+    symbols::init(&path, image.base);
     match std::fs::canonicalize(&path)
         .map(|p| std::ffi::CString::new(p.into_os_string().into_vec()))
     {
@@ -189,7 +243,6 @@ fn run() -> i32 {
         }
     }
     guard::set_image(&image);
-    drop(data);
     {
         let mut b = ops::BREAK.lock().unwrap_or_else(|e| e.into_inner());
         b.start = image.brk_start;

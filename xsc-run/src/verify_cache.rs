@@ -13,6 +13,14 @@
 //! its full report every time. Symbols and section headers, which only name
 //! things in reports, are not part of the verdict and not hashed.
 //!
+//! A second, cheaper key skips even the hash for a file seen before: the
+//! file's identity (device, inode, size, modification and change times),
+//! recorded only for a file whose change time was at least two seconds in
+//! the past when it was verified. Any write to the file moves its change
+//! time (which only the kernel sets), so the identity of a changed file is
+//! new; the two seconds rule out a write within the timestamp granularity
+//! of the check (git's "racily clean" rule).
+//!
 //! An entry is an empty file named by the hex key under
 //! `$XDG_CACHE_HOME/xsc/verified/` (default `~/.cache/xsc/verified/`).
 //! The cache belongs to the user: it saves time, it is not a trust
@@ -20,42 +28,53 @@
 //! `XSC_NO_VERIFY_CACHE=1` turns the cache off). Any failure to read or
 //! write it just means verifying again.
 
+use crate::loader::Segment;
 use std::os::unix::fs::MetadataExt;
 use std::path::PathBuf;
 
-/// The key for `data` checked with `require_note`, or `None` if the ELF
-/// headers cannot be read (the verifier then reports why).
-pub fn key(data: &[u8], require_note: bool) -> Option<blake3::Hash> {
+/// The key for the binary whose headers are in `headers` (the file as
+/// loader::read_headers read it) and whose loadable segments `loaded`
+/// gives as they were loaded, checked with `require_note`; `None` if the
+/// ELF headers cannot be read (the verifier then reports why).
+pub fn key<'a>(
+    headers: &[u8],
+    require_note: bool,
+    loaded: impl Fn(&Segment) -> &'a [u8],
+) -> Option<blake3::Hash> {
+    use object::read::elf::{FileHeader, ProgramHeader};
     let mut h = blake3::Hasher::new();
-    h.update(b"xsc-run verification v1\0");
+    h.update(b"xsc-run verification v2\0");
     h.update(&[require_note as u8]);
     let exe = std::fs::metadata("/proc/self/exe").ok()?;
     h.update(&exe.size().to_le_bytes());
     h.update(&exe.mtime().to_le_bytes());
     h.update(&exe.mtime_nsec().to_le_bytes());
-    for range in verdict_ranges(data)? {
-        h.update(&(range.start as u64).to_le_bytes());
-        h.update(&(range.end as u64).to_le_bytes());
-        h.update(data.get(range)?);
+    let header = object::elf::FileHeader64::<object::Endianness>::parse(headers).ok()?;
+    let e = header.endian().ok()?;
+    let phoff = header.e_phoff(e) as usize;
+    let phsize = header.e_phnum(e) as usize * header.e_phentsize(e) as usize;
+    let mut part = |bytes: &[u8]| {
+        h.update(&(bytes.len() as u64).to_le_bytes());
+        h.update(bytes);
+    };
+    part(headers.get(..size_of::<object::elf::FileHeader64<object::Endianness>>())?);
+    part(headers.get(phoff..phoff.checked_add(phsize)?)?);
+    for ph in header.program_headers(e, headers).ok()? {
+        let (offset, filesz) = (ph.p_offset(e), ph.p_filesz(e));
+        if ph.p_type(e) == object::elf::PT_LOAD {
+            part(loaded(&Segment {
+                vaddr: ph.p_vaddr(e),
+                memsz: ph.p_memsz(e),
+                offset,
+                filesz,
+                flags: ph.p_flags(e),
+            }));
+        } else {
+            let start = usize::try_from(offset).ok()?;
+            part(headers.get(start..start.checked_add(usize::try_from(filesz).ok()?)?)?);
+        }
     }
     Some(h.finalize())
-}
-
-/// The byte ranges of the file the verdict depends on: the ELF header, the
-/// program headers and each segment's file contents.
-fn verdict_ranges(data: &[u8]) -> Option<Vec<std::ops::Range<usize>>> {
-    use object::read::elf::{FileHeader, ProgramHeader};
-    let header = object::elf::FileHeader64::<object::Endianness>::parse(data).ok()?;
-    let endian = header.endian().ok()?;
-    let phoff = header.e_phoff(endian) as usize;
-    let phsize = header.e_phnum(endian) as usize * header.e_phentsize(endian) as usize;
-    let header_len = size_of::<object::elf::FileHeader64<object::Endianness>>();
-    let mut ranges = Vec::from([0..header_len, phoff..phoff.checked_add(phsize)?]);
-    for ph in header.program_headers(endian, data).ok()? {
-        let start = ph.p_offset(endian) as usize;
-        ranges.push(start..start.checked_add(ph.p_filesz(endian) as usize)?);
-    }
-    Some(ranges)
 }
 
 fn dir() -> Option<PathBuf> {
@@ -67,6 +86,34 @@ fn dir() -> Option<PathBuf> {
         None => PathBuf::from(std::env::var_os("HOME")?).join(".cache"),
     };
     Some(base.join("xsc/verified"))
+}
+
+/// The identity key of the opened program file, and whether the file is
+/// old enough for its identity to be recorded (see the module comment).
+pub fn identity_key(file: &std::fs::Metadata, require_note: bool) -> Option<(blake3::Hash, bool)> {
+    let mut h = blake3::Hasher::new();
+    h.update(b"xsc-run verified file identity v1\0");
+    h.update(&[require_note as u8]);
+    let exe = std::fs::metadata("/proc/self/exe").ok()?;
+    for v in [
+        exe.size(),
+        exe.mtime() as u64,
+        exe.mtime_nsec() as u64,
+        file.dev(),
+        file.ino(),
+        file.size(),
+        file.mtime() as u64,
+        file.mtime_nsec() as u64,
+        file.ctime() as u64,
+        file.ctime_nsec() as u64,
+    ] {
+        h.update(&v.to_le_bytes());
+    }
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .ok()?
+        .as_secs() as i64;
+    Some((h.finalize(), file.ctime() < now - 2))
 }
 
 /// Has a binary with this key passed before?
@@ -108,9 +155,18 @@ mod tests {
         d
     }
 
+    /// The key with each loadable segment as a loader would have read it
+    /// from `file`.
+    fn file_key(file: &[u8], note: bool) -> Option<blake3::Hash> {
+        key(file, note, |s: &Segment| {
+            &file[s.offset as usize..(s.offset + s.filesz) as usize]
+        })
+    }
+
     #[test]
     fn the_key_covers_segments_and_headers_but_not_the_rest() {
         let base = tiny_elf();
+        let key = file_key;
         let k = key(&base, true).unwrap();
         assert_eq!(key(&base, true), Some(k), "stable");
         assert_ne!(key(&base, false), Some(k), "options are in the key");
@@ -124,5 +180,8 @@ mod tests {
         outside[135] ^= 1; // after the segment: sections, symbols
         assert_eq!(key(&outside, true), Some(k));
         assert_eq!(key(b"not an elf", true), None);
+        // For a loadable segment, what counts is what was loaded.
+        let other = [0xccu8; 10];
+        assert_ne!(super::key(&base, true, |_| &other[..]), Some(k));
     }
 }
