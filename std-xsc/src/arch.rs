@@ -34,6 +34,19 @@ impl Arch {
         }
     }
 
+    /// Where the host keeps the Linux UAPI headers for this architecture
+    /// (Debian's `linux-libc-dev`, and its cross version): the
+    /// `linux`/`asm-generic` directory and the `asm` directory.
+    pub fn uapi_headers(self) -> (&'static str, &'static str) {
+        match self {
+            Arch::X86_64 => ("/usr/include", "/usr/include/x86_64-linux-gnu/asm"),
+            Arch::Aarch64 => (
+                "/usr/aarch64-linux-gnu/include",
+                "/usr/aarch64-linux-gnu/include/asm",
+            ),
+        }
+    }
+
     /// Prefix of the binutils for this architecture.
     pub fn binutils_prefix(self) -> &'static str {
         match self {

@@ -120,6 +120,35 @@ pub fn fingerprint(arch: Arch, repo: &Path) -> Result<String, String> {
     Ok(format!("{:016x}", h.finish()))
 }
 
+/// Copies the Linux UAPI headers (`<linux/...>`, `<asm/...>`,
+/// `<asm-generic/...>`) into the sysroot, as a musl toolchain installs
+/// them beside its libc (musl ships none): programs that include
+/// `<linux/seccomp.h>` or `<linux/io_uring.h>` build with `xsc-cc` as they
+/// do natively. They come from the host's `linux-libc-dev`.
+fn install_uapi_headers(arch: Arch, sysroot: &Sysroot) -> Result<(), String> {
+    let (base, asm) = arch.uapi_headers();
+    let dest = sysroot.include();
+    for (from, name) in [
+        (format!("{base}/linux"), "linux"),
+        (format!("{base}/asm-generic"), "asm-generic"),
+        (asm.to_string(), "asm"),
+    ] {
+        if !Path::new(&from).is_dir() {
+            return Err(format!(
+                "{from} is missing: install the Linux UAPI headers (package {})",
+                match arch {
+                    Arch::X86_64 => "linux-libc-dev",
+                    Arch::Aarch64 => "linux-libc-dev-arm64-cross",
+                }
+            ));
+        }
+        let to = dest.join(name);
+        let _ = std::fs::remove_dir_all(&to);
+        run(Command::new("cp").arg("-rL").arg(&from).arg(&to))?;
+    }
+    Ok(())
+}
+
 /// `libunwind.a`, the unwinder Rust's std links on musl targets: gcc's
 /// `libgcc_eh` merged (`ld -r`) with an object holding strong references
 /// to the pthread functions it calls through weak ones, so that they are
@@ -229,6 +258,8 @@ pub fn build(arch: Arch, home: &Path, force: bool) -> Result<Built, String> {
         "built and installed the musl fork into {}",
         sysroot.dir.display()
     ));
+    install_uapi_headers(arch, &sysroot)?;
+    log.push("installed the Linux UAPI headers (linux/, asm/, asm-generic/)".into());
 
     rt_staticlib::build(
         arch,

@@ -32,10 +32,42 @@ pub fn check_cpu() -> Result<(), String> {
     Ok(())
 }
 
-/// Remembers the program's layout for reports.
+/// Remembers the program's layout for reports, and where the kernel side's
+/// own code is.
 pub fn set_image(image: &Image) {
     let _ = IMAGE.set(image.clone());
+    let _ = RUNNER_CODE.set(runner_code_ranges(image).unwrap_or_default());
 }
+
+/// The executable mappings of the kernel side (xsc-run, its libraries, the
+/// vDSO), as they were when the program was loaded.
+static RUNNER_CODE: OnceLock<Vec<(u64, u64)>> = OnceLock::new();
+
+/// Was this SIGSYS raised by a seccomp filter the *program* installed, for
+/// a call the kernel side made on the program's behalf (a ring entry or a
+/// `thread_call` executed in the thread)? Then it belongs to the program,
+/// as it would natively. A raw system call from program code is stopped by
+/// Syscall User Dispatch first, or (with a switched-off selector) by the
+/// seccomp guard, whose trap comes from outside the kernel side's code.
+///
+/// # Safety
+/// `info` is the kernel's siginfo for a SIGSYS.
+pub unsafe fn is_program_filter_trap(info: *const libc::siginfo_t) -> bool {
+    if (*info).si_code != crate::signals::SYS_SECCOMP {
+        return false;
+    }
+    let call_addr = ((info as *const u8).add(SIGSYS_CALL_ADDR) as *const u64).read();
+    let insn = call_addr.wrapping_sub(SYSCALL_INSN_LEN);
+    RUNNER_CODE
+        .get()
+        .is_some_and(|r| r.iter().any(|&(lo, hi)| (lo..hi).contains(&insn)))
+}
+
+/// Offsets in `siginfo_t` of the `_sigsys` fields (linux/signal.h: after
+/// si_signo, si_errno, si_code and padding, the union starts at 16).
+const SIGSYS_CALL_ADDR: usize = 16;
+const SIGSYS_SYSCALL: usize = 24;
+const SIGSYS_ARCH: usize = 28;
 
 /// Writes the report for a SIGSYS raised by a raw system call and ends the
 /// process as killed by SIGSYS. Runs in the signal handler: formats into a
@@ -45,11 +77,10 @@ pub fn set_image(image: &Image) {
 /// `info` is the kernel's siginfo for a SIGSYS of code SYS_USER_DISPATCH or
 /// SYS_SECCOMP.
 pub unsafe fn report_raw_syscall(info: *mut libc::siginfo_t, _uctx: *mut libc::c_void) -> ! {
-    // siginfo_t._sigsys: call_addr at 16, syscall at 24, arch at 28.
     let raw = info as *const u8;
-    let call_addr = (raw.add(16) as *const u64).read();
-    let nr = (raw.add(24) as *const i32).read();
-    let audit_arch = (raw.add(28) as *const u32).read();
+    let call_addr = (raw.add(SIGSYS_CALL_ADDR) as *const u64).read();
+    let nr = (raw.add(SIGSYS_SYSCALL) as *const i32).read();
+    let audit_arch = (raw.add(SIGSYS_ARCH) as *const u32).read();
     let code = (*info).si_code;
     let insn = call_addr.wrapping_sub(SYSCALL_INSN_LEN);
     let mut buf = FixedBuf::<768>::new();

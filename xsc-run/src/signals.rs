@@ -234,7 +234,10 @@ pub unsafe extern "C" fn xsc_signal_dispatch(
     if (sig == libc::SIGSEGV || sig == libc::SIGBUS) && arch::fix_copy_fault(uctx) {
         return; // the kernel side's own copy faulted: it reports EFAULT
     }
-    if sig == libc::SIGSYS && (code == SYS_USER_DISPATCH || code == SYS_SECCOMP) {
+    if sig == libc::SIGSYS
+        && (code == SYS_USER_DISPATCH || code == SYS_SECCOMP)
+        && !crate::guard::is_program_filter_trap(info)
+    {
         crate::guard::report_raw_syscall(info, uctx);
     }
     // A fault the hardware raised (si_code > 0) cannot be ignored: as Linux
