@@ -29,6 +29,7 @@
 //! write it just means verifying again.
 
 use crate::loader::Segment;
+use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::MetadataExt;
 use std::path::PathBuf;
 
@@ -83,7 +84,7 @@ fn dir() -> Option<PathBuf> {
     }
     let base = match std::env::var_os("XDG_CACHE_HOME").filter(|v| !v.is_empty()) {
         Some(d) => PathBuf::from(d),
-        None => PathBuf::from(std::env::var_os("HOME")?).join(".cache"),
+        None => home()?.join(".cache"),
     };
     Some(base.join("xsc/verified"))
 }
@@ -114,6 +115,34 @@ pub fn identity_key(file: &std::fs::Metadata, require_note: bool) -> Option<(bla
         .ok()?
         .as_secs() as i64;
     Some((h.finalize(), file.ctime() < now - 2))
+}
+
+/// `$HOME`, or, for a program started with an empty environment (an exec
+/// with `envp = {NULL}`), the user's home directory from the password
+/// database.
+fn home() -> Option<PathBuf> {
+    if let Some(h) = std::env::var_os("HOME").filter(|v| !v.is_empty()) {
+        return Some(PathBuf::from(h));
+    }
+    let mut buf = vec![0 as libc::c_char; 4096];
+    // SAFETY: a zeroed passwd filled by getpwuid_r from `buf`, which
+    // outlives the use of the pointers in it.
+    unsafe {
+        let mut pw: libc::passwd = std::mem::zeroed();
+        let mut out: *mut libc::passwd = std::ptr::null_mut();
+        let r = libc::getpwuid_r(
+            libc::getuid(),
+            &mut pw,
+            buf.as_mut_ptr(),
+            buf.len(),
+            &mut out,
+        );
+        if r != 0 || out.is_null() || pw.pw_dir.is_null() {
+            return None;
+        }
+        let dir = std::ffi::CStr::from_ptr(pw.pw_dir);
+        Some(PathBuf::from(std::ffi::OsStr::from_bytes(dir.to_bytes())))
+    }
 }
 
 /// Has a binary with this key passed before?
