@@ -331,29 +331,39 @@ impl Suite {
         let mut x = Command::new(&self.xsc_run);
         x.arg(&xsc_bin).arg(self.scratch(case, "xsc"));
         let xsc = process::run(x, self.timeout);
-        let verdict = if !expect.matches(&native.status) {
-            Verdict::Broken(format!(
-                "natively the case ended with {}, but its header expects {expect}",
-                native.status
-            ))
-        } else {
-            let same = native.stdout == xsc.stdout && native.status == xsc.status;
-            match (same, case.known_failure()) {
-                (true, Some(k)) => Verdict::NowPasses(k),
-                (true, None) => match native.stdout.lines().find(|l| l.starts_with("skip:")) {
-                    Some(l) => Verdict::Skipped(l.to_string()),
-                    None => Verdict::Pass,
-                },
-                (false, Some(k)) => Verdict::KnownFailure(k),
-                (false, None) => Verdict::Fail,
-            }
-        };
+        let verdict = verdict(&expect, &native, &xsc, case.known_failure());
         CaseResult {
             case: case.clone(),
             native: Some(native),
             xsc: Some(xsc),
             verdict,
         }
+    }
+}
+
+/// Compares the two runs of a case that ends as `expect` says on Linux
+/// and is listed in the known failures as `known`, if at all.
+pub fn verdict(
+    expect: &Expect,
+    native: &Run,
+    xsc: &Run,
+    known: Option<&'static KnownFailure>,
+) -> Verdict {
+    if !expect.matches(&native.status) {
+        return Verdict::Broken(format!(
+            "natively the case ended with {}, but its header expects {expect}",
+            native.status
+        ));
+    }
+    let same = native.stdout == xsc.stdout && native.status == xsc.status;
+    match (same, known) {
+        (true, Some(k)) => Verdict::NowPasses(k),
+        (true, None) => match native.stdout.lines().find(|l| l.starts_with("skip:")) {
+            Some(l) => Verdict::Skipped(l.to_string()),
+            None => Verdict::Pass,
+        },
+        (false, Some(k)) => Verdict::KnownFailure(k),
+        (false, None) => Verdict::Fail,
     }
 }
 
@@ -496,6 +506,55 @@ mod tests {
         assert!(Expect::parse("nothing").is_err());
         assert!(Expect::parse("expect: signal SIGNOPE").is_err());
         assert!(Expect::parse("expect: exit seven").is_err());
+    }
+
+    fn run(status: Status, stdout: &str) -> Run {
+        Run {
+            status,
+            stdout: stdout.into(),
+            stderr: String::new(),
+            elapsed: Duration::ZERO,
+        }
+    }
+
+    const K: KnownFailure = KnownFailure {
+        case: "area/name",
+        tracks: "issue 0, defect 0",
+    };
+
+    #[test]
+    fn verdicts() {
+        let ok = run(Status::Exited(0), "a\n");
+        let e = Expect::Exit(0);
+        assert!(matches!(verdict(&e, &ok, &ok, None), Verdict::Pass));
+        assert!(matches!(
+            verdict(&e, &ok, &ok, Some(&K)),
+            Verdict::NowPasses(_)
+        ));
+        let other = run(Status::Exited(0), "b\n");
+        assert!(matches!(verdict(&e, &ok, &other, None), Verdict::Fail));
+        assert!(matches!(
+            verdict(&e, &ok, &other, Some(&K)),
+            Verdict::KnownFailure(_)
+        ));
+        let hang = run(Status::TimedOut(CASE_TIMEOUT), "a\n");
+        assert!(matches!(verdict(&e, &ok, &hang, None), Verdict::Fail));
+        let killed = run(Status::Signaled(libc::SIGKILL), "a\n");
+        assert!(matches!(verdict(&e, &ok, &killed, None), Verdict::Fail));
+        assert!(matches!(
+            verdict(&Expect::Signal(libc::SIGKILL), &killed, &killed, None),
+            Verdict::Pass
+        ));
+        // The native run is checked against the case's header.
+        assert!(matches!(
+            verdict(&e, &killed, &killed, None),
+            Verdict::Broken(_)
+        ));
+        let skip = run(Status::Exited(0), "skip: not root\n");
+        assert!(matches!(
+            verdict(&e, &skip, &skip, None),
+            Verdict::Skipped(_)
+        ));
     }
 
     #[test]
