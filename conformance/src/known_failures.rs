@@ -17,15 +17,7 @@ pub struct KnownFailure {
 /// The list. Keep it sorted by case id.
 pub const KNOWN_FAILURES: &[KnownFailure] = &[
     KnownFailure {
-        case: "memory/huge_read_into_static_buffer",
-        tracks: "issue 9, defect 10: a read with a 16 TiB count into a buffer in the image fails with EFAULT, because xsc-run maps the image near the top of the address space",
-    },
-    KnownFailure {
         case: "memory/rlimit_stack_lowered_at_run_time",
         tracks: "issue 9, defect 8: RLIMIT_STACK lowered with setrlimit while the program runs does not limit the main stack's growth (xsc-run sizes the stack at start only)",
-    },
-    KnownFailure {
-        case: "signals/sigaction_ignored_signal_race",
-        tracks: "issue 9, defect 9: SIGWINCH arriving while sigaction switches it between SIG_DFL and a handler ends the process with status 156 (128 + SIGWINCH)",
     },
 ];

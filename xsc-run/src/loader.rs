@@ -311,6 +311,22 @@ fn table_contents(data: &[u8]) -> Option<Vec<(u64, u64)>> {
     Some(parts)
 }
 
+/// Where Linux puts a static-pie executable: `ELF_ET_DYN_BASE` (two thirds
+/// of the 47-bit user address space, 0x5555_5555_4000 after its rounding)
+/// plus a random page offset (28 bits of pages, as x86_64's default
+/// `mmap_rnd_bits`), far below the stack and the mmap area. Programs rely
+/// on that distance: a `read` whose count runs past the buffer is checked
+/// against the end of user space. Only a hint: if the range is taken, the
+/// host picks another place.
+fn pie_base() -> u64 {
+    const ELF_ET_DYN_BASE: u64 = 0x5555_5555_4000;
+    let mut r = [0u8; 8];
+    // SAFETY: getrandom writes at most 8 bytes into `r`.
+    unsafe { libc::getrandom(r.as_mut_ptr().cast(), r.len(), 0) };
+    let pages = u64::from_le_bytes(r) & ((1 << 28) - 1);
+    ELF_ET_DYN_BASE + pages * PAGE
+}
+
 fn page_down(v: u64) -> u64 {
     v & !(PAGE - 1)
 }
@@ -347,7 +363,7 @@ pub fn load(file: &std::fs::File, info: &ElfInfo) -> Result<Image, LoadError> {
     );
     let total = (hi - lo + BRK_RESERVE) as usize;
     let (hint, flags) = if info.is_pie {
-        (std::ptr::null_mut(), 0)
+        (pie_base() as *mut libc::c_void, 0)
     } else {
         (lo as *mut libc::c_void, libc::MAP_FIXED_NOREPLACE)
     };

@@ -167,9 +167,7 @@ pub fn rt_sigaction(sig: i32, act: u64, oact: u64, sigsetsize: u64) -> i64 {
 }
 
 /// Records `new` as the program's action for `sig` and installs the host
-/// action that serves it. The record comes first, so that a signal
-/// arriving in between finds the new action (the caller blocks signals
-/// anyway); if the host refuses, the old record is put back.
+/// action that serves it; if the host refuses, the old record is put back.
 fn install(sig: i32, old: &KernelSigaction, new: &KernelSigaction) -> i64 {
     let restorer = arch::xsc_sigreturn as *const () as u64;
     let kernel_act = if sig == libc::SIGSYS {
@@ -201,13 +199,24 @@ fn install(sig: i32, old: &KernelSigaction, new: &KernelSigaction) -> i64 {
             mask: new.mask,
         })
     };
-    ACTIONS[sig as usize].set(new);
+    // Another thread may take the signal at any moment. While the host
+    // action is the signal entry, the record must already say what to do;
+    // so the record goes first when the entry is installed, and last when
+    // the host's own SIG_DFL or SIG_IGN replaces it.
+    let entry = arch::xsc_signal_entry as *const () as u64;
+    let record_first = kernel_act.is_none_or(|k| k.handler == entry);
+    if record_first {
+        ACTIONS[sig as usize].set(new);
+    }
     if let Some(k) = kernel_act {
         let r = kernel_sigaction(sig, Some(&k), None);
         if r < 0 {
             ACTIONS[sig as usize].set(old);
             return r;
         }
+    }
+    if !record_first {
+        ACTIONS[sig as usize].set(new);
     }
     0
 }
@@ -243,7 +252,7 @@ pub unsafe extern "C" fn xsc_signal_dispatch(
     // A fault the hardware raised (si_code > 0) cannot be ignored: as Linux
     // does, the default action is restored and the faulting instruction
     // runs again, which ends the process with the real fault.
-    let fault = code > 0 && sig != libc::SIGSYS;
+    let fault = code > 0 && (sig == libc::SIGSEGV || sig == libc::SIGBUS);
     if kt.is_null() {
         // Not a program thread: nothing of the program's to run.
         if fault {
@@ -252,13 +261,17 @@ pub unsafe extern "C" fn xsc_signal_dispatch(
         return;
     }
     let action = ACTIONS[sig as usize].get();
-    // Here with SIG_DFL or SIG_IGN only for the kernel-handled signals
-    // (SIGSYS, SIGSEGV, SIGBUS).
+    // Here with SIG_DFL or SIG_IGN for the kernel-handled signals (SIGSYS,
+    // SIGSEGV, SIGBUS), or for a signal taken just as another thread
+    // changed its action.
     match action.handler {
         SIG_DFL | SIG_IGN if fault => {
             kernel_sigaction(sig, Some(&KernelSigaction::default()), None);
             return;
         }
+        // A signal whose default is to be ignored, taken while another
+        // thread switches its action: ignored, as the default says.
+        SIG_DFL if default_is_ignore(sig) => return,
         SIG_DFL => die_by_signal(sig),
         SIG_IGN => return,
         _ => {}
@@ -279,6 +292,15 @@ pub unsafe extern "C" fn xsc_signal_dispatch(
     let fault_reads = kt_ref.fault_reads.swap(false, Ordering::Relaxed);
     arch::xsc_call_program_handler(action.handler, sig, info, uctx, program_fs, kt);
     kt_ref.fault_reads.store(fault_reads, Ordering::Relaxed);
+}
+
+/// Signals whose default action is to ignore them (signal(7)); SIGCONT's
+/// "continue" has nothing left to do once the process runs.
+fn default_is_ignore(sig: i32) -> bool {
+    matches!(
+        sig,
+        libc::SIGCHLD | libc::SIGURG | libc::SIGWINCH | libc::SIGCONT
+    )
 }
 
 /// Ends the process as killed by `sig` (with the default action).
