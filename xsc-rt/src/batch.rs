@@ -21,7 +21,11 @@ pub enum BatchError {
 /// exactly as many completions into `completions`, in the order the kernel
 /// posted them (match them by `user_data`). Returns when all are reaped, so
 /// the ring is idle again.
-pub fn submit_and_reap(
+///
+/// # Safety
+/// Each entry is executed as the system call it describes: every pointer in
+/// the entries' arguments must be valid for what its call does with it.
+pub unsafe fn submit_and_reap(
     entries: &[SubmissionEntry],
     completions: &mut [CompletionEntry],
 ) -> Result<(), BatchError> {
@@ -42,11 +46,14 @@ pub fn submit_and_reap(
     let mut reaped = 0;
     while reaped < entries.len() {
         let mut pushed = 0;
-        while next < entries.len() && ring.push(&entries[next], pushed) {
+        // SAFETY: we hold the claim; the entries' pointers are the caller's
+        // responsibility (above).
+        while next < entries.len() && unsafe { ring.push(&entries[next], pushed) } {
             pushed += 1;
             next += 1;
         }
-        ring.submit_and_wait(pushed, 1);
+        // SAFETY: as above; `pushed` entries were pushed.
+        unsafe { ring.submit_and_wait(pushed, 1) };
         while let Some(cqe) = ring.pop() {
             completions[reaped] = cqe;
             reaped += 1;

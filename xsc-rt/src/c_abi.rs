@@ -110,7 +110,8 @@ pub unsafe extern "C" fn xsc_unmapself(base: *mut u8, size: usize) -> ! {
 #[panic_handler]
 fn panic(_: &core::panic::PanicInfo) -> ! {
     let e = xsc_abi::SubmissionEntry::new(crate::arch::nr::EXIT_GROUP, [134, 0, 0, 0, 0, 0], 0);
-    crate::Ring::current().thread_call(&e);
+    // SAFETY: exit_group has no pointer arguments.
+    unsafe { crate::Ring::current().thread_call(&e) };
     loop {
         core::hint::spin_loop();
     }

@@ -108,8 +108,15 @@ impl Ring {
     /// Writes `entry` into the next submission slot without publishing it.
     /// Returns false when the ring is full. `pending` is the number of
     /// entries pushed since the last [`Ring::submit`].
+    ///
+    /// # Safety
+    /// Once submitted, the kernel executes the entry as the system call it
+    /// describes: every pointer in its arguments must stay valid for what
+    /// that call does with it (as the `io-uring` crate's `push` requires),
+    /// until its completion is reaped. The caller must hold the claim
+    /// ([`Ring::claim`]).
     #[inline]
-    pub fn push(&self, entry: &SubmissionEntry, pending: u32) -> bool {
+    pub unsafe fn push(&self, entry: &SubmissionEntry, pending: u32) -> bool {
         if self.sq_space() <= pending {
             return false;
         }
@@ -128,8 +135,12 @@ impl Ring {
     }
 
     /// Publishes `count` pushed entries and wakes the kernel if it sleeps.
+    ///
+    /// # Safety
+    /// As for [`Ring::push`]: the published entries' pointers must be valid
+    /// for their calls; `count` must not exceed the entries pushed.
     #[inline]
-    pub fn submit(&self, count: u32) {
+    pub unsafe fn submit(&self, count: u32) {
         let r = self.r();
         let tail = r.sq_tail.0.load(Ordering::Relaxed);
         r.sq_tail
@@ -152,8 +163,11 @@ impl Ring {
     /// completions are ready: the path of a synchronous call. No fence or
     /// doorbell is needed here (unlike [`Ring::submit`]): `wait` consumes
     /// every published entry no poller has taken, so none is left unnoticed.
+    ///
+    /// # Safety
+    /// As for [`Ring::submit`].
     #[inline]
-    pub fn submit_and_wait(&self, count: u32, min: u32) {
+    pub unsafe fn submit_and_wait(&self, count: u32, min: u32) {
         let r = self.r();
         let tail = r.sq_tail.0.load(Ordering::Relaxed);
         r.sq_tail
@@ -241,12 +255,17 @@ impl Ring {
     /// Performs an operation in the calling thread's context through the
     /// entry table (thread-context operations, and calls made while the
     /// rings are claimed by an interrupted caller).
+    ///
+    /// # Safety
+    /// As for the raw system call the entry describes: its pointer
+    /// arguments must be valid for what the call does with them.
     #[inline]
-    pub fn thread_call(&self, entry: &SubmissionEntry) -> i64 {
+    pub unsafe fn thread_call(&self, entry: &SubmissionEntry) -> i64 {
         let call: ThreadCallFn =
             // SAFETY: the entry table holds a ThreadCallFn (ABI §5).
             unsafe { core::mem::transmute(self.entry_table().thread_call as usize) };
-        // SAFETY: our own region and a valid entry.
+        // SAFETY: our own region; the entry's arguments are the caller's
+        // responsibility (above).
         unsafe { call(self.region, entry) }
     }
 }
@@ -302,12 +321,16 @@ mod tests {
         let (_mem, ring) = fake_region(&TABLE);
         assert_eq!(ring.sq_space(), 4);
         let e = SubmissionEntry::new(1, [0; 6], 9);
-        for pending in 0..4 {
-            assert!(ring.push(&e, pending));
+        // SAFETY: the fake ring has no kernel behind it: nothing executes
+        // the entries.
+        unsafe {
+            for pending in 0..4 {
+                assert!(ring.push(&e, pending));
+            }
+            assert!(!ring.push(&e, 4), "a fifth entry does not fit");
+            ring.submit(4); // no doorbell: SQ_NEED_WAKEUP is clear
         }
-        assert!(!ring.push(&e, 4), "a fifth entry does not fit");
-        ring.submit(4); // no doorbell: SQ_NEED_WAKEUP is clear
-                        // SAFETY: the fake region lives in `_mem` for the whole test.
+        // SAFETY: the fake region lives in `_mem` for the whole test.
         let r = unsafe { &*ring.region() };
         assert_eq!(r.sq_tail.0.load(Ordering::Relaxed), 4);
         assert_eq!(ring.sq_space(), 0);

@@ -42,10 +42,14 @@ pub unsafe fn syscall6(
     let seq = ring.next_sequence();
     let entry = SubmissionEntry::new(nr, args, seq as u64);
     if is_thread_context(ARCH, nr) || !ring.claim() {
-        return ring.thread_call(&entry) as isize;
+        // SAFETY: the caller vouches for the arguments (syscall6's contract).
+        return unsafe { ring.thread_call(&entry) } as isize;
     }
-    let result = if ring.push(&entry, 0) {
-        ring.submit_and_wait(1, 1);
+    // SAFETY: we hold the claim; the arguments are the caller's (above), and
+    // the entry is reaped before we return.
+    let result = if unsafe { ring.push(&entry, 0) } {
+        // SAFETY: one entry pushed, as above.
+        unsafe { ring.submit_and_wait(1, 1) };
         reap(&ring, seq as u64)
     } else {
         // A claimed ring is idle; a full one means someone left entries in

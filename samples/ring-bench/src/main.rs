@@ -53,7 +53,8 @@ extern "C" fn xsc_main(argc: isize, argv: *const *const u8, _: *const *const u8)
     let ring = Ring::current();
     let e = SubmissionEntry::new(nr::GETPPID, [0; 6], 0);
     for _ in 0..n {
-        sink ^= ring.thread_call(&e) as usize;
+        // SAFETY: getppid has no arguments.
+        sink ^= unsafe { ring.thread_call(&e) } as usize;
     }
     let t2 = now_ns();
     let entries: [SubmissionEntry; BATCH] =
@@ -63,7 +64,8 @@ extern "C" fn xsc_main(argc: isize, argv: *const *const u8, _: *const *const u8)
     let parent = sys::getppid() as i64;
     let t3 = now_ns();
     for _ in 0..batches {
-        if let Err(e) = batch::submit_and_reap(&entries, &mut completions) {
+        // SAFETY: getppid entries carry no pointers.
+        if let Err(e) = unsafe { batch::submit_and_reap(&entries, &mut completions) } {
             let _ = writeln!(sys::FdWriter(2), "ring-bench: batch refused: {e:?}");
             return 1;
         }
