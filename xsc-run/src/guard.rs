@@ -196,24 +196,20 @@ fn runner_code_ranges(image: &Image) -> std::io::Result<Vec<(u64, u64)>> {
 /// Builds the filter: trap unless x86_64 convention and the instruction
 /// pointer lies in one of `ranges`.
 pub fn seccomp_program(ranges: &[(u64, u64)]) -> Vec<libc::sock_filter> {
-    const LD_W_ABS: u16 = (libc::BPF_LD | libc::BPF_W | libc::BPF_ABS) as u16;
-    const JEQ: u16 = (libc::BPF_JMP | libc::BPF_JEQ | libc::BPF_K) as u16;
-    const JGE: u16 = (libc::BPF_JMP | libc::BPF_JGE | libc::BPF_K) as u16;
-    const JGT: u16 = (libc::BPF_JMP | libc::BPF_JGT | libc::BPF_K) as u16;
-    const RET: u16 = (libc::BPF_RET | libc::BPF_K) as u16;
+    use crate::bpf::{IP_HI, IP_LO, JEQ, JGE, JGT, LD_W_ABS, RET};
     const AUDIT_ARCH_X86_64: u32 = 0xc000_003e;
     let ins = |code, jt, jf, k| libc::sock_filter { code, jt, jf, k };
     let trap = libc::SECCOMP_RET_TRAP;
     let mut p = vec![
-        ins(LD_W_ABS, 0, 0, 4),
+        ins(LD_W_ABS, 0, 0, crate::bpf::ARCH),
         ins(JEQ, 1, 0, AUDIT_ARCH_X86_64),
         ins(RET, 0, 0, trap),
     ];
     for &(lo, end) in ranges {
         let last = end - 1;
-        p.push(ins(LD_W_ABS, 0, 0, 12));
+        p.push(ins(LD_W_ABS, 0, 0, IP_HI));
         p.push(ins(JEQ, 0, 4, (lo >> 32) as u32));
-        p.push(ins(LD_W_ABS, 0, 0, 8));
+        p.push(ins(LD_W_ABS, 0, 0, IP_LO));
         p.push(ins(JGE, 0, 2, lo as u32));
         p.push(ins(JGT, 1, 0, last as u32));
         p.push(ins(RET, 0, 0, libc::SECCOMP_RET_ALLOW));
@@ -252,32 +248,8 @@ pub fn install_seccomp(image: &Image) -> std::io::Result<()> {
 mod tests {
     use super::*;
 
-    /// A tiny interpreter for the subset of classic BPF the filter uses.
     fn run(prog: &[libc::sock_filter], arch: u32, ip: u64) -> u32 {
-        let data = |off: u32| match off {
-            4 => arch,
-            8 => ip as u32,
-            12 => (ip >> 32) as u32,
-            _ => 0,
-        };
-        let (mut pc, mut acc) = (0usize, 0u32);
-        loop {
-            let i = prog[pc];
-            pc += 1;
-            match i.code as u32 {
-                c if c == libc::BPF_LD | libc::BPF_W | libc::BPF_ABS => acc = data(i.k),
-                c if c == libc::BPF_RET | libc::BPF_K => return i.k,
-                c => {
-                    let take = match c & 0xf0 {
-                        x if x == libc::BPF_JEQ => acc == i.k,
-                        x if x == libc::BPF_JGE => acc >= i.k,
-                        x if x == libc::BPF_JGT => acc > i.k,
-                        _ => panic!("unexpected op {c:#x}"),
-                    };
-                    pc += if take { i.jt } else { i.jf } as usize;
-                }
-            }
-        }
+        crate::bpf::run(prog, 0, arch, ip, [0; 6])
     }
 
     #[test]

@@ -12,6 +12,7 @@
 #![cfg_attr(test, allow(dead_code))]
 
 mod arch;
+mod bpf;
 mod config;
 mod consume;
 mod entry;
@@ -21,6 +22,7 @@ mod loader;
 mod memory;
 mod ops;
 mod procfs;
+mod profile;
 mod signals;
 mod symbols;
 mod sys;
@@ -58,6 +60,11 @@ struct Cli {
     /// in its code); the trap guard stops the first one it executes.
     #[arg(long)]
     allow_unverified: bool,
+    /// Enforce an OCI/Docker seccomp profile (JSON) on every call of the
+    /// program, as a container runtime does; it stays on in exec'd
+    /// programs (a seccomp filter is inherited).
+    #[arg(long, value_name = "FILE")]
+    seccomp_profile: Option<std::path::PathBuf>,
     /// argv[0] for the program (default: PROGRAM as given).
     #[arg(long, value_name = "NAME")]
     argv0: Option<OsString>,
@@ -313,6 +320,16 @@ fn run() -> i32 {
             return fail(
                 EXIT_CANNOT_RUN,
                 format_args!("cannot install the seccomp guard: {e}"),
+            );
+        }
+    }
+    if let Some(p) = &cli.seccomp_profile {
+        // Last: from here on the profile judges every call, the kernel
+        // side's own included.
+        if let Err(e) = profile::install(p) {
+            return fail(
+                EXIT_CANNOT_RUN,
+                format_args!("cannot enforce the seccomp profile: {e}"),
             );
         }
     }
