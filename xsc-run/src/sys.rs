@@ -6,19 +6,21 @@ use std::sync::atomic::AtomicU32;
 
 /// Makes system call `nr` and returns its raw result (`>= 0` or `-errno`),
 /// with the system-call instruction itself (no errno, no variadic call:
-/// this is the path of every ring entry). `-ENOSYS` for a number the
-/// `syscalls` crate does not know.
+/// this is the path of every ring entry). The instruction is the kernel
+/// side's own, in the Syscall User Dispatch allowed region
+/// (arch::xsc_kernel_syscall6: hand-written rather than the `syscalls`
+/// crate's, because it must live at that address); `-ENOSYS` for a number
+/// the `syscalls` crate does not know.
 #[inline]
 pub fn raw_syscall(nr: u32, a: [u64; 6]) -> i64 {
-    let Some(sysno) = syscalls::Sysno::new(nr as usize) else {
+    if syscalls::Sysno::new(nr as usize).is_none() {
         return -(libc::ENOSYS as i64);
-    };
-    let w = a.map(|v| v as usize);
+    }
     // SAFETY: the arguments come from the program's submission entry; the
     // system call validates them as it would for the program itself (bad
     // pointers give -EFAULT). The few calls that could break the runner are
     // intercepted before they get here (crate::ops).
-    unsafe { syscalls::raw::syscall6(sysno, w[0], w[1], w[2], w[3], w[4], w[5]) as i64 }
+    unsafe { crate::arch::xsc_kernel_syscall6(nr as u64, a[0], a[1], a[2], a[3], a[4], a[5]) }
 }
 
 /// `Ok(value)` or `Err(errno)` from a raw result.

@@ -178,8 +178,14 @@ time_stub!("xsc_entry_gettimeofday", crate::time::GETTIMEOFDAY);
 time_stub!("xsc_entry_time", crate::time::TIME);
 time_stub!("xsc_entry_getcpu", crate::time::GETCPU);
 
-// The signal-return trampoline: the one place in the process from which a
-// system call is always allowed (the SUD allowed region).
+// The SUD allowed region: the only code from which Syscall User Dispatch
+// lets a system call through whatever the selector says. It holds the
+// signal-return trampoline and the kernel side's own system-call
+// instruction (xsc_kernel_syscall6): Linux checks the allowed region before
+// it reads the selector from user memory, so the kernel side's calls skip
+// that read. (The trampoline's `syscall` already lets code that jumps into
+// the region make any call, so the second instruction weakens nothing; see
+// docs/xsc-run.md, guard modes.)
 core::arch::global_asm!(
     ".globl xsc_sigreturn",
     ".type xsc_sigreturn,@function",
@@ -188,6 +194,20 @@ core::arch::global_asm!(
     "mov eax, 15",
     "syscall",
     "ud2",
+    // xsc_kernel_syscall6(nr, a0, a1, a2, a3, a4, a5) -> raw result.
+    ".globl xsc_kernel_syscall6",
+    ".type xsc_kernel_syscall6,@function",
+    ".p2align 4",
+    "xsc_kernel_syscall6:",
+    "mov rax, rdi",
+    "mov rdi, rsi",
+    "mov rsi, rdx",
+    "mov rdx, rcx",
+    "mov r10, r8",
+    "mov r8, r9",
+    "mov r9, [rsp + 8]",
+    "syscall",
+    "ret",
     ".globl xsc_sigreturn_end",
     "xsc_sigreturn_end:",
 );
@@ -394,6 +414,15 @@ extern "C" {
     pub fn xsc_entry_getcpu();
     pub fn xsc_sigreturn();
     pub fn xsc_sigreturn_end();
+    pub fn xsc_kernel_syscall6(
+        nr: u64,
+        a0: u64,
+        a1: u64,
+        a2: u64,
+        a3: u64,
+        a4: u64,
+        a5: u64,
+    ) -> i64;
     pub fn xsc_signal_entry();
     pub fn xsc_call_program_handler(
         handler: u64,
