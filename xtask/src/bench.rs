@@ -247,7 +247,13 @@ fn fail(mut metrics: Vec<Metric>, e: &str) -> Vec<Metric> {
     metrics
 }
 
-fn trivial_and_batch(ctx: &Ctx, rows: &[Row], calls: u64, floor: &mut Vec<f64>) -> Vec<Metric> {
+fn trivial_and_batch(
+    ctx: &Ctx,
+    rows: &[Row],
+    calls: u64,
+    floor: &mut Vec<f64>,
+    guarded: &mut Vec<f64>,
+) -> Vec<Metric> {
     let detail = format!(
         "{calls} getppid calls per run: natively raw system calls through libc's syscall() (bench-calls), on XSC the no_std ring-bench sample (xsc-rt) under xsc-run"
     );
@@ -273,10 +279,17 @@ fn trivial_and_batch(ctx: &Ctx, rows: &[Row], calls: u64, floor: &mut Vec<f64>) 
     let mut side_values = |side: Side| -> Result<Vec<f64>> {
         match side {
             Side::Native => {
-                let mut c = ctx.command(side, "bench-calls", &[n.clone(), "round-trip".into()])?;
+                let mut c = ctx.command(
+                    side,
+                    "bench-calls",
+                    &[n.clone(), "round-trip".into(), "guarded".into()],
+                )?;
                 let f = measure::run(&mut c, ctx.timeout)?;
                 if let Ok(rt) = f.number("round_trip_ns") {
                     floor.push(rt);
+                }
+                if let Ok(g) = f.number("guarded_call_ns") {
+                    guarded.push(g);
                 }
                 let call = f.number("call_ns")?;
                 Ok(vec![call, call, call, f.number("group_ns_per_call")?])
@@ -469,6 +482,97 @@ fn spawn(ctx: &Ctx) -> Vec<Metric> {
         Ok(vec![f.wall * each, f.cpu * each])
     });
     metrics
+}
+
+/// Median wall time of `xsc-run --version` in ms: the runner's own start
+/// (dynamic loading, the C library's set-up), which every exec of an XSC
+/// binary pays before the program's.
+fn runner_start_ms(ctx: &Ctx) -> Option<f64> {
+    let mut v = Vec::new();
+    for _ in 0..20 {
+        let t = Instant::now();
+        let ok = Command::new(&ctx.xsc_run)
+            .arg("--version")
+            .stdout(std::process::Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success());
+        if !ok {
+            return None;
+        }
+        v.push(t.elapsed().as_secs_f64() * 1e3);
+    }
+    median(&v)
+}
+
+/// For each row whose target is missed: what the measurements say about
+/// why, and what would close the gap.
+fn why_missed(
+    metrics: &[Metric],
+    guarded_ns: Option<f64>,
+    round_trip_ns: Option<f64>,
+    runner_start_ms: Option<f64>,
+) -> String {
+    use std::fmt::Write as _;
+    let mut s = String::new();
+    let medians = |name: &str| {
+        metrics
+            .iter()
+            .find(|m| m.name.starts_with(name))
+            .and_then(|m| Some((median(&m.native)?, median(&m.xsc)?, m.ratio()?)))
+    };
+    // One explanation per row (a row's wall and CPU lines share it).
+    let mut missed: Vec<&Metric> = metrics.iter().filter(|m| m.met() == Some(false)).collect();
+    missed.dedup_by_key(|m| m.row);
+    if missed.is_empty() {
+        return s;
+    }
+    let _ = writeln!(
+        s,
+        "
+targets missed, and why:"
+    );
+    if let Some(g) = guarded_ns {
+        let _ = writeln!(
+            s,
+            "- the trap guard's floor: a native call from a thread with Syscall User Dispatch on (as every XSC thread runs) costs {g:.1} ns"
+        );
+    }
+    for m in missed {
+        let line = if m.name.starts_with("trivial call") || m.name.starts_with("64-entry batch") {
+            let Some((n, x, _)) = medians(&m.name) else {
+                continue;
+            };
+            let g = guarded_ns.unwrap_or(n);
+            format!(
+                "- {}: every entry is a host system call the submitting thread makes itself (inline): {n:.1} ns natively, {:.1} ns more for the guard's entry path, and {:.1} ns of XSC bookkeeping (runtime, entry, copy, checks, completion). Going below the native call needs entries served without a host call each, or beside the caller by a poller on an idle CPU, whose hand-off costs a cross-core round trip ({}).",
+                m.name,
+                g - n,
+                x - g,
+                round_trip_ns.map_or("not measured".into(), |r| format!("{r:.0} ns"))
+            )
+        } else if m.name.starts_with("parallel search, default threads") {
+            let one = medians("parallel search, one thread: wall").map(|(_, _, r)| r);
+            format!(
+                "- {}: with one thread the same search runs at {} of native; the extra cost with threads comes from the libc fork's allocator (musl's mallocng: one global lock, and memory handed back to the kernel eagerly, so futex waits and TLB-shootdown interrupts between the threads' CPUs, where glibc natively keeps per-thread arenas). A thread-caching allocator in the libc fork would close it.",
+                m.name,
+                one.map_or("?".into(), |r| format!("{r:.2}"))
+            )
+        } else if m.name.starts_with("fork + exec + wait") {
+            let Some((n, x, _)) = medians(&m.name) else {
+                continue;
+            };
+            format!(
+                "- {}: each exec of an XSC binary first starts xsc-run itself: `xsc-run --version` alone takes {} (dynamic loading, and glibc's and libgcc's CPU-feature probing with CPUID, which traps to the hypervisor on a virtual machine), of the {:.2} ms XSC spends against {n:.2} ms natively. Executing the new image inside the running kernel side (no new xsc-run), or a statically linked xsc-run, would close it.",
+                m.name,
+                runner_start_ms.map_or("?".into(), |r| format!("{r:.2} ms")),
+                x
+            )
+        } else {
+            format!("- {}: no analysis recorded for this row", m.name)
+        };
+        let _ = writeln!(s, "{line}");
+    }
+    s
 }
 
 fn threads(ctx: &Ctx) -> Vec<Metric> {
@@ -668,8 +772,15 @@ pub fn run(args: Args) -> Result {
 
     let mut metrics = Vec::new();
     let mut floor = Vec::new();
+    let mut guarded = Vec::new();
     if want(Row::Trivial) || want(Row::Batch) {
-        metrics.extend(trivial_and_batch(&ctx, &rows, args.calls, &mut floor));
+        metrics.extend(trivial_and_batch(
+            &ctx,
+            &rows,
+            args.calls,
+            &mut floor,
+            &mut guarded,
+        ));
     }
     if want(Row::Search) {
         metrics.extend(search(&ctx, 0, &tree));
@@ -683,8 +794,10 @@ pub fn run(args: Args) -> Result {
     if want(Row::Tcp) {
         metrics.extend(tcp(&ctx));
     }
+    let mut runner_start = None;
     if want(Row::Spawn) {
         metrics.extend(spawn(&ctx));
+        runner_start = runner_start_ms(&ctx);
     }
     if want(Row::Threads) {
         metrics.extend(threads(&ctx));
@@ -706,6 +819,10 @@ pub fn run(args: Args) -> Result {
             None => println!(),
         }
     }
+    print!(
+        "{}",
+        why_missed(&metrics, median(&guarded), median(&floor), runner_start)
+    );
     let json = report::json(
         &[
             ("runs", ctx.runs.to_string()),
