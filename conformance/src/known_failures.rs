@@ -15,9 +15,4 @@ pub struct KnownFailure {
 }
 
 /// The list. Keep it sorted by case id.
-pub const KNOWN_FAILURES: &[KnownFailure] = &[
-    KnownFailure {
-        case: "memory/rlimit_stack_lowered_at_run_time",
-        tracks: "issue 9, defect 8: RLIMIT_STACK lowered with setrlimit while the program runs does not limit the main stack's growth (xsc-run sizes the stack at start only)",
-    },
-];
+pub const KNOWN_FAILURES: &[KnownFailure] = &[];

@@ -4,6 +4,7 @@
 //! bytes.
 
 use crate::loader::Image;
+use std::sync::atomic::{AtomicU64, Ordering};
 use xsc_abi::auxv::{AT_XSC_ENTRY, AT_XSC_RING, AT_XSC_VERSION};
 
 /// Stack size for the main thread when `RLIMIT_STACK` is unlimited
@@ -23,6 +24,57 @@ pub fn stack_size() -> usize {
         return DEFAULT_STACK_SIZE;
     }
     (r.rlim_cur as usize).max(128 << 10) & !4095
+}
+
+/// The main stack's mapping, `[bottom, top)`, for [`rlimit_changed`]
+/// (a forked child has the same addresses).
+static MAIN_STACK_BOTTOM: AtomicU64 = AtomicU64::new(0);
+static MAIN_STACK_TOP: AtomicU64 = AtomicU64::new(0);
+
+/// After a successful change of `RLIMIT_STACK`: Linux checks the limit
+/// each time the main stack grows, so a lower limit stops a later growth
+/// past it. The stack is mapped whole at start; give back the part below
+/// the new limit that was never touched (not resident), so the grows-down
+/// mapping must grow again to reach it and the host kernel applies the
+/// new limit. Pages in use are never unmapped (Linux does not shrink a
+/// stack either).
+pub fn rlimit_changed() {
+    let (bottom, top) = (
+        MAIN_STACK_BOTTOM.load(Ordering::Relaxed),
+        MAIN_STACK_TOP.load(Ordering::Relaxed),
+    );
+    if bottom == 0 {
+        return;
+    }
+    let limit = stack_size() as u64;
+    let want = top.saturating_sub(limit).next_multiple_of(4096).min(top);
+    if want <= bottom {
+        return;
+    }
+    let pages = ((want - bottom) / 4096) as usize;
+    let mut resident = vec![0u8; pages];
+    // SAFETY: [bottom, want) lies inside the stack mapping; mincore writes
+    // one byte per page into `resident`.
+    let r = unsafe {
+        libc::mincore(
+            bottom as *mut libc::c_void,
+            want as usize - bottom as usize,
+            resident.as_mut_ptr(),
+        )
+    };
+    if r != 0 {
+        return;
+    }
+    let untouched = resident.iter().take_while(|&&b| b & 1 == 0).count() as u64;
+    let cut = bottom + untouched * 4096;
+    if cut == bottom {
+        return;
+    }
+    // SAFETY: [bottom, cut) is the untouched bottom of the main stack: no
+    // program data lives there.
+    if unsafe { libc::munmap(bottom as *mut libc::c_void, (cut - bottom) as usize) } == 0 {
+        MAIN_STACK_BOTTOM.store(cut, Ordering::Relaxed);
+    }
 }
 
 /// Maps the main thread's stack as Linux lays it out: a grows-down mapping,
@@ -81,6 +133,8 @@ pub fn build(input: &StackInput) -> std::io::Result<InitialStack> {
     let size = stack_size();
     let mem = map_stack(size)?;
     let top = mem as u64 + size as u64;
+    MAIN_STACK_BOTTOM.store(mem as u64, Ordering::Relaxed);
+    MAIN_STACK_TOP.store(top, Ordering::Relaxed);
     let mut strings: Vec<u8> = Vec::new();
     let mut place = |s: &[u8]| {
         let off = strings.len();

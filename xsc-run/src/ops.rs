@@ -22,6 +22,11 @@ use xsc_abi::SubmissionEntry;
 
 pub const ARCH: Arch = Arch::X86_64;
 
+/// `setrlimit` and `prlimit64`: a new `RLIMIT_STACK` reshapes the main
+/// stack (initial_stack::rlimit_changed).
+const SETRLIMIT: u32 = syscalls::x86_64::Sysno::setrlimit as u32;
+const PRLIMIT64: u32 = syscalls::x86_64::Sysno::prlimit64 as u32;
+
 /// Is `opcode` a system call this kernel knows?
 pub fn is_known(opcode: u32) -> bool {
     syscalls::x86_64::Sysno::new(opcode as usize).is_some()
@@ -55,7 +60,10 @@ const fn passthrough_map(with_path: bool) -> [u64; MAP_BITS / 64] {
             thread_context |= nr::THREAD_CONTEXT[i] == op;
             i += 1;
         }
-        let emulated = matches!(op, nr::BRK | nr::RT_SIGACTION | nr::EXIT_GROUP);
+        let emulated = matches!(
+            op,
+            nr::BRK | nr::RT_SIGACTION | nr::EXIT_GROUP | SETRLIMIT | PRLIMIT64
+        );
         let path = crate::procfs::path_arg(op).is_some();
         if known && !thread_context && !emulated && path == with_path {
             map[op as usize / 64] |= 1 << (op % 64);
@@ -141,6 +149,19 @@ pub fn execute(kt: &KernelThread, sqe: &SubmissionEntry) -> i64 {
             crate::trace::noreturn(kt, sqe);
             crate::trace::flush();
             raw_syscall(nr::EXIT_GROUP, a)
+        }
+        SETRLIMIT | PRLIMIT64 => {
+            let r = raw_syscall(sqe.opcode, a);
+            let (resource, new) = if sqe.opcode == SETRLIMIT {
+                (a[0], a[1])
+            } else {
+                (a[1], a[2])
+            };
+            let own = sqe.opcode == SETRLIMIT || a[0] == 0 || a[0] == crate::sys::getpid() as u64;
+            if r == 0 && own && new != 0 && resource == libc::RLIMIT_STACK as u64 {
+                crate::initial_stack::rlimit_changed();
+            }
+            r
         }
         op => match crate::procfs::rewrite(op, a) {
             Some(crate::procfs::Rewrite::Path { index, path }) => {
