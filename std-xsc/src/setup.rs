@@ -118,7 +118,45 @@ pub fn build_tools(repo: &Path) -> Result<PathBuf, String> {
     if !status.success() {
         return Err("building the XSC tools failed (see cargo's messages above)".into());
     }
+    // xsc-run starts at every run and every exec of an XSC program: linked
+    // statically (static-pie glibc) it starts without the dynamic loader
+    // and libgcc_s's set-up, about 0.3 ms less per exec (fork + exec +
+    // wait: 1.7x -> 1.4x native). `--target` keeps the flag off build
+    // scripts and proc macros, which cannot be static.
+    let mut c = Command::new("cargo");
+    c.current_dir(repo)
+        .args([
+            "build",
+            "--release",
+            "-p",
+            "xsc-run",
+            "--target",
+            HOST_TRIPLE,
+        ])
+        .env(
+            "CARGO_TARGET_X86_64_UNKNOWN_LINUX_GNU_RUSTFLAGS",
+            "-C target-feature=+crt-static",
+        );
+    toolchain::clean_env(&mut c);
+    let status = c.status().map_err(|e| format!("cannot run cargo: {e}"))?;
+    if !status.success() {
+        return Err("building the static xsc-run failed (see cargo's messages above)".into());
+    }
     Ok(repo.join("target/release"))
+}
+
+/// The host the tools run on (xsc-run is x86_64-only, check_host).
+const HOST_TRIPLE: &str = "x86_64-unknown-linux-gnu";
+
+/// Where [`build_tools`] left `tool`: the static build for xsc-run, the
+/// ordinary release build for the others.
+pub fn built_tool(tools_dir: &Path, tool: &str) -> PathBuf {
+    if tool == "xsc-run" {
+        if let Some(target) = tools_dir.parent() {
+            return target.join(HOST_TRIPLE).join("release").join(tool);
+        }
+    }
+    tools_dir.join(tool)
 }
 
 /// `cargo-xsc` goes where cargo finds subcommands (`$CARGO_HOME/bin`).

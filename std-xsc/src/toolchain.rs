@@ -140,7 +140,7 @@ pub fn install(home: &Path, repo: &Path, tools_dir: &Path) -> Result<Vec<String>
     let bin = home.join("bin");
     std::fs::create_dir_all(&bin).map_err(|e| e.to_string())?;
     for tool in TOOLS {
-        copy(&tools_dir.join(tool), &bin.join(tool))?;
+        copy(&crate::setup::built_tool(tools_dir, tool), &bin.join(tool))?;
     }
     symlink(&bin.join("xsc-cc"), &bin.join("aarch64-xsc-cc"))?;
     log.push(format!(

@@ -118,31 +118,20 @@ pub fn identity_key(file: &std::fs::Metadata, require_note: bool) -> Option<(bla
 }
 
 /// `$HOME`, or, for a program started with an empty environment (an exec
-/// with `envp = {NULL}`), the user's home directory from the password
-/// database.
+/// with `envp = {NULL}`), the user's home directory from `/etc/passwd`
+/// (read directly: xsc-run is linked statically, without NSS).
 fn home() -> Option<PathBuf> {
     if let Some(h) = std::env::var_os("HOME").filter(|v| !v.is_empty()) {
         return Some(PathBuf::from(h));
     }
-    let mut buf = vec![0 as libc::c_char; 4096];
-    // SAFETY: a zeroed passwd filled by getpwuid_r from `buf`, which
-    // outlives the use of the pointers in it.
-    unsafe {
-        let mut pw: libc::passwd = std::mem::zeroed();
-        let mut out: *mut libc::passwd = std::ptr::null_mut();
-        let r = libc::getpwuid_r(
-            libc::getuid(),
-            &mut pw,
-            buf.as_mut_ptr(),
-            buf.len(),
-            &mut out,
-        );
-        if r != 0 || out.is_null() || pw.pw_dir.is_null() {
-            return None;
-        }
-        let dir = std::ffi::CStr::from_ptr(pw.pw_dir);
-        Some(PathBuf::from(std::ffi::OsStr::from_bytes(dir.to_bytes())))
-    }
+    // SAFETY: getuid has no arguments and cannot fail.
+    let uid = unsafe { libc::getuid() }.to_string();
+    let passwd = std::fs::read("/etc/passwd").ok()?;
+    passwd.split(|&b| b == b'\n').find_map(|line| {
+        let f: Vec<&[u8]> = line.split(|&b| b == b':').collect();
+        (f.len() >= 7 && f[2] == uid.as_bytes())
+            .then(|| PathBuf::from(std::ffi::OsStr::from_bytes(f[5])))
+    })
 }
 
 /// Has a binary with this key passed before?
