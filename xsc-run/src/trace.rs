@@ -65,9 +65,15 @@ fn write_all(fd: i32, mut b: &[u8]) {
     }
 }
 
-/// Writes a runner diagnostic (no allocation).
+/// Writes a runner diagnostic (no allocation). If the program closed the
+/// runner's own copy of its standard error (a program that closes every
+/// descriptor above 2, say), the diagnostic goes to the current fd 2
+/// rather than nowhere.
 pub fn diagnostic(msg: &[u8]) {
-    write_all(DIAG_FD.load(Ordering::Relaxed), msg);
+    let fd = DIAG_FD.load(Ordering::Relaxed);
+    // SAFETY: F_GETFD only asks whether the descriptor is open.
+    let open = unsafe { libc::fcntl(fd, libc::F_GETFD) } != -1;
+    write_all(if open { fd } else { 2 }, msg);
 }
 
 fn emit(line: String) {

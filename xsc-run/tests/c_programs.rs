@@ -1,3 +1,5 @@
+//! xsc-run with C programs built by xsc-cc (tests/data/).
+//!
 //! `xsc-run --seccomp-profile`: a container's seccomp profile (Docker's
 //! JSON) enforced on an XSC program. The profile follows Docker's default
 //! profile in shape and semantics: an allow list of every system call by
@@ -60,34 +62,51 @@ fn docker_like_profile() -> String {
     )
 }
 
-/// The probe, built with xsc-cc once per test run.
+/// tests/data/NAME.c built with xsc-cc.
+fn build(name: &str) -> PathBuf {
+    let cc = xsc_home().join("bin/xsc-cc");
+    assert!(
+        cc.is_file(),
+        "{} is missing: run `cargo xtask setup` first",
+        cc.display()
+    );
+    let bin = tmp(name);
+    let src = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(format!("tests/data/{name}.c"));
+    let out = Command::new(&cc)
+        .args(["-O1", "-o"])
+        .arg(&bin)
+        .arg(&src)
+        .arg("-lpthread")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    bin
+}
+
+/// The probe, built once per test run.
 fn probe() -> PathBuf {
     static BUILT: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
-    BUILT
-        .get_or_init(|| {
-            let cc = xsc_home().join("bin/xsc-cc");
-            assert!(
-                cc.is_file(),
-                "{} is missing: run `cargo xtask setup` first",
-                cc.display()
-            );
-            let probe = tmp("probe");
-            let src = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/data/profile_probe.c");
-            let out = Command::new(&cc)
-                .args(["-O1", "-o"])
-                .arg(&probe)
-                .arg(&src)
-                .arg("-lpthread")
-                .output()
-                .unwrap();
-            assert!(
-                out.status.success(),
-                "{}",
-                String::from_utf8_lossy(&out.stderr)
-            );
-            probe
-        })
-        .clone()
+    BUILT.get_or_init(|| build("profile_probe")).clone()
+}
+
+/// A program that closed the runner's copy of its standard error (every fd
+/// above 2) still gets the trap guard's report, on its fd 2.
+#[test]
+fn the_trap_guard_reports_after_the_program_closed_high_fds() {
+    use std::os::unix::process::ExitStatusExt;
+    let bin = build("closes_fds_then_raw_syscall");
+    let out = Command::new(env!("CARGO_BIN_EXE_xsc-run"))
+        .arg(&bin)
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.signal(), Some(libc::SIGSYS), "{err}");
+    assert!(err.contains("trap guard"), "{err}");
+    assert!(err.contains("raw system call 39 (getpid"), "{err}");
 }
 
 #[test]
