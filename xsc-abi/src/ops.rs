@@ -330,6 +330,79 @@ static X86_64_THREAD_CONTEXT_MAP: [u64; OPCODE_MAP_BITS / 64] = opcode_map(x86_6
 static AARCH64_THREAD_CONTEXT_MAP: [u64; OPCODE_MAP_BITS / 64] =
     opcode_map(aarch64::THREAD_CONTEXT);
 
+/// Is this ring operation about the task that makes it, so that only the
+/// submitting thread itself may execute it (ABI §5.1: a poller leaves it to
+/// inline consumption)? Beyond the thread-context operations (which never
+/// reach the ring) and the credentials every call is checked with (which a
+/// poller must take over anyway), these act on or report "the calling
+/// thread" (x86_64 numbers; `args` are the entry's):
+///
+/// - always: `set_mempolicy`, `get_mempolicy` (the thread's policy),
+///   `setns`, `landlock_restrict_self`, `ptrace` with `PTRACE_TRACEME`,
+///   `set_thread_area`, `get_thread_area`;
+/// - by argument: `getrusage(RUSAGE_THREAD)`; `sched_setscheduler`,
+///   `sched_getscheduler`, `sched_setparam`, `sched_getparam`,
+///   `sched_setattr`, `sched_getattr` with pid 0; `setpriority` and
+///   `getpriority` with `PRIO_PROCESS` and who 0; `ioprio_set` and
+///   `ioprio_get` with `IOPRIO_WHO_PROCESS` and who 0;
+///   `perf_event_open` with pid 0; `timer_create` on
+///   `CLOCK_THREAD_CPUTIME_ID` or with `SIGEV_THREAD_ID`;
+///   `clock_gettime`, `clock_getres`, `clock_nanosleep` on
+///   `CLOCK_THREAD_CPUTIME_ID`; `futex` priority-inheritance operations
+///   (the owner is the caller); `keyctl` naming the thread keyring.
+///
+/// (`read` of a signalfd reports the reader's own pending signals too; it
+/// cannot be told from its arguments, and a poller leaves `read` to inline
+/// consumption anyway, since it can block.) aarch64 is not classified yet:
+/// `None` there.
+pub fn depends_on_caller(arch: Arch, opcode: u32, args: [u64; 6]) -> Option<bool> {
+    use syscalls::x86_64::Sysno as X;
+    if arch != Arch::X86_64 {
+        return None;
+    }
+    const RUSAGE_THREAD: u64 = 1;
+    const PRIO_PROCESS: u64 = 0;
+    const IOPRIO_WHO_PROCESS: u64 = 1;
+    const PTRACE_TRACEME: u64 = 0;
+    const CLOCK_THREAD_CPUTIME_ID: u64 = 3;
+    // The futex command without FUTEX_PRIVATE_FLAG and FUTEX_CLOCK_REALTIME.
+    const FUTEX_CMD_MASK: u64 = !(128 | 256);
+    // FUTEX_LOCK_PI, UNLOCK_PI, TRYLOCK_PI, WAIT_REQUEUE_PI, CMP_REQUEUE_PI,
+    // LOCK_PI2 (linux/futex.h).
+    const FUTEX_PI_OPS: [u64; 6] = [6, 7, 8, 11, 12, 13];
+    const KEY_SPEC_THREAD_KEYRING: i32 = -1;
+    let Some(op) = X::new(opcode as usize) else {
+        return Some(false);
+    };
+    let [a0, a1, a2, _, _, _] = args;
+    Some(match op {
+        X::set_mempolicy
+        | X::get_mempolicy
+        | X::setns
+        | X::landlock_restrict_self
+        | X::set_thread_area
+        | X::get_thread_area => true,
+        X::ptrace => a0 == PTRACE_TRACEME,
+        X::getrusage => a0 == RUSAGE_THREAD,
+        X::sched_setscheduler
+        | X::sched_getscheduler
+        | X::sched_setparam
+        | X::sched_getparam
+        | X::sched_setattr
+        | X::sched_getattr => a0 == 0,
+        X::getpriority | X::setpriority => a0 == PRIO_PROCESS && a1 == 0,
+        X::ioprio_set | X::ioprio_get => a0 == IOPRIO_WHO_PROCESS && a1 == 0,
+        X::perf_event_open => a1 == 0,
+        // The sigevent (a1) may ask for SIGEV_THREAD_ID, and the program's
+        // memory is not read here: any sigevent counts.
+        X::timer_create => a0 == CLOCK_THREAD_CPUTIME_ID || a1 != 0,
+        X::clock_gettime | X::clock_getres | X::clock_nanosleep => a0 == CLOCK_THREAD_CPUTIME_ID,
+        X::futex => FUTEX_PI_OPS.contains(&(a1 & FUTEX_CMD_MASK)),
+        X::keyctl => a1 as i32 == KEY_SPEC_THREAD_KEYRING || a2 as i32 == KEY_SPEC_THREAD_KEYRING,
+        _ => false,
+    })
+}
+
 /// The category of an opcode of `arch` (for accounting and tracing; it does
 /// not change where an operation runs).
 pub fn category(arch: Arch, opcode: u32) -> Category {
@@ -418,6 +491,35 @@ mod tests {
             }
             assert!(!is_thread_context(arch, u32::MAX));
         }
+    }
+
+    #[test]
+    fn operations_about_the_calling_task_are_classified_by_their_arguments() {
+        use syscalls::x86_64::Sysno as X;
+        let d = |s: X, a: [u64; 6]| depends_on_caller(Arch::X86_64, s as u32, a).unwrap();
+        let z = [0u64; 6];
+        assert!(d(X::set_mempolicy, z) && d(X::setns, z) && d(X::landlock_restrict_self, z));
+        assert!(d(X::getrusage, [1, 0, 0, 0, 0, 0]));
+        assert!(!d(X::getrusage, z), "RUSAGE_SELF is the process's");
+        assert!(d(X::sched_setscheduler, z));
+        assert!(!d(X::sched_setscheduler, [42, 0, 0, 0, 0, 0]));
+        assert!(d(X::setpriority, [0, 0, 5, 0, 0, 0]));
+        assert!(!d(X::setpriority, [1, 0, 5, 0, 0, 0]), "PRIO_PGRP");
+        assert!(d(X::ioprio_set, [1, 0, 0, 0, 0, 0]));
+        assert!(d(X::perf_event_open, [0x1000, 0, 0, 0, 0, 0]));
+        assert!(!d(X::perf_event_open, [0x1000, 77, 0, 0, 0, 0]));
+        assert!(d(X::ptrace, z), "PTRACE_TRACEME");
+        assert!(!d(X::ptrace, [16, 77, 0, 0, 0, 0]), "PTRACE_ATTACH");
+        assert!(d(X::clock_gettime, [3, 0, 0, 0, 0, 0]));
+        assert!(!d(X::clock_gettime, [1, 0, 0, 0, 0, 0]));
+        assert!(
+            d(X::futex, [0, 6 | 128, 0, 0, 0, 0]),
+            "FUTEX_LOCK_PI_PRIVATE"
+        );
+        assert!(!d(X::futex, [0, 128, 0, 0, 0, 0]), "FUTEX_WAIT_PRIVATE");
+        assert!(d(X::keyctl, [0, (-1i64) as u64, 0, 0, 0, 0]));
+        assert!(!d(X::write, z) && !d(X::getpid, z));
+        assert_eq!(depends_on_caller(Arch::Aarch64, 0, z), None);
     }
 
     #[test]

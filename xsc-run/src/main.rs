@@ -41,7 +41,7 @@ use std::sync::atomic::Ordering;
 /// through its submission rings to the kernel side in this process, which
 /// executes them in the calling thread.
 #[derive(Parser, Debug)]
-#[command(name = "xsc-run", version, trailing_var_arg = true)]
+#[command(name = "xsc-run", version)]
 struct Cli {
     /// Trace every ring operation, strace style, to stderr or to FILE.
     #[arg(long, value_name = "FILE", num_args = 0..=1, require_equals = true, default_missing_value = "-")]
@@ -70,9 +70,40 @@ struct Cli {
     argv0: Option<OsString>,
     /// The XSC binary to run.
     program: OsString,
-    /// Its arguments.
+    /// Its arguments, passed on exactly as given (`--help`, `-V` and `--`
+    /// included).
     #[arg(allow_hyphen_values = true)]
     args: Vec<OsString>,
+}
+
+/// xsc-run's options that take their value as the next argument.
+const OPTIONS_WITH_VALUE: &[&str] = &["--trace-fd", "--guard", "--seccomp-profile", "--argv0"];
+
+/// Splits the command line at the program: what comes before it is
+/// xsc-run's, what comes after belongs to the program verbatim (clap would
+/// take a `--help` or `-V` of the program's for xsc-run's own, and drop a
+/// `--`). Returns xsc-run's part (with the program) and the program's
+/// arguments.
+fn split_at_program(argv: Vec<OsString>) -> (Vec<OsString>, Vec<OsString>) {
+    let mut i = 1;
+    while i < argv.len() {
+        let a = argv[i].as_bytes();
+        if a == b"--" {
+            i += 1; // the program follows an explicit `--`
+            break;
+        }
+        if !a.starts_with(b"-") || a == b"-" {
+            break;
+        }
+        if OPTIONS_WITH_VALUE.iter().any(|o| a == o.as_bytes()) {
+            i += 1;
+        }
+        i += 1;
+    }
+    let cut = (i + 1).min(argv.len());
+    let mut own = argv;
+    let rest = own.split_off(cut);
+    (own, rest)
 }
 
 /// Exit statuses of the runner itself, as a shell uses them.
@@ -161,7 +192,9 @@ fn verify(
 }
 
 fn run() -> i32 {
-    let cli = Cli::parse();
+    let (own, program_args) = split_at_program(std::env::args_os().collect());
+    let mut cli = Cli::parse_from(own);
+    cli.args = program_args;
     if let Err(e) = guard::check_cpu() {
         return fail(EXIT_CANNOT_RUN, e);
     }
@@ -336,6 +369,48 @@ fn run() -> i32 {
     // SAFETY: the image is mapped, the stack built, the ring ready and the
     // guard on; this thread now becomes the program.
     unsafe { arch::xsc_enter_program(image.entry, stack.sp, kt, region) }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn split(args: &[&str]) -> (Vec<String>, Vec<String>) {
+        let v = |a: Vec<OsString>| {
+            a.into_iter()
+                .map(|s| s.into_string().unwrap())
+                .collect::<Vec<_>>()
+        };
+        let (own, rest) = split_at_program(args.iter().map(OsString::from).collect());
+        (v(own), v(rest))
+    }
+
+    #[test]
+    fn everything_after_the_program_is_the_programs() {
+        assert_eq!(
+            split(&["xsc-run", "prog", "--help", "-V", "--", "x"]),
+            (
+                vec!["xsc-run".into(), "prog".into()],
+                vec!["--help".into(), "-V".into(), "--".into(), "x".into()]
+            )
+        );
+        assert_eq!(
+            split(&["xsc-run", "--guard", "seccomp", "--trace=f", "prog", "a"]).1,
+            vec!["a".to_string()]
+        );
+        assert_eq!(
+            split(&["xsc-run", "--", "-prog", "-x"]).1,
+            vec!["-x".to_string()]
+        );
+        assert_eq!(split(&["xsc-run", "--help"]).0.len(), 2);
+        assert_eq!(
+            split(&["xsc-run", "--argv0", "name", "prog"])
+                .0
+                .last()
+                .unwrap(),
+            "prog"
+        );
+    }
 }
 
 #[cfg(not(test))]
