@@ -12,7 +12,7 @@
 //!
 //! A difference is a bug on the XSC side (or in the sample), never
 //! something to mask here. Differences found and fixed in the toolchain
-//! (SIGPIPE from a worker's write, execve of a directory, /proc/self
+//! (SIGPIPE from a ring write, execve of a directory, /proc/self
 //! describing the program, std's source paths) keep a focused test each.
 //!
 //! `cargo test --target x86_64-unknown-linux-xsc` is shown on the
@@ -526,9 +526,9 @@ fn env_args_panic_names_the_same_std_source() {
 /// What /proc/self shows: natively the program's own command line and
 /// name, and the calling thread under /proc/thread-self. Under xsc-run the
 /// process is xsc-run: /proc/self/cmdline starts with xsc-run's path and
-/// options, /proc/self/comm is `xsc-run`, and /proc/thread-self is the
-/// thread that opens it, the kernel worker (`xsc-worker`). Only
-/// /proc/self/exe is rewritten (docs/xsc-run.md, section 5).
+/// options and /proc/self/comm is `xsc-run` unless xsc-run makes them
+/// describe the program (docs/xsc-run.md, section 5); /proc/thread-self is
+/// the program thread itself, since it makes its own calls.
 #[test]
 fn env_proc_self_describes_the_program() {
     let o = differential(env_case().env("ENV_SAMPLE_PROC_SELF", "1"));
@@ -587,10 +587,10 @@ fn stdio() {
 }
 
 /// A program that restores SIGPIPE's default action and writes to a pipe
-/// without reader dies of SIGPIPE. Under xsc-run the write is executed by
-/// the thread's kernel worker, which blocks every signal but 64: the
-/// SIGPIPE the host raises stays pending on the worker, the program gets
-/// EPIPE and goes on.
+/// without reader dies of SIGPIPE, under xsc-run as natively: the write is
+/// the program thread's own, so the SIGPIPE the host raises is the
+/// program's (a kernel that executed it in another task would have to
+/// forward it).
 #[test]
 fn stdio_sigpipe_default_action() {
     let o = differential(Case::new("stdio").arg("sigpipe"));

@@ -2,13 +2,13 @@
 //! own context.
 //!
 //! An opcode is the architecture's Linux system-call number. Most operations
-//! act on process-wide state (files, sockets, memory, time) and are executed
-//! by kernel worker threads that consume the submission ring. The
+//! act on process-wide state (files, sockets, memory, time) and go on the
+//! submission ring, whoever then consumes them (ABI §5.1). The
 //! *thread-context* operations touch state that belongs to the calling
 //! thread itself (signal mask, alternate signal stack, thread pointer,
-//! thread id, credentials, CPU affinity, its own existence). A worker cannot
-//! perform those on the thread's behalf, so the user side makes them through
-//! the entry table's `thread_call` instead of the ring. The list is part of
+//! thread id, credentials, CPU affinity, its own existence) and never go
+//! on the ring: the user side makes them through the entry table's
+//! `thread_call`, which runs them in the calling thread. The list is part of
 //! the ABI: both sides use [`is_thread_context`].
 
 /// The architectures the ABI is defined for.
@@ -268,7 +268,7 @@ pub mod aarch64 {
 }
 
 /// Does `opcode` run in the submitting thread's own context (through the
-/// entry table's `thread_call`) rather than in a kernel worker?
+/// entry table's `thread_call`) rather than on the ring?
 /// The entry-table time functions (ABI v2, §5.8): the operations a runtime
 /// serves without a ring round trip, like Linux's vDSO.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

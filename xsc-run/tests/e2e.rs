@@ -398,8 +398,8 @@ fn non_xsc_input_is_refused_with_a_clear_message() {
 #[test]
 fn idle_threads_cost_no_cpu() {
     // A program whose two threads sleep (nanosleep, futex) for a second:
-    // with adaptive polling the workers sleep too. A busy-polling kernel
-    // would burn a core for the whole second.
+    // the kernel side runs in those threads and sleeps with them. A
+    // busy-polling kernel would burn a core for the whole second.
     let bin = sample("raw-process");
     // Reaped by wait4 below, which also reports its resource usage.
     #[allow(clippy::zombie_processes)]

@@ -43,7 +43,7 @@ extern "C" fn xsc_main(argc: isize, argv: *const *const u8, _: *const *const u8)
     }
     let mut sink = 0usize;
     for _ in 0..1000 {
-        sink ^= sys::getppid() as usize; // warm up the worker
+        sink ^= sys::getppid() as usize; // warm up
     }
     let t0 = now_ns();
     for _ in 0..n {
