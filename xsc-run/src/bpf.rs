@@ -102,6 +102,48 @@ impl Asm {
     }
 }
 
+/// The step of [`install`] that failed.
+#[derive(Debug)]
+pub enum InstallError {
+    NoNewPrivs(std::io::Error),
+    Seccomp(std::io::Error),
+}
+
+impl From<InstallError> for std::io::Error {
+    fn from(e: InstallError) -> Self {
+        match e {
+            InstallError::NoNewPrivs(e) | InstallError::Seccomp(e) => e,
+        }
+    }
+}
+
+/// Installs `prog` as a seccomp filter on every thread of the process
+/// (`TSYNC`), setting `no_new_privs` first when `no_new_privs` is true (the
+/// kernel requires it without CAP_SYS_ADMIN).
+pub fn install(prog: &[libc::sock_filter], no_new_privs: bool) -> Result<(), InstallError> {
+    let fprog = libc::sock_fprog {
+        len: prog.len() as u16,
+        filter: prog.as_ptr() as *mut libc::sock_filter,
+    };
+    // SAFETY: a filter program that outlives the calls; prctl and seccomp
+    // only read it.
+    unsafe {
+        if no_new_privs && libc::prctl(libc::PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0 {
+            return Err(InstallError::NoNewPrivs(std::io::Error::last_os_error()));
+        }
+        let r = libc::syscall(
+            libc::SYS_seccomp,
+            libc::SECCOMP_SET_MODE_FILTER,
+            libc::SECCOMP_FILTER_FLAG_TSYNC,
+            &fprog as *const libc::sock_fprog,
+        );
+        if r != 0 {
+            return Err(InstallError::Seccomp(std::io::Error::last_os_error()));
+        }
+    }
+    Ok(())
+}
+
 /// Runs a filter over a `seccomp_data` (nr, arch, ip, args): its verdict.
 #[cfg(test)]
 pub fn run(prog: &[libc::sock_filter], nr: u32, arch: u32, ip: u64, args: [u64; 6]) -> u32 {

@@ -221,27 +221,7 @@ pub fn seccomp_program(ranges: &[(u64, u64)]) -> Vec<libc::sock_filter> {
 /// Installs the seccomp filter on every thread of the process.
 pub fn install_seccomp(image: &Image) -> std::io::Result<()> {
     let ranges = runner_code_ranges(image)?;
-    let prog = seccomp_program(&ranges);
-    let fprog = libc::sock_fprog {
-        len: prog.len() as u16,
-        filter: prog.as_ptr() as *mut libc::sock_filter,
-    };
-    // SAFETY: a well-formed filter program that outlives the call.
-    unsafe {
-        if libc::prctl(libc::PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0 {
-            return Err(std::io::Error::last_os_error());
-        }
-        let r = libc::syscall(
-            libc::SYS_seccomp,
-            libc::SECCOMP_SET_MODE_FILTER,
-            libc::SECCOMP_FILTER_FLAG_TSYNC,
-            &fprog as *const libc::sock_fprog,
-        );
-        if r != 0 {
-            return Err(std::io::Error::last_os_error());
-        }
-    }
-    Ok(())
+    Ok(crate::bpf::install(&seccomp_program(&ranges), true)?)
 }
 
 #[cfg(test)]

@@ -369,34 +369,15 @@ fn condition(a: &mut Asm, c: Arg, fail: usize) {
 pub fn install(path: &std::path::Path) -> Result<usize, String> {
     let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
     let profile = parse(&text).map_err(|e| format!("{}: {e}", path.display()))?;
-    let prog =
-        compile(&profile, &Host::current()).map_err(|e| format!("{}: {e}", path.display()))?;
-    let fprog = libc::sock_fprog {
-        len: prog.len() as u16,
-        filter: prog.as_ptr() as *mut libc::sock_filter,
-    };
+    let host = Host::current();
+    let prog = compile(&profile, &host).map_err(|e| format!("{}: {e}", path.display()))?;
     const CAP_SYS_ADMIN: u32 = 21;
-    // SAFETY: a filter program that outlives the calls.
-    unsafe {
-        if effective_caps() & (1 << CAP_SYS_ADMIN) == 0
-            && libc::prctl(libc::PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0
-        {
-            return Err(format!("no_new_privs: {}", std::io::Error::last_os_error()));
+    bpf::install(&prog, host.caps & (1 << CAP_SYS_ADMIN) == 0).map_err(|e| match e {
+        bpf::InstallError::NoNewPrivs(e) => format!("no_new_privs: {e}"),
+        bpf::InstallError::Seccomp(e) => {
+            format!("{}: the kernel refused the filter: {e}", path.display())
         }
-        let r = libc::syscall(
-            libc::SYS_seccomp,
-            libc::SECCOMP_SET_MODE_FILTER,
-            libc::SECCOMP_FILTER_FLAG_TSYNC,
-            &fprog as *const libc::sock_fprog,
-        );
-        if r != 0 {
-            return Err(format!(
-                "{}: the kernel refused the filter: {}",
-                path.display(),
-                std::io::Error::last_os_error()
-            ));
-        }
-    }
+    })?;
     Ok(prog.len())
 }
 

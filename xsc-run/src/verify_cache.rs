@@ -46,10 +46,9 @@ pub fn key<'a>(
     let mut h = blake3::Hasher::new();
     h.update(b"xsc-run verification v2\0");
     h.update(&[require_note as u8]);
-    let exe = std::fs::metadata("/proc/self/exe").ok()?;
-    h.update(&exe.size().to_le_bytes());
-    h.update(&exe.mtime().to_le_bytes());
-    h.update(&exe.mtime_nsec().to_le_bytes());
+    for v in verifier_identity()? {
+        h.update(&v.to_le_bytes());
+    }
     let header = object::elf::FileHeader64::<object::Endianness>::parse(headers).ok()?;
     let e = header.endian().ok()?;
     let phoff = header.e_phoff(e) as usize;
@@ -89,17 +88,23 @@ fn dir() -> Option<PathBuf> {
     Some(base.join("xsc/verified"))
 }
 
+/// This xsc-run binary's identity (size, modification time): a rebuilt
+/// verifier makes new keys. Read once per process.
+fn verifier_identity() -> Option<[u64; 3]> {
+    static ID: std::sync::OnceLock<Option<[u64; 3]>> = std::sync::OnceLock::new();
+    *ID.get_or_init(|| {
+        let exe = std::fs::metadata("/proc/self/exe").ok()?;
+        Some([exe.size(), exe.mtime() as u64, exe.mtime_nsec() as u64])
+    })
+}
+
 /// The identity key of the opened program file, and whether the file is
 /// old enough for its identity to be recorded (see the module comment).
 pub fn identity_key(file: &std::fs::Metadata, require_note: bool) -> Option<(blake3::Hash, bool)> {
     let mut h = blake3::Hasher::new();
     h.update(b"xsc-run verified file identity v1\0");
     h.update(&[require_note as u8]);
-    let exe = std::fs::metadata("/proc/self/exe").ok()?;
-    for v in [
-        exe.size(),
-        exe.mtime() as u64,
-        exe.mtime_nsec() as u64,
+    for v in verifier_identity()?.into_iter().chain([
         file.dev(),
         file.ino(),
         file.size(),
@@ -107,7 +112,7 @@ pub fn identity_key(file: &std::fs::Metadata, require_note: bool) -> Option<(bla
         file.mtime_nsec() as u64,
         file.ctime() as u64,
         file.ctime_nsec() as u64,
-    ] {
+    ]) {
         h.update(&v.to_le_bytes());
     }
     let now = std::time::SystemTime::now()
