@@ -35,15 +35,7 @@ pub fn cases_dir() -> PathBuf {
 }
 
 /// `$XSC_HOME`, or `~/.xsc`: where `cargo xtask setup` installs the tools.
-pub fn xsc_home() -> PathBuf {
-    if let Some(h) = std::env::var_os("XSC_HOME").filter(|h| !h.is_empty()) {
-        return PathBuf::from(h);
-    }
-    let home = std::env::var_os("HOME")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from("/root"));
-    home.join(".xsc")
-}
+pub use std_xsc::xsc_home;
 
 /// How a case ends on Linux, from its `expect:` line.
 #[derive(Clone, Debug, PartialEq, Eq)]

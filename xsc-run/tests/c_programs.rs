@@ -11,12 +11,7 @@
 
 use std::path::PathBuf;
 use std::process::Command;
-
-fn xsc_home() -> PathBuf {
-    std::env::var_os("XSC_HOME")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(std::env::var_os("HOME").unwrap()).join(".xsc"))
-}
+use std_xsc::xsc_home;
 
 fn tmp(name: &str) -> PathBuf {
     let d =
