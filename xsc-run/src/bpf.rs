@@ -145,43 +145,186 @@ pub fn install(prog: &[libc::sock_filter], no_new_privs: bool) -> Result<(), Ins
 }
 
 /// Runs a filter over a `seccomp_data` (nr, arch, ip, args): its verdict.
-#[cfg(test)]
 pub fn run(prog: &[libc::sock_filter], nr: u32, arch: u32, ip: u64, args: [u64; 6]) -> u32 {
-    let word = |off: u32| -> u32 {
-        match off {
-            NR => nr,
-            ARCH => arch,
-            IP_LO => ip as u32,
-            IP_HI => (ip >> 32) as u32,
-            o if (16..64).contains(&o) && o % 4 == 0 => {
-                let a = args[((o - 16) / 8) as usize];
-                if (o - 16) % 8 == 0 {
-                    a as u32
+    let mut data = [0u32; SECCOMP_DATA_WORDS];
+    data[(NR / 4) as usize] = nr;
+    data[(ARCH / 4) as usize] = arch;
+    data[(IP_LO / 4) as usize] = ip as u32;
+    data[(IP_HI / 4) as usize] = (ip >> 32) as u32;
+    for (i, a) in args.iter().enumerate() {
+        let lo = (arg_lo(i as u32) / 4) as usize;
+        data[lo] = *a as u32;
+        data[lo + 1] = (*a >> 32) as u32;
+    }
+    interpret(prog, &data)
+}
+
+/// `sizeof(struct seccomp_data)` in 32-bit words.
+const SECCOMP_DATA_WORDS: usize = 16;
+
+/// What a filter the kernel would have refused gives here (the kernel never
+/// runs one: it fails the install with EINVAL).
+pub const INVALID: u32 = libc::SECCOMP_RET_KILL_PROCESS;
+
+/// Classic BPF as seccomp runs it (the instructions `seccomp_check_filter`
+/// accepts: absolute word loads from `seccomp_data` and its length, the
+/// immediate and scratch-memory loads and stores, every ALU operation,
+/// the forward jumps, returns of K or A). Any other instruction, a load
+/// outside `seccomp_data`, a division by zero (the kernel's BPF gives 0 and
+/// ends the program, returning 0 = KILL_THREAD) or a jump past the end:
+/// as the kernel would treat it.
+fn interpret(prog: &[libc::sock_filter], data: &[u32; SECCOMP_DATA_WORDS]) -> u32 {
+    const LEN: u32 = (SECCOMP_DATA_WORDS * 4) as u32;
+    let (mut a, mut x) = (0u32, 0u32);
+    let mut mem = [0u32; 16];
+    let mut pc = 0usize;
+    while let Some(&i) = prog.get(pc) {
+        pc += 1;
+        let k = i.k;
+        let class = i.code & 0x07;
+        match class {
+            // BPF_LD / BPF_LDX
+            0x00 | 0x01 => {
+                let mode = i.code & 0xe0;
+                let v = match mode {
+                    0x20 if class == 0x00 => {
+                        // ABS: aligned word inside seccomp_data.
+                        if k % 4 != 0 || k >= LEN {
+                            return INVALID;
+                        }
+                        data[(k / 4) as usize]
+                    }
+                    0x80 => LEN,                       // LEN
+                    0x00 => k,                         // IMM
+                    0x60 if k < 16 => mem[k as usize], // MEM
+                    _ => return INVALID,
+                };
+                if class == 0x00 {
+                    a = v;
                 } else {
-                    (a >> 32) as u32
+                    x = v;
                 }
             }
-            o => panic!("load from offset {o}"),
-        }
-    };
-    let (mut pc, mut acc) = (0usize, 0u32);
-    loop {
-        let i = prog[pc];
-        pc += 1;
-        match i.code {
-            LD_W_ABS => acc = word(i.k),
-            RET => return i.k,
-            AND => acc &= i.k,
-            JA => pc += i.k as usize,
-            c => {
-                let take = match c {
-                    JEQ => acc == i.k,
-                    JGE => acc >= i.k,
-                    JGT => acc > i.k,
-                    _ => panic!("unexpected op {c:#x}"),
+            // BPF_ST / BPF_STX
+            0x02 | 0x03 => {
+                if k >= 16 {
+                    return INVALID;
+                }
+                mem[k as usize] = if class == 0x02 { a } else { x };
+            }
+            // BPF_ALU
+            0x04 => {
+                let src = if i.code & 0x08 != 0 { x } else { k };
+                a = match i.code & 0xf0 {
+                    0x00 => a.wrapping_add(src),
+                    0x10 => a.wrapping_sub(src),
+                    0x20 => a.wrapping_mul(src),
+                    0x30 | 0x90 if src == 0 => return 0,
+                    0x30 => a / src,
+                    0x90 => a % src,
+                    0x40 => a | src,
+                    0x50 => a & src,
+                    0x60 => a.checked_shl(src).unwrap_or(0),
+                    0x70 => a.checked_shr(src).unwrap_or(0),
+                    0x80 => a.wrapping_neg(),
+                    0xa0 => a ^ src,
+                    _ => return INVALID,
+                };
+            }
+            // BPF_JMP
+            0x05 => {
+                let src = if i.code & 0x08 != 0 { x } else { k };
+                let take = match i.code & 0xf0 {
+                    0x00 => {
+                        pc = pc.saturating_add(k as usize);
+                        continue;
+                    }
+                    0x10 => a == src,
+                    0x20 => a > src,
+                    0x30 => a >= src,
+                    0x40 => a & src != 0,
+                    _ => return INVALID,
                 };
                 pc += if take { i.jt } else { i.jf } as usize;
             }
+            // BPF_RET
+            0x06 => {
+                return match i.code & 0x18 {
+                    0x00 => k,
+                    0x10 => a,
+                    _ => INVALID,
+                }
+            }
+            // BPF_MISC: TAX, TXA
+            _ => match i.code & 0xf8 {
+                0x00 => x = a,
+                0x80 => a = x,
+                _ => return INVALID,
+            },
         }
+    }
+    INVALID
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ins(code: u32, jt: u8, jf: u8, k: u32) -> libc::sock_filter {
+        libc::sock_filter {
+            code: code as u16,
+            jt,
+            jf,
+            k,
+        }
+    }
+
+    /// What libseccomp and seccompiler emit beyond the assembler's subset:
+    /// JSET, X-register compares through the scratch memory, ALU on X,
+    /// RET A, LEN.
+    #[test]
+    fn the_interpreter_runs_the_whole_seccomp_subset() {
+        use libc::*;
+        let p = [
+            ins(BPF_LD | BPF_W | BPF_ABS, 0, 0, arg_lo(1)), // A = args[1] low
+            ins(BPF_ST, 0, 0, 3),                           // M[3] = A
+            ins(BPF_LDX | BPF_W | BPF_MEM, 0, 0, 3),        // X = M[3]
+            ins(BPF_LD | BPF_IMM, 0, 0, 5),                 // A = 5
+            ins(BPF_ALU | BPF_ADD | BPF_X, 0, 0, 0),        // A += X
+            ins(BPF_JMP | BPF_JSET | BPF_K, 0, 2, 0x8),     // A & 8 ?
+            ins(BPF_LD | BPF_W | BPF_LEN, 0, 0, 0),         // A = 64
+            ins(BPF_RET | BPF_A, 0, 0, 0),
+            ins(BPF_MISC | BPF_TXA, 0, 0, 0), // A = X
+            ins(BPF_ALU | BPF_OR | BPF_K, 0, 0, SECCOMP_RET_ERRNO),
+            ins(BPF_RET | BPF_A, 0, 0, 0),
+        ];
+        assert_eq!(run(&p, 0, 0, 0, [0, 3, 0, 0, 0, 0]), 64); // 5+3 = 8
+        assert_eq!(run(&p, 0, 0, 0, [0, 1, 0, 0, 0, 0]), SECCOMP_RET_ERRNO | 1);
+        // A load outside seccomp_data or unaligned, a bad opcode, running
+        // off the end.
+        assert_eq!(
+            run(&[ins(BPF_LD | BPF_W | BPF_ABS, 0, 0, 64)], 0, 0, 0, [0; 6]),
+            INVALID
+        );
+        assert_eq!(
+            run(&[ins(BPF_LD | BPF_W | BPF_ABS, 0, 0, 2)], 0, 0, 0, [0; 6]),
+            INVALID
+        );
+        assert_eq!(run(&[ins(0xff, 0, 0, 0)], 0, 0, 0, [0; 6]), INVALID);
+        assert_eq!(
+            run(&[ins(BPF_LD | BPF_IMM, 0, 0, 0)], 0, 0, 0, [0; 6]),
+            INVALID
+        );
+        // High words of the instruction pointer and arguments.
+        let p = [
+            ins(BPF_LD | BPF_W | BPF_ABS, 0, 0, IP_HI),
+            ins(BPF_RET | BPF_A, 0, 0, 0),
+        ];
+        assert_eq!(run(&p, 0, 0, 0x1234_0000_0000, [0; 6]), 0x1234);
+        let p = [
+            ins(BPF_LD | BPF_W | BPF_ABS, 0, 0, arg_lo(5) + 4),
+            ins(BPF_RET | BPF_A, 0, 0, 0),
+        ];
+        assert_eq!(run(&p, 0, 0, 0, [0, 0, 0, 0, 0, 7 << 32]), 7);
     }
 }

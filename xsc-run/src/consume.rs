@@ -137,13 +137,17 @@ fn cq_has_room(kt: &KernelThread) -> bool {
 
 /// Validates and executes one ring entry: `(result, completion flags)`.
 fn execute(kt: &KernelThread, sqe: &SubmissionEntry) -> (i64, u32) {
-    if let Some(rejected) = ops::reject(sqe, Context::Ring) {
+    let audited = crate::audit::submit(kt, sqe, Context::Ring);
+    let done = if let Some(rejected) = ops::reject(sqe, Context::Ring) {
         crate::trace::rejected(kt, sqe, rejected.result, rejected.cqe_flags);
-        return (rejected.result, rejected.cqe_flags);
-    }
-    let result = ops::execute(kt, sqe);
-    crate::trace::after(kt, sqe, result);
-    (result, 0)
+        (rejected.result, rejected.cqe_flags)
+    } else {
+        let result = ops::execute(kt, sqe);
+        crate::trace::after(kt, sqe, result);
+        (result, 0)
+    };
+    crate::audit::restore(kt, audited);
+    done
 }
 
 /// Writes a completion into the next slot and publishes it. Room was

@@ -91,7 +91,7 @@ pub extern "C" fn wait_fast(region: *mut RingRegion, min_complete: u32) -> i64 {
     if region != own {
         return -(libc::EINVAL as i64);
     }
-    if crate::trace::enabled() {
+    if crate::trace::observed() {
         return DECLINED;
     }
     // SAFETY: kt belongs to this live thread.
@@ -145,18 +145,24 @@ pub extern "C" fn thread_call_impl(
     let sqe = unsafe { std::ptr::read_unaligned(entry) };
     // SAFETY: kt belongs to this live thread.
     let kt_ref = unsafe { &*kt };
-    if let Some(rejected) = ops::reject(&sqe, Context::ThreadCall) {
+    let audited = crate::audit::submit(kt_ref, &sqe, Context::ThreadCall);
+    let result = if let Some(rejected) = ops::reject(&sqe, Context::ThreadCall) {
         crate::trace::rejected(kt_ref, &sqe, rejected.result, rejected.cqe_flags);
-        return rejected.result;
-    }
-    if sqe.flags & SQE_F_THEN_EXIT != 0 {
-        return crate::thread_ops::then_exit(kt, &sqe);
-    }
-    let result = if ops::is_thread_context(sqe.opcode) {
-        crate::thread_ops::execute(kt, &sqe, frame)
+        rejected.result
+    } else if sqe.flags & SQE_F_THEN_EXIT != 0 {
+        // Returns only when refused.
+        let result = crate::thread_ops::then_exit(kt, &sqe);
+        crate::trace::after(kt_ref, &sqe, result);
+        result
     } else {
-        ops::execute(kt_ref, &sqe)
+        let result = if ops::is_thread_context(sqe.opcode) {
+            crate::thread_ops::execute(kt, &sqe, frame)
+        } else {
+            ops::execute(kt_ref, &sqe)
+        };
+        crate::trace::after(kt_ref, &sqe, result);
+        result
     };
-    crate::trace::after(kt_ref, &sqe, result);
+    crate::audit::restore(kt_ref, audited);
     result
 }

@@ -12,10 +12,12 @@
 #![cfg_attr(test, allow(dead_code))]
 
 mod arch;
+mod audit;
 mod bpf;
 mod config;
 mod consume;
 mod entry;
+mod filters;
 mod guard;
 mod initial_stack;
 mod loader;
@@ -50,6 +52,22 @@ struct Cli {
     /// execs another XSC program).
     #[arg(long, value_name = "FD", hide = true)]
     trace_fd: Option<i32>,
+    /// Write an audit trail, one JSON line per operation when the kernel
+    /// takes it and one when it completes, to stderr or to FILE (appended
+    /// to).
+    #[arg(long, value_name = "FILE", num_args = 0..=1, require_equals = true, default_missing_value = "-")]
+    audit: Option<String>,
+    /// Audit to an already open file descriptor (an exec'd XSC program).
+    #[arg(long, value_name = "FD", hide = true)]
+    audit_fd: Option<i32>,
+    /// The seccomp filters the exec'ing runner knew of, in a descriptor
+    /// (an exec'd XSC program, when auditing).
+    #[arg(long, value_name = "FD", hide = true)]
+    audit_filters_fd: Option<i32>,
+    /// The execve that started this program, whose result record this
+    /// runner writes (an exec'd XSC program, when auditing).
+    #[arg(long, value_name = "SPEC", hide = true)]
+    audit_execve: Option<String>,
     /// How raw system calls from the program are stopped.
     #[arg(long, value_enum, default_value = "dispatch")]
     guard: config::Guard,
@@ -77,7 +95,15 @@ struct Cli {
 }
 
 /// xsc-run's options that take their value as the next argument.
-const OPTIONS_WITH_VALUE: &[&str] = &["--trace-fd", "--guard", "--seccomp-profile", "--argv0"];
+const OPTIONS_WITH_VALUE: &[&str] = &[
+    "--trace-fd",
+    "--audit-fd",
+    "--audit-filters-fd",
+    "--audit-execve",
+    "--guard",
+    "--seccomp-profile",
+    "--argv0",
+];
 
 /// Splits the command line at the program: what comes before it is
 /// xsc-run's, what comes after belongs to the program verbatim (clap would
@@ -257,6 +283,17 @@ fn run() -> i32 {
         Ok(fd) => fd,
         Err(e) => return fail(EXIT_CANNOT_RUN, format_args!("cannot open the trace: {e}")),
     };
+    let audit = match (cli.audit_fd, cli.audit.as_deref()) {
+        (Some(fd), _) => audit::adopt(fd),
+        (None, Some(dest)) => audit::open(dest),
+        (None, None) => Ok(()),
+    };
+    if let Err(e) = audit {
+        return fail(
+            EXIT_CANNOT_RUN,
+            format_args!("cannot open the audit trail: {e}"),
+        );
+    }
     config::set(config::Config {
         guard: cli.guard,
         allow_unmarked: cli.allow_unmarked,
@@ -309,6 +346,17 @@ fn run() -> i32 {
     thread::LIVE_THREADS.store(1, Ordering::SeqCst);
     memory::set_pid(sys::getpid());
     time::init();
+    if let Some(fd) = cli.audit_filters_fd {
+        // SAFETY: kt is live and not yet shared.
+        if let Err(e) = audit::adopt_filters(unsafe { &*kt }, fd) {
+            return fail(EXIT_CANNOT_RUN, e);
+        }
+    }
+    if let Some(spec) = &cli.audit_execve {
+        if let Err(e) = audit::execve_completed(spec) {
+            return fail(EXIT_CANNOT_RUN, e);
+        }
+    }
 
     let argv0 = cli.argv0.clone().unwrap_or_else(|| path.clone());
     let argv: Vec<Vec<u8>> = std::iter::once(argv0)
@@ -359,11 +407,20 @@ fn run() -> i32 {
     if let Some(p) = &cli.seccomp_profile {
         // Last: from here on the profile judges every call, the kernel
         // side's own included.
-        if let Err(e) = profile::install(p) {
-            return fail(
-                EXIT_CANNOT_RUN,
-                format_args!("cannot enforce the seccomp profile: {e}"),
-            );
+        match profile::install(p) {
+            Ok(prog) if audit::enabled() => {
+                // SAFETY: kt is live; no other thread runs yet.
+                unsafe { &*kt }
+                    .filters
+                    .push(prog, filters::Origin::Profile, true)
+            }
+            Ok(_) => {}
+            Err(e) => {
+                return fail(
+                    EXIT_CANNOT_RUN,
+                    format_args!("cannot enforce the seccomp profile: {e}"),
+                )
+            }
         }
     }
     // SAFETY: the image is mapped, the stack built, the ring ready and the

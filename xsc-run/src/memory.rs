@@ -10,6 +10,11 @@ use syscalls::Sysno;
 /// copy needs no `getpid` call and no TLS; a forked child updates it).
 static PID: AtomicI32 = AtomicI32::new(0);
 
+/// This process's id (as last recorded by [`set_pid`]).
+pub fn pid() -> i32 {
+    PID.load(Ordering::Relaxed)
+}
+
 /// Records the process id; called at start and in a forked child.
 pub fn set_pid(pid: i32) {
     PID.store(pid, Ordering::Relaxed);

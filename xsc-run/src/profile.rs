@@ -366,7 +366,7 @@ fn condition(a: &mut Asm, c: Arg, fail: usize) {
 /// Reads, compiles and installs the profile at `path` on every thread of
 /// the process. Without CAP_SYS_ADMIN, `no_new_privs` is set first, as runc
 /// does.
-pub fn install(path: &std::path::Path) -> Result<usize, String> {
+pub fn install(path: &std::path::Path) -> Result<Vec<libc::sock_filter>, String> {
     let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
     let profile = parse(&text).map_err(|e| format!("{}: {e}", path.display()))?;
     let host = Host::current();
@@ -378,7 +378,7 @@ pub fn install(path: &std::path::Path) -> Result<usize, String> {
             format!("{}: the kernel refused the filter: {e}", path.display())
         }
     })?;
-    Ok(prog.len())
+    Ok(prog)
 }
 
 #[cfg(test)]

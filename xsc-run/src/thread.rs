@@ -62,6 +62,13 @@ pub struct KernelThread {
     /// the owning thread.
     pub exit_op: xsc_abi::SubmissionEntry,
     pub exit_op_pending: bool,
+    /// The seccomp filters judging this thread's calls, as the kernel side
+    /// knows them (kept only when auditing; crate::filters).
+    pub filters: crate::filters::ThreadFilters,
+    /// The entry being audited (crate::audit::Current): its `seq` and the
+    /// packed rest. Written and read only by the owning thread.
+    audit_seq: AtomicU64,
+    audit_meta: AtomicU64,
 }
 
 /// Program threads alive; the last one to `exit` ends the process.
@@ -93,6 +100,9 @@ impl KernelThread {
             is_clone_child: false,
             exit_op: xsc_abi::SubmissionEntry::default(),
             exit_op_pending: false,
+            filters: Default::default(),
+            audit_seq: AtomicU64::new(0),
+            audit_meta: AtomicU64::new(0),
         }));
         // SAFETY: region is a fresh zeroed mapping of region_size bytes,
         // large enough for the header (RegionLayout guarantees it); zeroed
@@ -106,6 +116,19 @@ impl KernelThread {
             ));
         }
         Ok(kt)
+    }
+
+    pub fn audit_current(&self) -> crate::audit::Current {
+        crate::audit::Current::from_parts(
+            self.audit_seq.load(Ordering::Relaxed),
+            self.audit_meta.load(Ordering::Relaxed),
+        )
+    }
+
+    pub fn set_audit_current(&self, c: crate::audit::Current) {
+        let (seq, meta) = c.parts();
+        self.audit_seq.store(seq, Ordering::Relaxed);
+        self.audit_meta.store(meta, Ordering::Relaxed);
     }
 
     pub fn region(&self) -> &RingRegion {

@@ -49,11 +49,11 @@ pub fn execute(kt: *mut KernelThread, sqe: &SubmissionEntry, frame: *const Calle
         }
         nr::EXECVE => {
             trace::noreturn(k, sqe);
-            execve(a[0], a[1], a[2])
+            execve(k, sqe, a[0], a[1], a[2])
         }
         nr::EXECVEAT if a[0] as i32 == libc::AT_FDCWD && a[4] == 0 => {
             trace::noreturn(k, sqe);
-            execve(a[1], a[2], a[3])
+            execve(k, sqe, a[1], a[2], a[3])
         }
         nr::EXECVEAT | nr::CLONE3 => err(libc::ENOSYS),
         nr::ARCH_PRCTL => arch_prctl(kt, a[0], a[1]),
@@ -69,6 +69,12 @@ pub fn execute(kt: *mut KernelThread, sqe: &SubmissionEntry, frame: *const Calle
         nr::RT_SIGPROCMASK => {
             let r = raw_syscall(nr::RT_SIGPROCMASK, a);
             k.note_signal_mask(sys::current_signal_mask());
+            r
+        }
+        // A filter the audit must know of (crate::filters).
+        nr::SECCOMP | nr::PRCTL if crate::audit::enabled() => {
+            let r = raw_syscall(sqe.opcode, a);
+            crate::filters::note_install(&k.filters, sqe.opcode, a, r);
             r
         }
         op => raw_syscall(op, a),
@@ -150,6 +156,8 @@ fn clone_thread(
     unsafe {
         (*child).is_clone_child = true;
         (*child).program_fs = program_fs;
+        // A new thread starts with its creator's seccomp filters.
+        (*child).filters.inherit(&parent.filters);
     }
     let start = ChildStart {
         frame,
@@ -378,7 +386,7 @@ fn fork(
 
 /// execve: an XSC binary runs through xsc-run again; anything else runs
 /// natively. On success this does not return.
-fn execve(path: u64, argv: u64, envp: u64) -> i64 {
+fn execve(k: &KernelThread, sqe: &SubmissionEntry, path: u64, argv: u64, envp: u64) -> i64 {
     let cfg = config::get();
     if cfg.guard == config::Guard::Seccomp {
         // The filter stays on across execve and allows system calls only
@@ -405,10 +413,16 @@ fn execve(path: u64, argv: u64, envp: u64) -> i64 {
     };
     let cstr = |v: Vec<u8>| CString::new(v).map_err(|_| libc::EINVAL);
     let kind = loader::probe(std::os::unix::ffi::OsStrExt::from_bytes(&path));
+    // Descriptors made for the new runner, closed when dropped (if the
+    // exec fails).
+    let mut audit_fds = Vec::new();
     let (exe, args): (Vec<u8>, Vec<Vec<u8>>) = match kind {
         loader::Kind::Xsc => {
             let mut args = vec![cfg.runner_argv0.clone()];
             args.extend(cfg.forwarded_options());
+            let (audit_opts, fds) = crate::audit::exec_options(k, sqe);
+            args.extend(audit_opts);
+            audit_fds = fds;
             if let Some(a0) = argv.first() {
                 args.push(b"--argv0".to_vec());
                 args.push(a0.clone());
@@ -441,5 +455,6 @@ fn execve(path: u64, argv: u64, envp: u64) -> i64 {
         .raw_os_error()
         .unwrap_or(libc::ENOEXEC);
     trace::exec_failed(keep);
+    drop(audit_fds);
     err(e)
 }

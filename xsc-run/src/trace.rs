@@ -7,10 +7,15 @@
 use crate::memory;
 use crate::thread::KernelThread;
 use std::fmt::Write as _;
-use std::sync::atomic::{AtomicI32, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI32, Ordering};
 use xsc_abi::SubmissionEntry;
 
-static TRACE_FD: AtomicI32 = AtomicI32::new(-1);
+/// Where the trace goes.
+pub static TRACE: Sink = Sink::new();
+/// Tracing or auditing is on: the one check the `wait` fast path makes
+/// (crate::entry::wait_fast), so that it costs a single predictable branch
+/// when both are off.
+static OBSERVED: AtomicBool = AtomicBool::new(false);
 /// Where runner diagnostics go: a private copy of the stderr the runner
 /// started with, so the program redirecting its fd 2 does not hide them.
 static DIAG_FD: AtomicI32 = AtomicI32::new(2);
@@ -27,31 +32,84 @@ fn dup_high(fd: i32) -> std::io::Result<i32> {
     }
 }
 
-/// Sets up the trace (if `fd` is given) and the diagnostics channel. The
-/// descriptors are moved to high numbers, close-on-exec, out of the way of
-/// the program's own.
-pub fn init(fd: Option<i32>) -> std::io::Result<()> {
-    if let Ok(d) = dup_high(2) {
-        DIAG_FD.store(d, Ordering::Relaxed);
+/// A descriptor that lines are written to (the trace, the audit): kept at
+/// a high number, close-on-exec, out of the way of the program's own, and
+/// handed on to an exec'd XSC program. Each line is one `write`, so lines
+/// from threads and forked children never interleave.
+pub struct Sink(AtomicI32);
+
+impl Sink {
+    pub const fn new() -> Sink {
+        Sink(AtomicI32::new(-1))
     }
-    if let Some(fd) = fd {
+
+    /// Writes to `fd` from now on (moved to a high number; a descriptor
+    /// above 2 is closed once copied).
+    pub fn open(&self, fd: i32) -> std::io::Result<()> {
         let high = dup_high(fd)?;
         if fd > 2 {
             // SAFETY: our own descriptor, replaced by its high copy.
             unsafe { libc::close(fd) };
         }
-        TRACE_FD.store(high, Ordering::Relaxed);
+        self.0.store(high, Ordering::Relaxed);
+        OBSERVED.store(true, Ordering::Relaxed);
+        Ok(())
+    }
+
+    pub fn fd(&self) -> Option<i32> {
+        let fd = self.0.load(Ordering::Relaxed);
+        (fd >= 0).then_some(fd)
+    }
+
+    pub fn enabled(&self) -> bool {
+        self.0.load(Ordering::Relaxed) >= 0
+    }
+
+    pub fn write(&self, line: &[u8]) {
+        if let Some(fd) = self.fd() {
+            write_all(fd, line);
+        }
+    }
+
+    /// Keeps the descriptor open across an exec of an XSC child.
+    pub fn prepare_exec(&self) -> Option<i32> {
+        let fd = self.fd()?;
+        // SAFETY: clearing FD_CLOEXEC on our own descriptor.
+        unsafe { libc::fcntl(fd, libc::F_SETFD, 0) };
+        Some(fd)
+    }
+
+    pub fn exec_failed(kept: Option<i32>) {
+        if let Some(fd) = kept {
+            // SAFETY: restoring FD_CLOEXEC on our own descriptor.
+            unsafe { libc::fcntl(fd, libc::F_SETFD, libc::FD_CLOEXEC) };
+        }
+    }
+}
+
+/// Sets up the trace (if `fd` is given) and the diagnostics channel.
+pub fn init(fd: Option<i32>) -> std::io::Result<()> {
+    if let Ok(d) = dup_high(2) {
+        DIAG_FD.store(d, Ordering::Relaxed);
+    }
+    if let Some(fd) = fd {
+        TRACE.open(fd)?;
     }
     Ok(())
 }
 
+/// Is the trace or the audit on?
+#[inline]
+pub fn observed() -> bool {
+    OBSERVED.load(Ordering::Relaxed)
+}
+
 pub fn enabled() -> bool {
-    TRACE_FD.load(Ordering::Relaxed) >= 0
+    TRACE.enabled()
 }
 
 pub fn trace_fd() -> Option<i32> {
-    let fd = TRACE_FD.load(Ordering::Relaxed);
-    (fd >= 0).then_some(fd)
+    TRACE.fd()
 }
 
 fn write_all(fd: i32, mut b: &[u8]) {
@@ -77,53 +135,55 @@ pub fn diagnostic(msg: &[u8]) {
 }
 
 fn emit(line: String) {
-    if let Some(fd) = trace_fd() {
-        write_all(fd, line.as_bytes());
-    }
+    TRACE.write(line.as_bytes());
 }
 
 /// Lines are written unbuffered; nothing to flush. Kept as the one place
 /// to call before the process ends or execs.
 pub fn flush() {}
 
-/// Keeps the trace descriptor open across an exec of an XSC child.
-pub fn prepare_exec() -> Option<i32> {
-    let fd = trace_fd()?;
-    // SAFETY: clearing FD_CLOEXEC on our own descriptor.
-    unsafe { libc::fcntl(fd, libc::F_SETFD, 0) };
-    Some(fd)
+/// Keeps the trace and audit descriptors open across an exec of an XSC
+/// child.
+pub fn prepare_exec() -> [Option<i32>; 2] {
+    [TRACE.prepare_exec(), crate::audit::AUDIT.prepare_exec()]
 }
 
-pub fn exec_failed(kept: Option<i32>) {
-    if let Some(fd) = kept {
-        // SAFETY: restoring FD_CLOEXEC on our own descriptor.
-        unsafe { libc::fcntl(fd, libc::F_SETFD, libc::FD_CLOEXEC) };
-    }
+pub fn exec_failed(kept: [Option<i32>; 2]) {
+    kept.into_iter().for_each(Sink::exec_failed);
 }
 
-/// An operation that completed.
+/// An operation that completed (the trace line, and the audit's result
+/// record).
 pub fn after(kt: &KernelThread, sqe: &SubmissionEntry, result: i64) {
     if enabled() {
         emit(format_line(kt, sqe, Some(result), ""));
     }
+    crate::audit::result(kt, sqe, Some(result), None);
 }
 
-/// An operation that does not return (exit, exit_group, execve).
+/// An operation that does not return (exit, exit_group, execve), before it
+/// runs.
 pub fn noreturn(kt: &KernelThread, sqe: &SubmissionEntry) {
     if enabled() {
         emit(format_line(kt, sqe, None, ""));
+    }
+    crate::audit::noreturn(kt, sqe);
+}
+
+/// Why the kernel refused to execute an entry, from its completion flags.
+fn rejection_reason(flags: u32) -> &'static str {
+    use xsc_abi::ring_entry::*;
+    match flags {
+        CQE_F_UNKNOWN_OP => "unknown opcode",
+        CQE_F_MALFORMED => "malformed entry: undefined flag bits",
+        CQE_F_WRONG_CONTEXT => "thread-context operation submitted on the ring",
+        _ => "rejected",
     }
 }
 
 /// An entry the kernel refused to execute.
 pub fn rejected(kt: &KernelThread, sqe: &SubmissionEntry, result: i64, flags: u32) {
-    use xsc_abi::ring_entry::*;
-    let why = match flags {
-        CQE_F_UNKNOWN_OP => "unknown opcode",
-        CQE_F_MALFORMED => "malformed entry: undefined flag bits",
-        CQE_F_WRONG_CONTEXT => "thread-context operation submitted on the ring",
-        _ => "rejected",
-    };
+    let why = rejection_reason(flags);
     if enabled() {
         emit(format_line(
             kt,
@@ -132,6 +192,7 @@ pub fn rejected(kt: &KernelThread, sqe: &SubmissionEntry, result: i64, flags: u3
             &format!(" [xsc: {why}]"),
         ));
     }
+    crate::audit::result(kt, sqe, Some(result), Some(why));
 }
 
 /// The submission ring's indices were invalid.
@@ -148,6 +209,7 @@ pub fn ring_error(kt: &KernelThread, head: u32, tail: u32, entries: u32) {
             kt.tid.load(Ordering::Relaxed)
         ));
     }
+    crate::audit::ring_error(kt, head, tail);
 }
 
 /// How to show each argument: d signed, u unsigned, x hex, f fd, s path
@@ -427,10 +489,16 @@ fn format_arg(out: &mut String, kind: u8, a: &[u64; 6], i: usize, result: Option
     }
 }
 
+/// The error a raw result stands for, if it is one.
+pub fn errno_of(r: i64) -> Option<syscalls::Errno> {
+    (-4095..0)
+        .contains(&r)
+        .then(|| syscalls::Errno::new(-r as i32))
+}
+
 /// The strace-style text for a result.
 pub fn format_result(nr: u32, r: i64) -> String {
-    if (-4095..0).contains(&r) {
-        let e = syscalls::Errno::new(-r as i32);
+    if let Some(e) = errno_of(r) {
         match e.name_and_description() {
             Some((name, desc)) => format!("-1 {name} ({desc})"),
             None => format!("-1 errno {}", -r),
@@ -442,6 +510,45 @@ pub fn format_result(nr: u32, r: i64) -> String {
     }
 }
 
+/// An operation as people read it: its name and each argument as text.
+/// The one decoder behind both `--trace` and `--audit`.
+pub struct Decoded {
+    /// The system call's name, or `syscall_0xNNN` for an unknown opcode.
+    pub name: std::borrow::Cow<'static, str>,
+    /// The arguments the call takes, decoded (strings read from the
+    /// program, flags by name, fds, signals...).
+    pub args: Vec<String>,
+}
+
+/// The name of an opcode, if the `syscalls` crate knows it.
+pub fn name_of(opcode: u32) -> Option<&'static str> {
+    syscalls::x86_64::Sysno::new(opcode as usize).map(|s| s.name())
+}
+
+/// Decodes `sqe`; `result` (when known) gives the length of output
+/// buffers.
+pub fn decode(sqe: &SubmissionEntry, result: Option<i64>) -> Decoded {
+    let name = match name_of(sqe.opcode) {
+        Some(n) => n.into(),
+        None => format!("syscall_{:#x}", sqe.opcode).into(),
+    };
+    let spec = if crate::ops::is_known(sqe.opcode) {
+        arg_spec(sqe.opcode)
+    } else {
+        "xxxxxx"
+    };
+    let args = spec
+        .bytes()
+        .enumerate()
+        .map(|(i, kind)| {
+            let mut out = String::new();
+            format_arg(&mut out, kind, &sqe.args, i, result);
+            out
+        })
+        .collect();
+    Decoded { name, args }
+}
+
 fn format_line(
     kt: &KernelThread,
     sqe: &SubmissionEntry,
@@ -449,27 +556,9 @@ fn format_line(
     suffix: &str,
 ) -> String {
     let tid = kt.tid.load(Ordering::Relaxed);
+    let d = decode(sqe, result);
     let mut out = String::with_capacity(96);
-    let _ = write!(out, "{tid} ");
-    match syscalls::x86_64::Sysno::new(sqe.opcode as usize) {
-        Some(s) => out.push_str(s.name()),
-        None => {
-            let _ = write!(out, "syscall_{:#x}", sqe.opcode);
-        }
-    }
-    out.push('(');
-    let spec = if crate::ops::is_known(sqe.opcode) {
-        arg_spec(sqe.opcode)
-    } else {
-        "xxxxxx"
-    };
-    for (i, kind) in spec.bytes().enumerate() {
-        if i > 0 {
-            out.push_str(", ");
-        }
-        format_arg(&mut out, kind, &sqe.args, i, result);
-    }
-    out.push_str(") = ");
+    let _ = write!(out, "{tid} {}({}) = ", d.name, d.args.join(", "));
     match result {
         Some(r) => out.push_str(&format_result(sqe.opcode, r)),
         None => out.push('?'),

@@ -207,6 +207,10 @@ core::arch::global_asm!(
     "mov r8, r9",
     "mov r9, [rsp + 8]",
     "syscall",
+    // What the host reports as the call's instruction pointer
+    // (seccomp_data.instruction_pointer); crate::audit judges with it.
+    ".globl xsc_kernel_syscall6_ret",
+    "xsc_kernel_syscall6_ret:",
     "ret",
     ".globl xsc_sigreturn_end",
     "xsc_sigreturn_end:",
@@ -424,6 +428,7 @@ extern "C" {
         a5: u64,
     ) -> i64;
     pub fn xsc_signal_entry();
+    pub fn xsc_kernel_syscall6_ret();
     pub fn xsc_call_program_handler(
         handler: u64,
         sig: i32,
