@@ -1,19 +1,30 @@
 //! `cargo xsc`: the XSC targets for any cargo project.
 //!
 //! - `cargo xsc setup`: check and install what the XSC targets need (Debian
-//!   packages, the `xsc` toolchain with Rust's library source, the libc
-//!   fork's sysroots, xsc-run and the other tools) and say what it did.
-//! - `cargo xsc build|run|test [CARGO ARGS]`: the same cargo command with
-//!   the `xsc` toolchain and `--target x86_64-unknown-linux-xsc` (unless a
-//!   `--target` is given), then every binary cargo produced is verified with
-//!   xsc-elfcheck (found through cargo's JSON messages, read with
-//!   `cargo_metadata`). `run` and `test` run under xsc-run.
+//!   packages, the `xsc` toolchain, the libc fork's sysroots, xsc-run and
+//!   the other tools) and say what it did.
+//! - `cargo xsc <any cargo subcommand> [ARGS]`: that cargo command with the
+//!   `xsc` toolchain (`cargo +xsc`), and `--target
+//!   x86_64-unknown-linux-xsc` added where the subcommand takes a target and
+//!   none is given (`metadata` gets `--filter-platform`; `new`, `add`,
+//!   `update`, ... get none). A target that is not XSC is refused before
+//!   anything runs.
+//! - `build`, `run`, `test` and `bench` also verify every binary cargo
+//!   produced with xsc-elfcheck (found through cargo's JSON messages, read
+//!   with `cargo_metadata`); `run`, `test` and `bench` run under xsc-run.
+//! - When cargo fails because a package needs a newer rustc than the
+//!   toolchain's, one line says how to pin a release that fits.
+//! - `cargo xsc --version`: which Rust the toolchain is, and how to pin.
 
+mod args;
+mod watch;
+
+use args::Targeting;
 use cargo_metadata::Message;
 use clap::{Args, Parser, Subcommand};
-use std::io::BufReader;
+use std::io::{BufRead, BufReader, Write};
 use std::path::PathBuf;
-use std::process::{Command, ExitCode, Stdio};
+use std::process::{Command, ExitCode, ExitStatus, Stdio};
 
 #[derive(Parser)]
 #[command(name = "cargo", bin_name = "cargo")]
@@ -22,54 +33,53 @@ enum Cargo {
     Xsc(Xsc),
 }
 
+const AFTER_HELP: &str = "\
+Any other cargo subcommand runs as cargo runs it, with the `xsc` toolchain and
+the XSC target: `cargo xsc build|run|test|bench|check|clippy|doc|clean|tree|
+metadata|install|update|...`, with cargo's own flags (`--target` chooses
+between x86_64-unknown-linux-xsc, the default, and aarch64-unknown-linux-xsc).
+build, run, test and bench verify every binary they produce; run, test and
+bench run them under xsc-run. `cargo xsc --version` says which Rust the
+toolchain is and how to pin a crate that needs a newer one.";
+
 #[derive(Args)]
 #[command(
-    version,
-    about = "Build, run and test cargo projects for the XSC targets"
+    about = "Build, run and test cargo projects for the XSC targets",
+    after_help = AFTER_HELP,
+    disable_version_flag = true,
+    disable_help_subcommand = true,
+    arg_required_else_help = true
 )]
 struct Xsc {
+    /// Print the version, the `xsc` toolchain's Rust, and how to pin a
+    /// crate that needs a newer Rust.
+    #[arg(short = 'V', long)]
+    version: bool,
     #[command(subcommand)]
-    cmd: Cmd,
+    cmd: Option<Cmd>,
 }
 
 #[derive(Subcommand)]
 enum Cmd {
     /// Check and install what the XSC targets need; say what was done.
     Setup,
-    /// `cargo build` for XSC, then verify every binary.
-    Build(Forwarded),
-    /// `cargo build` and verify, then `cargo run` under xsc-run.
-    Run(Forwarded),
-    /// Build and verify the test binaries, then `cargo test` under xsc-run.
-    Test(Forwarded),
+    /// Any cargo subcommand, for the XSC target.
+    #[command(external_subcommand)]
+    Cargo(Vec<String>),
 }
 
-#[derive(Args)]
-struct Forwarded {
-    /// Arguments for cargo (and, after `--`, for the program or tests).
-    #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
-    args: Vec<String>,
-}
-
-const DEFAULT_TARGET: &str = "x86_64-unknown-linux-xsc";
-
-/// `cargo +xsc SUB ...` with a clean environment; `--target` added unless
-/// given. Our own flags go before any `--`.
-fn cargo(sub: &str, args: &[String], extra: &[&str]) -> Command {
+/// `cargo +xsc SUB ADD... ARGS...` with the outer cargo's and rustup's
+/// choices removed (the toolchain's cargo sets its own).
+fn cargo(sub: &str, add: &[String], args: &[String]) -> Command {
     let mut c = Command::new("cargo");
-    c.arg("+xsc").arg(sub).args(extra);
-    let (before, after) = match args.iter().position(|a| a == "--") {
-        Some(i) => (&args[..i], &args[i..]),
-        None => (args, &[][..]),
-    };
-    if !before
-        .iter()
-        .any(|a| a == "--target" || a.starts_with("--target="))
-    {
-        c.args(["--target", DEFAULT_TARGET]);
-    }
-    c.args(before).args(after);
-    for var in ["RUSTUP_TOOLCHAIN", "RUSTC", "RUSTC_WRAPPER", "CARGO"] {
+    c.arg("+xsc").arg(sub).args(add).args(args);
+    for var in [
+        "RUSTUP_TOOLCHAIN",
+        "RUSTC",
+        "RUSTDOC",
+        "RUSTC_WRAPPER",
+        "CARGO",
+    ] {
         c.env_remove(var);
     }
     c
@@ -88,46 +98,128 @@ fn installed() -> Result<(), String> {
     }
 }
 
-/// Runs `cargo SUB` with JSON messages; returns the executables it made.
-fn build(sub: &str, args: &[String], extra: &[&str]) -> Result<Vec<PathBuf>, String> {
-    let before: Vec<String> = args.iter().take_while(|a| *a != "--").cloned().collect();
-    let mut extra = extra.to_vec();
-    extra.push("--message-format=json-render-diagnostics");
-    let mut c = cargo(sub, &before, &extra);
-    c.stdout(Stdio::piped());
-    let mut child = c.spawn().map_err(|e| format!("cannot run cargo: {e}"))?;
-    let stdout = child.stdout.take().ok_or("no stdout from cargo")?;
-    let mut executables = Vec::new();
-    for message in Message::parse_stream(BufReader::new(stdout)) {
-        match message.map_err(|e| format!("cannot read cargo's messages: {e}"))? {
-            Message::CompilerArtifact(a) => {
-                if let Some(exe) = a.executable {
-                    executables.push(exe.into_std_path_buf());
-                }
+/// `rustc --version` of the `xsc` toolchain, if it is installed.
+pub(crate) fn toolchain_rustc() -> Option<String> {
+    let rustc = std_xsc::xsc_home().join("toolchain/bin/rustc");
+    let out = Command::new(rustc).arg("--version").output().ok()?;
+    out.status
+        .success()
+        .then(|| String::from_utf8_lossy(&out.stdout).trim().to_string())
+}
+
+fn version() -> ExitCode {
+    println!("cargo-xsc {}", env!("CARGO_PKG_VERSION"));
+    let home = std_xsc::xsc_home();
+    let short = match toolchain_rustc() {
+        Some(v) => {
+            println!(
+                "toolchain `xsc`: {v}: Debian's rustc (package rustc-web) in {}, not managed by rustup",
+                home.join("toolchain").display()
+            );
+            v.split_whitespace().nth(1).unwrap_or("?").to_string()
+        }
+        None => {
+            println!(
+                "toolchain `xsc`: not installed in {} (run `cargo xsc setup`)",
+                home.display()
+            );
+            "the toolchain's".to_string()
+        }
+    };
+    println!(
+        "targets: {} (the default), {}",
+        args::XSC_TARGETS[0],
+        args::XSC_TARGETS[1]
+    );
+    println!(
+        "A crate that requires a newer Rust than {short} (cargo: \"requires rustc 1.97\") builds at an older release:\n\
+         \x20 a dependency:  cargo xsc update -p CRATE --precise VERSION\n\
+         \x20                (or every dependency at its newest release for {short}: CARGO_RESOLVER_INCOMPATIBLE_RUST_VERSIONS=fallback cargo xsc update)\n\
+         \x20 a program:     cargo xsc install --locked CRATE@VERSION"
+    );
+    ExitCode::SUCCESS
+}
+
+/// Runs the build step of `sub` (`build`, or `test`/`bench` with
+/// `--no-run`) with JSON messages; returns the executables it made.
+///
+/// The user's `--message-format` is kept: a JSON one is passed through
+/// (its lines echoed to stdout, or, for the build step of `run`, `test` and
+/// `bench`, echoed only if the step fails, since the second cargo command
+/// prints them again), `human` and `short` become cargo's rendering of the
+/// JSON diagnostics.
+fn build_step(
+    sub: &str,
+    before: &[String],
+    add: &[String],
+    second_step_follows: bool,
+) -> Result<Vec<PathBuf>, String> {
+    let formats = args::message_formats(before);
+    let user_json = formats.iter().any(|f| f.starts_with("json"));
+    let mut cargo_args = Vec::new();
+    if user_json {
+        cargo_args.extend_from_slice(before);
+    } else {
+        cargo_args = args::without_message_format(before);
+        let short = formats.iter().any(|f| f == "short");
+        cargo_args.push(
+            if short {
+                "--message-format=json-render-diagnostics,json-diagnostic-short"
+            } else {
+                "--message-format=json-render-diagnostics"
             }
-            Message::TextLine(line) => println!("{line}"),
-            _ => {}
+            .into(),
+        );
+    }
+    if sub != "build" && !cargo_args.iter().any(|a| a == "--no-run") {
+        cargo_args.push("--no-run".into());
+    }
+    let mut c = cargo(sub, add, &cargo_args);
+    c.stdout(Stdio::piped());
+    let mut watched =
+        watch::spawn(&mut c, before, false).map_err(|e| format!("cannot run cargo: {e}"))?;
+    let stdout = watched.child.stdout.take().ok_or("no stdout from cargo")?;
+    let mut executables = Vec::new();
+    let mut held = Vec::new();
+    let mut out = std::io::stdout().lock();
+    for line in BufReader::new(stdout).lines() {
+        let line = line.map_err(|e| format!("cannot read cargo's messages: {e}"))?;
+        let message = serde_json::from_str::<Message>(&line).ok();
+        if let Some(Message::CompilerArtifact(a)) = &message {
+            if let Some(exe) = &a.executable {
+                executables.push(exe.clone().into_std_path_buf());
+            }
+        }
+        if user_json && second_step_follows {
+            held.push(line);
+        } else if user_json || message.is_none() {
+            let _ = writeln!(out, "{line}");
         }
     }
-    let status = child.wait().map_err(|e| e.to_string())?;
+    let status = watched.wait().map_err(|e| e.to_string())?;
     if !status.success() {
+        for line in held {
+            let _ = writeln!(out, "{line}");
+        }
         return Err(format!("cargo {sub} failed"));
     }
     Ok(executables)
 }
 
 /// Verifies every executable with xsc-elfcheck.
-fn verify(executables: &[PathBuf]) -> Result<(), String> {
+fn verify(executables: &[PathBuf], quiet: bool) -> Result<(), String> {
     let opts = xsc_elfcheck::Options::default();
     let mut failed = false;
     for exe in executables {
         let report =
             xsc_elfcheck::check_file(exe, &opts).map_err(|e| format!("{}: {e}", exe.display()))?;
         if report.passed(&opts) {
-            eprintln!(
-                "cargo-xsc: verified {}: no system-call instruction, XSC_ABI note present",
-                exe.display()
-            );
+            if !quiet {
+                eprintln!(
+                    "cargo-xsc: verified {}: no system-call instruction, XSC_ABI note present",
+                    exe.display()
+                );
+            }
         } else {
             failed = true;
             eprint!(
@@ -143,40 +235,103 @@ fn verify(executables: &[PathBuf]) -> Result<(), String> {
     }
 }
 
-fn status_of(mut c: Command) -> Result<ExitCode, String> {
-    let status = c.status().map_err(|e| format!("cannot run cargo: {e}"))?;
-    Ok(ExitCode::from(
-        status.code().unwrap_or(101).clamp(0, 255) as u8
-    ))
+fn code(status: ExitStatus) -> ExitCode {
+    ExitCode::from(status.code().unwrap_or(101).clamp(0, 255) as u8)
 }
 
-fn run(cmd: Cmd) -> Result<ExitCode, String> {
-    match cmd {
-        Cmd::Setup => {
-            std_xsc::setup::setup_all(&mut |line| eprintln!("cargo-xsc: {line}"))?;
-            Ok(ExitCode::SUCCESS)
-        }
-        Cmd::Build(f) => {
-            installed()?;
-            verify(&build("build", &f.args, &[])?)?;
-            Ok(ExitCode::SUCCESS)
-        }
-        Cmd::Run(f) => {
-            installed()?;
-            verify(&build("build", &f.args, &[])?)?;
-            status_of(cargo("run", &f.args, &[]))
-        }
-        Cmd::Test(f) => {
-            installed()?;
-            verify(&build("test", &f.args, &["--no-run"])?)?;
-            status_of(cargo("test", &f.args, &[]))
-        }
+/// Subcommands that compile: their standard error is watched for cargo's
+/// "requires rustc" errors.
+fn compiles(sub: &str) -> bool {
+    matches!(
+        sub,
+        "check"
+            | "clippy"
+            | "doc"
+            | "install"
+            | "rustc"
+            | "rustdoc"
+            | "fix"
+            | "package"
+            | "publish"
+    )
+}
+
+/// `cargo xsc SUB ARGS...`.
+fn forward(all: &[String]) -> Result<ExitCode, String> {
+    let (given, rest) = all.split_first().ok_or("no cargo subcommand given")?;
+    let sub = args::canonical(given);
+    let specs = std_xsc::xsc_home().join("target-specs");
+    let (before, after) = args::split_ddash(rest);
+    let add = match args::targeting(sub, before, &specs) {
+        Targeting::Refuse(message) => return Err(message),
+        Targeting::Add(add) => add,
+        Targeting::Keep => Vec::new(),
+    };
+    if args::target_option(sub) != args::TargetOption::None {
+        installed()?;
     }
+    let toolchain_bin = std_xsc::xsc_home().join("toolchain/bin");
+    if sub == "clippy" && !toolchain_bin.join("cargo-clippy").exists() {
+        return Err(format!(
+            "the `xsc` toolchain has no clippy ({} is missing): `cargo xsc setup` installs it (from Debian's rust-web-clippy)",
+            toolchain_bin.join("cargo-clippy").display()
+        ));
+    }
+    let before = if sub == "metadata" {
+        args::filter_platform_to_spec(before, &specs)
+    } else {
+        before.to_vec()
+    };
+    let quiet = args::quiet(&before);
+    let run = |c: &mut Command| c.status().map_err(|e| format!("cannot run cargo: {e}"));
+    match sub {
+        "build" => {
+            verify(&build_step("build", &before, &add, false)?, quiet)?;
+            Ok(ExitCode::SUCCESS)
+        }
+        "run" | "test" | "bench" => {
+            let only_build = sub != "run" && before.iter().any(|a| a == "--no-run");
+            let step = if sub == "run" { "build" } else { sub };
+            verify(&build_step(step, &before, &add, !only_build)?, quiet)?;
+            if only_build {
+                return Ok(ExitCode::SUCCESS);
+            }
+            Ok(code(run(&mut cargo(
+                sub,
+                &add,
+                rest_with(&before, after).as_slice(),
+            ))?))
+        }
+        _ if compiles(sub) => {
+            let mut c = cargo(sub, &add, &rest_with(&before, after));
+            let watched = watch::spawn(&mut c, &before, sub == "install")
+                .map_err(|e| format!("cannot run cargo: {e}"))?;
+            Ok(code(watched.wait().map_err(|e| e.to_string())?))
+        }
+        _ => Ok(code(run(&mut cargo(
+            given,
+            &add,
+            &rest_with(&before, after),
+        ))?)),
+    }
+}
+
+fn rest_with(before: &[String], after: &[String]) -> Vec<String> {
+    before.iter().chain(after).cloned().collect()
 }
 
 fn main() -> ExitCode {
     let Cargo::Xsc(xsc) = Cargo::parse();
-    match run(xsc.cmd) {
+    if xsc.version {
+        return version();
+    }
+    let result = match xsc.cmd {
+        Some(Cmd::Setup) => std_xsc::setup::setup_all(&mut |line| eprintln!("cargo-xsc: {line}"))
+            .map(|()| ExitCode::SUCCESS),
+        Some(Cmd::Cargo(all)) => forward(&all),
+        None => Ok(version()),
+    };
+    match result {
         Ok(code) => code,
         Err(e) => {
             eprintln!("cargo-xsc: error: {e}");
