@@ -16,6 +16,7 @@ pub mod build;
 pub mod musl_source;
 pub mod paths;
 pub mod rt_staticlib;
+pub mod rust_sysroot;
 pub mod setup;
 pub mod testing;
 pub mod toolchain;

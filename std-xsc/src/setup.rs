@@ -2,7 +2,7 @@
 //! `cargo xtask setup`): Debian packages, the tools, the `xsc` toolchain and
 //! the sysroots. Idempotent; every step says what it did.
 
-use crate::{build, toolchain, xsc_home, Arch};
+use crate::{build, rust_sysroot, toolchain, xsc_home, Arch};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -199,6 +199,19 @@ pub fn setup_all(say: &mut dyn FnMut(String)) -> Result<(), String> {
                 "up to date in"
             },
             built.sysroot.dir.display()
+        ));
+    }
+    for arch in Arch::ALL {
+        let built = rust_sysroot::build_std(&home, arch, false)?;
+        say(format!(
+            "std for {}: {} {}",
+            arch.xsc_target(),
+            if built.rebuilt {
+                "built into"
+            } else {
+                "up to date in"
+            },
+            built.dir.display()
         ));
     }
     say("ready: `cargo xsc build` or `cargo +xsc build --target x86_64-unknown-linux-xsc` in any cargo project".into());

@@ -4,12 +4,13 @@
 //!   xsc-elfcheck, xsc-sysroot);
 //! - `target-specs/`: the target specs;
 //! - `toolchain/`: a rustup toolchain named `xsc` (linked with `rustup
-//!   toolchain link`), made of Debian's rustc (which comes with the library
-//!   source, package rust-web-src) and a `cargo` that sets what building std
-//!   for an XSC target needs, so that `cargo +xsc build --target
-//!   x86_64-unknown-linux-xsc` works in any project (the same idea as
-//!   espup's `esp` toolchain).
+//!   toolchain link`), made of Debian's rustc run with the toolchain's own
+//!   sysroot (see `rust_sysroot`: the XSC targets' prebuilt std) and a
+//!   `cargo` that sets what building for an XSC target needs, so that
+//!   `cargo +xsc build --target x86_64-unknown-linux-xsc` works in any
+//!   project (the same idea as espup's `esp` toolchain).
 
+use crate::rust_sysroot;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -58,21 +59,23 @@ pub fn cargo_script(home: &Path) -> String {
     format!(
         r#"#!/bin/sh
 # cargo for the `xsc` toolchain, installed by `cargo xsc setup` (std-xsc).
-# Debian's cargo and rustc (1.96, with the library source from rust-web-src)
-# plus what building std for an XSC target needs: nightly features
-# (RUSTC_BOOTSTRAP), -Zbuild-std and -Zjson-target-spec, the target spec's
-# path for `--target <arch>-unknown-linux-xsc`, xsc-ld/xsc-cc on PATH,
-# xsc-run as the runner, rustix's libc backend, and std's source paths
-# remapped as in the host's std.
+# Debian's cargo and rustc (1.96) plus what building for an XSC target
+# needs: nightly features (RUSTC_BOOTSTRAP), -Zjson-target-spec, the target
+# spec's path for `--target <arch>-unknown-linux-xsc`, xsc-ld/xsc-cc on
+# PATH, xsc-run as the runner and rustix's libc backend. std comes prebuilt
+# from the toolchain's sysroot (lib/rustlib/<target>/lib); where it is
+# missing, or when the command line asks for -Zbuild-std, std is built
+# from the toolchain's library source, its paths remapped as in the
+# host's std.
 XSC_HOME="${{XSC_HOME:-{home}}}"
 export XSC_HOME
 export RUSTC_BOOTSTRAP=1
 export RUSTC="${{RUSTC:-$XSC_HOME/toolchain/bin/rustc}}"
+export RUSTDOC="${{RUSTDOC:-$XSC_HOME/toolchain/bin/rustdoc}}"
 export PATH="$XSC_HOME/bin:$PATH"
-# std's source paths as the host's prebuilt std records them, so that
-# panic messages and backtraces name the same files on both.
-ver=$(/usr/bin/rustc --version 2>/dev/null | cut -d' ' -f2)
-flags="--cfg rustix_use_libc --remap-path-prefix=/usr/lib/rustlib/src/rust=/usr/src/rustc-$ver"
+rustlib="$XSC_HOME/toolchain/lib/rustlib"
+ver=$({debian_rustc} --version 2>/dev/null | cut -d' ' -f2)
+flags="--cfg rustix_use_libc --remap-path-prefix=$rustlib/src/rust=/usr/src/rustc-$ver"
 for t in X86_64 AARCH64; do
   eval "[ -n \"\$CARGO_TARGET_${{t}}_UNKNOWN_LINUX_XSC_RUNNER\" ] || export CARGO_TARGET_${{t}}_UNKNOWN_LINUX_XSC_RUNNER=xsc-run"
   eval "[ -n \"\$CARGO_TARGET_${{t}}_UNKNOWN_LINUX_XSC_RUSTFLAGS\" ] || export CARGO_TARGET_${{t}}_UNKNOWN_LINUX_XSC_RUSTFLAGS=\"\$flags\""
@@ -85,32 +88,47 @@ export CC_aarch64_unknown_linux_xsc="${{CC_aarch64_unknown_linux_xsc:-aarch64-xs
 export AR_x86_64_unknown_linux_xsc="${{AR_x86_64_unknown_linux_xsc:-ar}}"
 export AR_aarch64_unknown_linux_xsc="${{AR_aarch64_unknown_linux_xsc:-aarch64-linux-gnu-ar}}"
 xsc=0
+prebuilt=1
+userstd=0
 prev=
 ddash=0
 for arg do
   shift
   if [ "$ddash" = 0 ]; then
+    t=
     case "$arg" in
       --) ddash=1 ;;
-      --target=*-unknown-linux-xsc) arg="--target=$XSC_HOME/target-specs/${{arg#--target=}}.json"; xsc=1 ;;
-      *-unknown-linux-xsc) if [ "$prev" = --target ]; then arg="$XSC_HOME/target-specs/$arg.json"; xsc=1; fi ;;
-      *-unknown-linux-xsc.json) xsc=1 ;;
+      -Zbuild-std|-Zbuild-std=*) userstd=1 ;;
+      --target=*-unknown-linux-xsc) t="${{arg#--target=}}"; arg="--target=$XSC_HOME/target-specs/$t.json" ;;
+      *-unknown-linux-xsc) if [ "$prev" = --target ]; then t="$arg"; arg="$XSC_HOME/target-specs/$t.json"; fi ;;
+      *-unknown-linux-xsc.json) t=$(basename "$arg" .json) ;;
     esac
+    if [ "$prev" = -Z ]; then case "$arg" in build-std|build-std=*) userstd=1 ;; esac; fi
+    if [ -n "$t" ]; then
+      xsc=1
+      [ -f "$rustlib/$t/lib/.xsc-stamp" ] || prebuilt=0
+    fi
   fi
   prev="$arg"
   set -- "$@" "$arg"
 done
 if [ "$xsc" = 1 ]; then
-  if [ ! -d {src}/std ]; then
-    echo "error: building std for an XSC target needs Rust's library source, which is missing ({src})." >&2
-    echo "       Install it with: sudo apt-get install rustc-web cargo-web rust-web-src   (or run: cargo xsc setup)" >&2
-    exit 101
+  # As configuration, not -Z flags: cargo drops the -Z flags given before
+  # the subcommand when others follow it (`cargo check -Zbuild-std=core`).
+  export CARGO_UNSTABLE_JSON_TARGET_SPEC=true
+  if [ "$prebuilt" = 0 ] || [ "$userstd" = 1 ]; then
+    if [ ! -d "$rustlib/src/rust/library/std" ]; then
+      echo "error: building std for an XSC target needs Rust's library source, which is missing ($rustlib/src/rust/library)." >&2
+      echo "       Install it with: cargo xsc setup   (it needs the Debian package rust-web-src)" >&2
+      exit 101
+    fi
+    [ "$userstd" = 1 ] || export CARGO_UNSTABLE_BUILD_STD="${{CARGO_UNSTABLE_BUILD_STD:-std,panic_abort}}"
   fi
-  exec /usr/bin/cargo -Zbuild-std=std,panic_abort -Zjson-target-spec "$@"
 fi
-exec /usr/bin/cargo "$@"
+exec {debian_cargo} "$@"
 "#,
-        src = LIBRARY_SOURCE
+        debian_rustc = rust_sysroot::DEBIAN_RUSTC,
+        debian_cargo = rust_sysroot::DEBIAN_CARGO,
     )
 }
 
@@ -165,13 +183,16 @@ pub fn install(home: &Path, repo: &Path, tools_dir: &Path) -> Result<Vec<String>
     let tc = home.join("toolchain");
     let tc_bin = tc.join("bin");
     std::fs::create_dir_all(&tc_bin).map_err(|e| e.to_string())?;
-    symlink(Path::new("/usr/bin/rustc"), &tc_bin.join("rustc"))?;
-    symlink(Path::new("/usr/bin/rustdoc"), &tc_bin.join("rustdoc"))?;
-    // rustup wants a lib/ directory; rustc itself finds its sysroot (/usr)
-    // from its own path.
-    let tc_lib = tc.join("lib");
-    std::fs::create_dir_all(&tc_lib).map_err(|e| e.to_string())?;
-    symlink(Path::new("/usr/lib/rustlib"), &tc_lib.join("rustlib"))?;
+    // rustc and rustdoc run Debian's with this toolchain's sysroot, which
+    // holds the XSC targets' prebuilt std (rust_sysroot).
+    for tool in ["rustc", "rustdoc"] {
+        let path = tc_bin.join(tool);
+        let _ = std::fs::remove_file(&path);
+        std::fs::write(&path, rust_sysroot::wrapper_script(tool, &tc))
+            .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+        make_executable(&path)?;
+    }
+    rust_sysroot::install_layout(&tc)?;
     let cargo = tc_bin.join("cargo");
     let _ = std::fs::remove_file(&cargo);
     std::fs::write(&cargo, cargo_script(home)).map_err(|e| e.to_string())?;

@@ -512,10 +512,10 @@ fn env() {
 }
 
 /// `env::args()` panics on a non-UTF-8 argument; the panic's location is
-/// in std's source, whose path differs: the host's std (Debian's) was
-/// built from `/usr/src/rustc-1.96.0/library`, the XSC std is built by
-/// `-Zbuild-std` from `/usr/lib/rustlib/src/rust/library` and keeps that
-/// path. Any panic inside std (a `println!` to a closed stdout, ...) and
+/// in std's source, whose path would differ: the host's std (Debian's) was
+/// built from `/usr/src/rustc-1.96.0/library`, the XSC std from the
+/// toolchain's copy of the library source, its paths remapped to the
+/// host's. Any panic inside std (a `println!` to a closed stdout, ...) and
 /// every backtrace shows it.
 #[test]
 fn env_args_panic_names_the_same_std_source() {
@@ -605,6 +605,16 @@ fn panics() {
     let out = stdout_of(&o);
     assert!(out.contains("our frame: panics::level_one"), "{out}");
     assert!(out.contains("nounwind: code None signal Some(6)"), "{out}");
+    // std names the overflowing thread, main included (the XSC libc reports
+    // the main stack's extent as glibc does; stock musl's std cannot).
+    assert!(
+        out.contains("stderr: thread 'main' has overflowed its stack"),
+        "{out}"
+    );
+    assert!(
+        out.contains("stderr: thread 'deep' has overflowed its stack"),
+        "{out}"
+    );
     assert!(
         o.stderr.contains("thread 'doomed' (TID) panicked"),
         "{}",

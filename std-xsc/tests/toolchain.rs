@@ -265,3 +265,78 @@ fn xsc_cc_answers_questions_about_the_compiler_without_linking() {
     let path = PathBuf::from(text(&p.stdout).trim());
     assert!(path.is_absolute() && path.is_file(), "{}", path.display());
 }
+
+/// A new project builds for an XSC target against the toolchain's prebuilt
+/// std, as a rustup target does: nothing of std is compiled into its target
+/// folder, and the program runs.
+#[test]
+fn a_fresh_project_links_the_prebuilt_std() {
+    require_setup();
+    for arch in Arch::ALL {
+        assert!(
+            std_xsc::rust_sysroot::has_std(&xsc_home().join("toolchain"), arch),
+            "no prebuilt std for {}: run `cargo xtask setup`",
+            arch.xsc_target()
+        );
+    }
+    let dir = tmpdir("fresh");
+    run_ok(
+        cargo_xsc(&dir)
+            .args(["new", "--vcs", "none", "--name", "fresh", "-q"])
+            .arg(dir.join("fresh")),
+    );
+    let project = dir.join("fresh");
+    let target = "x86_64-unknown-linux-xsc";
+    let out = run_ok(cargo_xsc(&project).args(["build", "-v", "--target", target]));
+    let log = text(&out.stderr);
+    assert!(
+        !log.contains("--crate-name std ") && !log.contains("--crate-name core "),
+        "std was compiled for the project:\n{log}"
+    );
+    let deps = project.join("target").join(target).join("debug/deps");
+    let std_rlibs: Vec<String> = std::fs::read_dir(&deps)
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with("libstd-") || n.starts_with("libcore-"))
+        .collect();
+    assert!(std_rlibs.is_empty(), "{std_rlibs:?} in {}", deps.display());
+    let bin = project.join("target").join(target).join("debug/fresh");
+    let run = run_ok(Command::new(xsc_run()).arg(&bin));
+    assert_eq!(text(&run.stdout), "Hello, world!\n");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// `-Zbuild-std` stays available: std (here core alone) is then built from
+/// the toolchain's library source instead of taken from the sysroot.
+#[test]
+fn build_std_on_the_command_line_builds_from_the_toolchains_source() {
+    require_setup();
+    let dir = tmpdir("buildstd");
+    run_ok(
+        cargo_xsc(&dir)
+            .args(["new", "--lib", "--vcs", "none", "--name", "bare", "-q"])
+            .arg(dir.join("bare")),
+    );
+    let project = dir.join("bare");
+    std::fs::write(
+        project.join("src/lib.rs"),
+        "#![no_std]\npub fn add(a: u32, b: u32) -> u32 { a + b }\n",
+    )
+    .unwrap();
+    let out = run_ok(cargo_xsc(&project).args([
+        "check",
+        "-v",
+        "-Zbuild-std=core",
+        "--target",
+        "x86_64-unknown-linux-xsc",
+    ]));
+    let log = text(&out.stderr);
+    let source = std_xsc::rust_sysroot::library_source(&xsc_home().join("toolchain"));
+    assert!(
+        log.contains("--crate-name core ") && log.contains(&*source.to_string_lossy()),
+        "core was not built from {}:\n{log}",
+        source.display()
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -30,7 +30,7 @@ fn run_sample(runner: &Path, args: &[&str]) -> Result<Output> {
 }
 
 /// Builds samples/std for the XSC target with the installed `xsc`
-/// toolchain (std itself is built by -Zbuild-std, once, then cached).
+/// toolchain (std comes prebuilt from the toolchain's sysroot).
 fn build_std_samples(target: &str) -> Result<std::path::PathBuf> {
     let dir = cmd::root().join("samples/std");
     cmd::run(std_xsc::toolchain::cargo_xsc(&dir).args(["build", "--release", "--target", target]))?;

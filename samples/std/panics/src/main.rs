@@ -5,7 +5,8 @@
 //! hook and the default one (which writes to stderr). Children of ourselves
 //! abort in several ways (std::process::abort, a panic while panicking, a
 //! panic in a function that cannot unwind, a panic hook that aborts, a
-//! thread's stack overflow) and die of SIGABRT, and one
+//! spawned thread's and the main thread's stack overflow) and die of
+//! SIGABRT, and one
 //! panics with RUST_BACKTRACE=1: the names of our own frames in its
 //! backtrace are printed, and those of a backtrace captured in-process. The
 //! output is deterministic (thread ids and paths of std's sources are left
@@ -348,6 +349,7 @@ fn aborts(dir: &str) {
         "nounwind",
         "hook-then-abort",
         "thread-stack-overflow",
+        "main-stack-overflow",
     ] {
         let out = Command::new(std::env::current_exe().unwrap())
             .args([dir, "child", mode])
@@ -406,16 +408,11 @@ fn child(mode: &str) {
             }));
             panic!("hooked, then aborted");
         }
-        // std reports a spawned thread's stack overflow and aborts. (Not
-        // the main thread's: std on musl, which XSC's libc is, cannot find
-        // the main thread's guard page.)
+        // std reports a stack overflow and aborts, on a spawned thread (its
+        // guard page is below the stack pthread made) and on the main one
+        // (its guard is where RLIMIT_STACK stops the stack's growth, which
+        // std learns from pthread_getattr_np).
         "thread-stack-overflow" => {
-            #[inline(never)]
-            #[allow(unconditional_recursion)]
-            fn deep(n: u64) -> u64 {
-                let pad = std::hint::black_box([n; 64]);
-                deep(n.wrapping_add(pad[3])).wrapping_add(pad[9])
-            }
             let h = thread::Builder::new()
                 .name("deep".into())
                 .stack_size(256 * 1024)
@@ -423,11 +420,19 @@ fn child(mode: &str) {
                 .unwrap();
             println!("{:?}", h.join());
         }
+        "main-stack-overflow" => println!("{}", deep(1)),
         "backtrace" => {
             println!("{}", level_one());
         }
         other => panic!("unknown child mode {other}"),
     }
+}
+
+#[inline(never)]
+#[allow(unconditional_recursion)]
+fn deep(n: u64) -> u64 {
+    let pad = std::hint::black_box([n; 64]);
+    deep(n.wrapping_add(pad[3])).wrapping_add(pad[9])
 }
 
 fn main() {
