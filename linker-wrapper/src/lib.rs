@@ -7,7 +7,10 @@
 //!   the function and input object of every offending instruction (from the
 //!   linker's map); a failed check removes the output.
 //! - [`linkmap`]: reading GNU ld's map file.
+//! - [`blame`]: the source place and the crate that owns an offending
+//!   instruction (debug info, macro invocations).
 
+pub mod blame;
 pub mod link;
 pub mod linkmap;
 pub mod verify;

@@ -183,7 +183,8 @@ impl Driver {
             let _ = std::fs::remove_file(&map);
             return Err(e);
         }
-        let verified = crate::verify::verify(self.tool, &out, Some(&map));
+        let linked = crate::blame::linked_crates(args);
+        let verified = crate::verify::verify(self.tool, &out, Some(&map), &linked);
         let _ = std::fs::remove_file(&map);
         if let Err(message) = verified {
             // Leave no half-made binary behind.

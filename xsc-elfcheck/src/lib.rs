@@ -36,6 +36,9 @@ mod x86len;
 pub use error::CheckError;
 pub use findings::{Arch, Finding, FindingKind, Report, SegmentInfo, Severity};
 pub use report::{exit_code, render_error, render_human, render_json, JSON_SCHEMA_VERSION};
+/// The crate a Rust symbol's code comes from, when its mangled name says
+/// so (the rule [`Finding::crate_name`] follows).
+pub use rustsym::crate_of as symbol_crate;
 
 use std::time::{Duration, Instant};
 
