@@ -338,28 +338,12 @@ pub fn ring_error(kt: &KernelThread, head: u32, tail: u32) {
 }
 
 /// The options that carry the audit into the runner of an exec'd XSC
-/// program: the descriptor (kept open across the exec, as the trace's),
-/// the thread's seccomp filters (which the host keeps across exec; in a
-/// memfd, so that the new runner judges with them too), and the `execve`
-/// itself, whose result record the new runner writes. Returns the options
-/// and the descriptors made for them (to drop if the exec fails).
-pub fn exec_options(
-    kt: &KernelThread,
-    sqe: &SubmissionEntry,
-) -> (Vec<Vec<u8>>, Vec<std::os::fd::OwnedFd>) {
-    let (Some(fd), true) = (AUDIT.fd(), enabled()) else {
-        return (Vec::new(), Vec::new());
+/// program: the descriptor (kept open across the exec, as the trace's) and
+/// the `execve` itself, whose result record the new runner writes.
+pub fn exec_options(kt: &KernelThread, sqe: &SubmissionEntry) -> Vec<Vec<u8>> {
+    let Some(fd) = AUDIT.fd() else {
+        return Vec::new();
     };
-    let mut opts = vec![format!("--audit-fd={fd}").into_bytes()];
-    let mut to_close = Vec::new();
-    let chain = filters::serialize(kt.filters.head());
-    if !chain.is_empty() {
-        if let Some(memfd) = memfd_with(&chain) {
-            use std::os::fd::AsRawFd;
-            opts.push(format!("--audit-filters-fd={}", memfd.as_raw_fd()).into_bytes());
-            to_close.push(memfd);
-        }
-    }
     let cur = kt.audit_current();
     let mut exec = format!(
         "--audit-execve={},{},{},{}",
@@ -371,39 +355,7 @@ pub fn exec_options(
     for a in sqe.args {
         exec.push_str(&format!(",{a}"));
     }
-    opts.push(exec.into_bytes());
-    (opts, to_close)
-}
-
-/// A memfd (not close-on-exec) holding `bytes`.
-fn memfd_with(bytes: &[u8]) -> Option<std::os::fd::OwnedFd> {
-    use std::os::fd::FromRawFd;
-    // SAFETY: a NUL-terminated name; flags 0 (the descriptor must survive
-    // the exec).
-    let fd = unsafe { libc::memfd_create(c"xsc-run-filters".as_ptr(), 0) };
-    if fd < 0 {
-        return None;
-    }
-    // SAFETY: our buffer, our descriptor.
-    let n = unsafe { libc::write(fd, bytes.as_ptr() as *const libc::c_void, bytes.len()) };
-    // SAFETY: a descriptor just created and owned by nothing else.
-    let owned = unsafe { std::os::fd::OwnedFd::from_raw_fd(fd) };
-    (n == bytes.len() as isize).then_some(owned)
-}
-
-/// In an exec'd runner: the filters the exec'ing one handed on.
-pub fn adopt_filters(kt: &KernelThread, fd: i32) -> Result<(), String> {
-    use std::io::{Read, Seek};
-    use std::os::fd::FromRawFd;
-    // SAFETY: the descriptor was created for us by the runner that exec'd
-    // this one (exec_options) and is used by nothing else; the File owns
-    // and closes it.
-    let mut f = unsafe { std::fs::File::from_raw_fd(fd) };
-    let mut bytes = Vec::new();
-    f.rewind()
-        .and_then(|_| f.read_to_end(&mut bytes))
-        .map_err(|e| format!("cannot read the inherited seccomp filters: {e}"))?;
-    filters::deserialize(&kt.filters, &bytes)
+    vec![format!("--audit-fd={fd}").into_bytes(), exec.into_bytes()]
 }
 
 /// In an exec'd runner: the result record of the `execve` that started it

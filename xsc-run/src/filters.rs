@@ -1,12 +1,16 @@
 //! The seccomp filters that judge the program's calls, as the kernel side
-//! knows them, so that `--audit` can say which action they took.
+//! knows them.
 //!
-//! The host kernel enforces every filter itself (each call is made by the
-//! program thread, ABI §6.6); nothing here enforces anything. What the
-//! host cannot tell the runner is the action it took for a call, so when
-//! auditing the runner keeps its own copy of each filter (the container
-//! profile it installed, every filter the program installs) and runs them
-//! with the entry's `seccomp_data`, with Linux's precedence of actions.
+//! The host kernel enforces every filter on the calls it sees (each call is
+//! made by the program thread, ABI §6.6). Two things it cannot do: tell
+//! the runner which action it took (for `--audit`), and judge the
+//! operations the runner carries out itself, whose host calls are not the
+//! program's (a clone, an execve, `brk`...). So the runner keeps its own
+//! copy of each filter (the container profile it installed, every filter
+//! the program installs, those handed on by the runner that exec'd it) and
+//! runs them with the entry's `seccomp_data`, with Linux's precedence of
+//! actions: for the audit's `action` field, and to enforce them on those
+//! operations ([`enforce`]).
 //!
 //! Filters are kept as the kernel keeps them: a list from the newest to the
 //! oldest, shared by every thread that inherited it. A published filter is
@@ -195,6 +199,72 @@ pub fn judge(head: *const Filter, nr: u32, ip: u64, args: [u64; 6]) -> Verdict {
     best
 }
 
+/// What the thread gets for an operation the runner carries out itself,
+/// where the host never sees the call as the program made it (a thread or
+/// process clone, execve, the emulated `brk`, `rt_sigaction`, ...; the
+/// host's filters judge the runner's own calls for it instead). The filters
+/// the runner knows judge it here first, with the entry's own
+/// `seccomp_data`, and their action is carried out as Linux does: `None`
+/// to go on (ALLOW, LOG), or the result the entry gets instead (ERRNO,
+/// TRACE without a tracer: ENOSYS; TRAP: SIGSYS with the seccomp siginfo,
+/// the call returning its number). KILL_PROCESS and KILL_THREAD end the
+/// process by SIGSYS (a multi-threaded program loses all its threads, not
+/// only the caller; strict mode kills by SIGKILL, as on Linux). USER_NOTIF
+/// cannot reach a supervisor from here: the
+/// operation goes on, and the host judges the runner's calls.
+pub fn enforce(filters: &ThreadFilters, tid: i32, nr: u32, args: [u64; 6]) -> Option<i64> {
+    let head = filters.head();
+    if head.is_null() {
+        return None;
+    }
+    let ip = crate::arch::xsc_kernel_syscall6_ret as *const () as u64;
+    let v = judge(head, nr, ip, args);
+    let data = (v.ret & libc::SECCOMP_RET_DATA) as i64;
+    match v.ret & libc::SECCOMP_RET_ACTION_FULL {
+        libc::SECCOMP_RET_ALLOW | libc::SECCOMP_RET_LOG | libc::SECCOMP_RET_USER_NOTIF => None,
+        libc::SECCOMP_RET_ERRNO => Some(-data.min(4095)),
+        libc::SECCOMP_RET_TRACE => Some(-(libc::ENOSYS as i64)),
+        libc::SECCOMP_RET_TRAP => {
+            trap(tid, nr, ip, data as i32);
+            Some(nr as i64)
+        }
+        // Strict mode kills with SIGKILL.
+        _ if v.by == Some(Origin::Strict) => crate::signals::die_by_signal(libc::SIGKILL),
+        _ => crate::signals::die_by_signal(libc::SIGSYS),
+    }
+}
+
+/// Queues the SIGSYS of a TRAP action for the calling thread, with the
+/// siginfo Linux gives it (SYS_SECCOMP, the call's number, arch and
+/// address, the filter's data in `si_errno`).
+fn trap(tid: i32, nr: u32, ip: u64, data: i32) {
+    // SAFETY: an all-zero siginfo_t is valid.
+    let mut info: libc::siginfo_t = unsafe { std::mem::zeroed() };
+    info.si_signo = libc::SIGSYS;
+    info.si_errno = data;
+    info.si_code = crate::signals::SYS_SECCOMP;
+    // The `_sigsys` fields (after signo, errno, code and padding).
+    let raw = &mut info as *mut libc::siginfo_t as *mut u8;
+    // SAFETY: offsets inside siginfo_t (128 bytes), as linux/signal.h lays
+    // out `_sigsys`: call address at 16, syscall at 24, arch at 28.
+    unsafe {
+        (raw.add(16) as *mut u64).write_unaligned(ip);
+        (raw.add(24) as *mut i32).write_unaligned(nr as i32);
+        (raw.add(28) as *mut u32).write_unaligned(AUDIT_ARCH_X86_64);
+    }
+    crate::sys::raw_syscall(
+        libc::SYS_rt_tgsigqueueinfo as u32,
+        [
+            crate::sys::getpid() as u64,
+            tid as u64,
+            libc::SIGSYS as u64,
+            &info as *const libc::siginfo_t as u64,
+            0,
+            0,
+        ],
+    );
+}
+
 /// Records a filter (or strict mode) the program installed through
 /// `seccomp` or `prctl`, once the host kernel accepted it (`result >= 0`).
 /// `args` are the call's.
@@ -220,6 +290,7 @@ pub fn note_install(filters: &ThreadFilters, nr: u32, args: [u64; 6], result: i6
     };
     match mode {
         SECCOMP_MODE_STRICT => filters.push(Vec::new(), Origin::Strict, false),
+        // A listener fd is returned: the install succeeded.
         SECCOMP_MODE_FILTER => {
             let Ok(fprog) = crate::memory::read_struct::<FProg>(prog) else {
                 return;
@@ -253,6 +324,48 @@ fn decode_prog(bytes: &[u8]) -> Vec<libc::sock_filter> {
             k: u32::from_ne_bytes([c[4], c[5], c[6], c[7]]),
         })
         .collect()
+}
+
+/// The option that hands the thread's filters (which the host keeps across
+/// exec) to the runner of an exec'd XSC program, in a memfd, and the memfd
+/// (to drop if the exec fails). None without filters.
+pub fn exec_option(filters: &ThreadFilters) -> Option<(Vec<u8>, std::os::fd::OwnedFd)> {
+    use std::os::fd::{AsRawFd, FromRawFd};
+    let bytes = serialize(filters.head());
+    if bytes.is_empty() {
+        return None;
+    }
+    // SAFETY: a NUL-terminated name; flags 0 (the descriptor must survive
+    // the exec).
+    let fd = unsafe { libc::memfd_create(c"xsc-run-seccomp-filters".as_ptr(), 0) };
+    if fd < 0 {
+        return None;
+    }
+    // SAFETY: a descriptor just created and owned by nothing else.
+    let owned = unsafe { std::os::fd::OwnedFd::from_raw_fd(fd) };
+    // SAFETY: our buffer, our descriptor.
+    let n = unsafe { libc::write(fd, bytes.as_ptr() as *const libc::c_void, bytes.len()) };
+    (n == bytes.len() as isize).then(|| {
+        (
+            format!("--seccomp-filters-fd={}", owned.as_raw_fd()).into_bytes(),
+            owned,
+        )
+    })
+}
+
+/// In an exec'd runner: the filters the exec'ing one handed on
+/// ([`exec_option`]), for the main thread.
+pub fn adopt(filters: &ThreadFilters, fd: i32) -> Result<(), String> {
+    use std::io::{Read, Seek};
+    use std::os::fd::FromRawFd;
+    // SAFETY: the descriptor was made for us by the runner that exec'd
+    // this one and is used by nothing else; the File owns and closes it.
+    let mut f = unsafe { std::fs::File::from_raw_fd(fd) };
+    let mut bytes = Vec::new();
+    f.rewind()
+        .and_then(|_| f.read_to_end(&mut bytes))
+        .map_err(|e| format!("cannot read the inherited seccomp filters: {e}"))?;
+    deserialize(filters, &bytes)
 }
 
 /// The list as bytes, oldest filter first (to hand to an exec'd runner):

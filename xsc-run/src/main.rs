@@ -61,9 +61,9 @@ struct Cli {
     #[arg(long, value_name = "FD", hide = true)]
     audit_fd: Option<i32>,
     /// The seccomp filters the exec'ing runner knew of, in a descriptor
-    /// (an exec'd XSC program, when auditing).
+    /// (an exec'd XSC program).
     #[arg(long, value_name = "FD", hide = true)]
-    audit_filters_fd: Option<i32>,
+    seccomp_filters_fd: Option<i32>,
     /// The execve that started this program, whose result record this
     /// runner writes (an exec'd XSC program, when auditing).
     #[arg(long, value_name = "SPEC", hide = true)]
@@ -98,7 +98,7 @@ struct Cli {
 const OPTIONS_WITH_VALUE: &[&str] = &[
     "--trace-fd",
     "--audit-fd",
-    "--audit-filters-fd",
+    "--seccomp-filters-fd",
     "--audit-execve",
     "--guard",
     "--seccomp-profile",
@@ -346,9 +346,9 @@ fn run() -> i32 {
     thread::LIVE_THREADS.store(1, Ordering::SeqCst);
     memory::set_pid(sys::getpid());
     time::init();
-    if let Some(fd) = cli.audit_filters_fd {
+    if let Some(fd) = cli.seccomp_filters_fd {
         // SAFETY: kt is live and not yet shared.
-        if let Err(e) = audit::adopt_filters(unsafe { &*kt }, fd) {
+        if let Err(e) = filters::adopt(unsafe { &(*kt).filters }, fd) {
             return fail(EXIT_CANNOT_RUN, e);
         }
     }
@@ -408,13 +408,12 @@ fn run() -> i32 {
         // Last: from here on the profile judges every call, the kernel
         // side's own included.
         match profile::install(p) {
-            Ok(prog) if audit::enabled() => {
+            Ok(prog) => {
                 // SAFETY: kt is live; no other thread runs yet.
                 unsafe { &*kt }
                     .filters
                     .push(prog, filters::Origin::Profile, true)
             }
-            Ok(_) => {}
             Err(e) => {
                 return fail(
                     EXIT_CANNOT_RUN,

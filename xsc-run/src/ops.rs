@@ -142,9 +142,18 @@ pub fn reject(sqe: &SubmissionEntry, context: Context) -> Option<Rejection> {
 /// Executes a process-wide operation in the calling thread `kt`.
 pub fn execute(kt: &KernelThread, sqe: &SubmissionEntry) -> i64 {
     let a = sqe.args;
+    // An operation the runner serves itself, whose host calls are not the
+    // program's: the seccomp filters judge the entry here first
+    // (crate::filters::enforce).
+    let judged = || {
+        let tid = kt.tid.load(std::sync::atomic::Ordering::Relaxed);
+        crate::filters::enforce(&kt.filters, tid, sqe.opcode, a)
+    };
     match sqe.opcode {
-        nr::BRK => brk(a[0]),
-        nr::RT_SIGACTION => signals::rt_sigaction(a[0] as i32, a[1], a[2], a[3]),
+        nr::BRK => judged().unwrap_or_else(|| brk(a[0])),
+        nr::RT_SIGACTION => {
+            judged().unwrap_or_else(|| signals::rt_sigaction(a[0] as i32, a[1], a[2], a[3]))
+        }
         nr::EXIT_GROUP => {
             crate::trace::noreturn(kt, sqe);
             crate::trace::flush();
@@ -169,7 +178,18 @@ pub fn execute(kt: &KernelThread, sqe: &SubmissionEntry) -> i64 {
                 b[index] = path.as_ptr() as u64;
                 raw_syscall(op, b)
             }
-            Some(crate::procfs::Rewrite::Result(r)) => r,
+            // Answered without the host's call.
+            Some(crate::procfs::Rewrite::Result(r)) => match judged() {
+                Some(refused) => {
+                    if r >= 0 && crate::procfs::is_open(op) {
+                        // SAFETY: the descriptor the rewrite just opened
+                        // for the program, which will never see it.
+                        unsafe { libc::close(r as i32) };
+                    }
+                    refused
+                }
+                None => r,
+            },
             None => raw_syscall(op, a),
         },
     }

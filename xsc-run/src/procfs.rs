@@ -118,7 +118,7 @@ pub const fn path_arg(opcode: u32) -> Option<usize> {
     }
 }
 
-fn is_open(opcode: u32) -> bool {
+pub fn is_open(opcode: u32) -> bool {
     matches!(opcode, 2 | 257 | 437)
 }
 

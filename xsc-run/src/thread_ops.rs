@@ -40,6 +40,12 @@ pub fn execute(kt: *mut KernelThread, sqe: &SubmissionEntry, frame: *const Calle
     let a = sqe.args;
     // SAFETY: kt is the calling thread's own live state.
     let k = unsafe { &*kt };
+    if served_by_runner(sqe) {
+        let tid = k.tid.load(Ordering::Relaxed);
+        if let Some(r) = crate::filters::enforce(&k.filters, tid, sqe.opcode, a) {
+            return r;
+        }
+    }
     match sqe.opcode {
         nr::CLONE => clone(kt, a, frame),
         nr::FORK | nr::VFORK => fork(kt, frame, None, 0, 0),
@@ -71,13 +77,28 @@ pub fn execute(kt: *mut KernelThread, sqe: &SubmissionEntry, frame: *const Calle
             k.note_signal_mask(sys::current_signal_mask());
             r
         }
-        // A filter the audit must know of (crate::filters).
-        nr::SECCOMP | nr::PRCTL if crate::audit::enabled() => {
+        // A filter the kernel side must know of (crate::filters).
+        nr::SECCOMP | nr::PRCTL => {
             let r = raw_syscall(sqe.opcode, a);
             crate::filters::note_install(&k.filters, sqe.opcode, a, r);
             r
         }
         op => raw_syscall(op, a),
+    }
+}
+
+/// The thread-context operations the host never sees as the program made
+/// them: the seccomp filters must judge them here (crate::filters::enforce).
+fn served_by_runner(sqe: &SubmissionEntry) -> bool {
+    let a0 = sqe.args[0];
+    match sqe.opcode {
+        nr::CLONE | nr::FORK | nr::VFORK | nr::EXECVE | nr::EXECVEAT | nr::CLONE3 | nr::EXIT => {
+            true
+        }
+        nr::SET_TID_ADDRESS | nr::GETTID | nr::RT_SIGRETURN => true,
+        nr::ARCH_PRCTL => matches!(a0, ARCH_SET_GS | ARCH_SET_FS | ARCH_GET_FS | ARCH_GET_GS),
+        nr::PRCTL => a0 == thread::PR_SET_SYSCALL_USER_DISPATCH as u64,
+        _ => false,
     }
 }
 
@@ -415,14 +436,16 @@ fn execve(k: &KernelThread, sqe: &SubmissionEntry, path: u64, argv: u64, envp: u
     let kind = loader::probe(std::os::unix::ffi::OsStrExt::from_bytes(&path));
     // Descriptors made for the new runner, closed when dropped (if the
     // exec fails).
-    let mut audit_fds = Vec::new();
+    let mut filter_fds = Vec::new();
     let (exe, args): (Vec<u8>, Vec<Vec<u8>>) = match kind {
         loader::Kind::Xsc => {
             let mut args = vec![cfg.runner_argv0.clone()];
             args.extend(cfg.forwarded_options());
-            let (audit_opts, fds) = crate::audit::exec_options(k, sqe);
-            args.extend(audit_opts);
-            audit_fds = fds;
+            args.extend(crate::audit::exec_options(k, sqe));
+            if let Some((opt, fd)) = crate::filters::exec_option(&k.filters) {
+                args.push(opt);
+                filter_fds.push(fd);
+            }
             if let Some(a0) = argv.first() {
                 args.push(b"--argv0".to_vec());
                 args.push(a0.clone());
@@ -455,6 +478,6 @@ fn execve(k: &KernelThread, sqe: &SubmissionEntry, path: u64, argv: u64, envp: u
         .raw_os_error()
         .unwrap_or(libc::ENOEXEC);
     trace::exec_failed(keep);
-    drop(audit_fds);
+    drop(filter_fds);
     err(e)
 }

@@ -9,8 +9,9 @@
 //! built with xsc-cc) reports what each call gave; every expectation below
 //! follows from the profile written here.
 
-use std::path::PathBuf;
-use std::process::Command;
+use std::os::unix::process::ExitStatusExt;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
 use std_xsc::xsc_home;
 
 fn tmp(name: &str) -> PathBuf {
@@ -20,24 +21,95 @@ fn tmp(name: &str) -> PathBuf {
     d.join(name)
 }
 
-/// Docker's default profile's shape: allow by name, refuse the rest.
-fn docker_like_profile() -> String {
-    // Refused by default here (and by Docker's default profile without
-    // CAP_SYS_ADMIN): namespaces, mounts, and personality outside its
-    // argument rule.
-    let refused = [
-        "unshare",
-        "setns",
+/// A profile with the structure and semantics of Docker's default profile
+/// (moby's `profiles/seccomp/default.json`, as Docker hands it to runc): a
+/// large allow list by name, `defaultAction` `SCMP_ACT_ERRNO` with
+/// `defaultErrnoRet` EPERM, `personality` allowed for a few argument values
+/// only, `clone` without namespace flags (a masked comparison) and `clone3`
+/// refused with ENOSYS (`errnoRet`) unless CAP_SYS_ADMIN, `socket` for any
+/// family but AF_VSOCK, and rules selected by `includes`/`excludes` on
+/// capabilities, architectures and kernel version. The names refused by
+/// default are Docker's (namespaces, mounts, modules, keyrings, kernel
+/// logs, clock setting, ...).
+fn docker_default_profile() -> String {
+    const REFUSED: &[&str] = &[
+        "acct",
+        "add_key",
+        "bpf",
+        "clock_adjtime",
+        "clock_settime",
+        "clone",
+        "clone3",
+        "create_module",
+        "delete_module",
+        "fanotify_init",
+        "finit_module",
+        "fsconfig",
+        "fsmount",
+        "fsopen",
+        "fspick",
+        "get_kernel_syms",
+        "get_mempolicy",
+        "init_module",
+        "ioperm",
+        "iopl",
+        "kcmp",
+        "kexec_file_load",
+        "kexec_load",
+        "keyctl",
+        "lookup_dcookie",
+        "mbind",
         "mount",
-        "umount2",
+        "mount_setattr",
+        "move_mount",
+        "move_pages",
+        "name_to_handle_at",
+        "nfsservctl",
+        "open_by_handle_at",
+        "open_tree",
+        "perf_event_open",
         "personality",
-        "mkdir",
+        "pivot_root",
+        "process_vm_readv",
+        "process_vm_writev",
+        "ptrace",
+        "query_module",
+        "quotactl",
+        "reboot",
+        "request_key",
+        "set_mempolicy",
+        "setdomainname",
+        "sethostname",
+        "setns",
+        "settimeofday",
+        "socket",
+        "swapoff",
+        "swapon",
+        "sysfs",
+        "_sysctl",
+        "syslog",
+        "umount2",
+        "unshare",
+        "uselib",
+        "userfaultfd",
+        "ustat",
+        "vhangup",
+        "arch_prctl",
+        "modify_ldt",
     ];
     let allowed: Vec<String> = (0..512)
         .filter_map(syscalls::x86_64::Sysno::new)
         .map(|s| s.name())
-        .filter(|n| !refused.contains(n))
+        .filter(|n| !REFUSED.contains(n))
         .map(|n| format!("\"{n}\""))
+        .collect();
+    let personality: Vec<String> = [0u64, 8, 131072, 131080, 4294967295]
+        .iter()
+        .map(|v| {
+            format!(
+                r#"{{"names": ["personality"], "action": "SCMP_ACT_ALLOW", "args": [{{"index": 0, "value": {v}, "op": "SCMP_CMP_EQ"}}]}}"#
+            )
+        })
         .collect();
     format!(
         r#"{{
@@ -45,16 +117,159 @@ fn docker_like_profile() -> String {
   "defaultErrnoRet": 1,
   "architectures": ["SCMP_ARCH_X86_64", "SCMP_ARCH_X86", "SCMP_ARCH_X32"],
   "syscalls": [
-    {{"names": [{}], "action": "SCMP_ACT_ALLOW"}},
-    {{"names": ["personality"], "action": "SCMP_ACT_ALLOW",
-      "args": [{{"index": 0, "value": 4294967295, "op": "SCMP_CMP_EQ"}}]}},
-    {{"names": ["personality"], "action": "SCMP_ACT_ALLOW",
-      "args": [{{"index": 0, "value": 0, "op": "SCMP_CMP_EQ"}}]}},
-    {{"names": ["mkdir"], "action": "SCMP_ACT_ERRNO", "errnoRet": 13}}
+    {{"names": [{allowed}], "action": "SCMP_ACT_ALLOW"}},
+    {personality},
+    {{"names": ["arch_prctl", "modify_ldt"], "action": "SCMP_ACT_ALLOW",
+      "includes": {{"arches": ["amd64", "x32", "x86"]}}}},
+    {{"names": ["process_vm_readv", "process_vm_writev", "ptrace"], "action": "SCMP_ACT_ALLOW",
+      "includes": {{"minKernel": "4.8"}}}},
+    {{"names": ["socket"], "action": "SCMP_ACT_ALLOW",
+      "args": [{{"index": 0, "value": 40, "op": "SCMP_CMP_NE"}}]}},
+    {{"names": ["bpf", "clone", "clone3", "fanotify_init", "lookup_dcookie", "mount",
+                "name_to_handle_at", "perf_event_open", "quotactl", "setdomainname",
+                "sethostname", "setns", "syslog", "umount2", "unshare"],
+      "action": "SCMP_ACT_ALLOW", "includes": {{"caps": ["CAP_SYS_ADMIN"]}}}},
+    {{"names": ["clone"], "action": "SCMP_ACT_ALLOW",
+      "args": [{{"index": 0, "value": 2114060288, "op": "SCMP_CMP_MASKED_EQ"}}],
+      "excludes": {{"caps": ["CAP_SYS_ADMIN"], "arches": ["s390", "s390x"]}}}},
+    {{"names": ["clone3"], "action": "SCMP_ACT_ERRNO", "errnoRet": 38,
+      "excludes": {{"caps": ["CAP_SYS_ADMIN"]}}}},
+    {{"names": ["syslog"], "action": "SCMP_ACT_ALLOW", "includes": {{"caps": ["CAP_SYSLOG"]}}}},
+    {{"names": ["reboot"], "action": "SCMP_ACT_ALLOW", "includes": {{"caps": ["CAP_SYS_BOOT"]}}}}
   ]
 }}"#,
-        allowed.join(", ")
+        allowed = allowed.join(", "),
+        personality = personality.join(",\n    "),
     )
+}
+
+/// What a container runtime hands libseccomp for `profile`: the rules of
+/// the profile that apply on this host (runc's and Docker's reading of
+/// `includes` and `excludes`), in the line format of
+/// tests/data/seccomp_exec.c. `caps` are the effective capabilities the
+/// program will have.
+fn runtime_rules(profile: &str, caps: u64) -> String {
+    use serde_json::Value;
+    let p: Value = serde_json::from_str(profile).unwrap();
+    let kernel = {
+        let r = std::fs::read_to_string("/proc/sys/kernel/osrelease").unwrap();
+        let mut v = r
+            .trim()
+            .split(['.', '-'])
+            .map(|x| x.parse::<u32>().unwrap_or(0));
+        (v.next().unwrap(), v.next().unwrap())
+    };
+    let cap_number = |name: &str| -> u32 {
+        match name {
+            "CAP_SYS_ADMIN" => 21,
+            "CAP_SYS_BOOT" => 22,
+            "CAP_SYSLOG" => 34,
+            other => panic!("capability {other} not known to the test"),
+        }
+    };
+    let action = |a: &str| match a {
+        "SCMP_ACT_ALLOW" => "allow",
+        "SCMP_ACT_ERRNO" => "errno",
+        "SCMP_ACT_KILL" | "SCMP_ACT_KILL_THREAD" => "kill_thread",
+        "SCMP_ACT_KILL_PROCESS" => "kill_process",
+        "SCMP_ACT_TRAP" => "trap",
+        "SCMP_ACT_TRACE" => "trace",
+        "SCMP_ACT_LOG" => "log",
+        other => panic!("action {other}"),
+    };
+    let holds = |f: &Value, all: bool| -> bool {
+        // includes: every listed condition holds; excludes: any does.
+        let mut conds: Vec<bool> = Vec::new();
+        if let Some(cs) = f.get("caps").and_then(Value::as_array) {
+            let have = cs
+                .iter()
+                .map(|c| caps & (1 << cap_number(c.as_str().unwrap())) != 0);
+            conds.push(if all {
+                have.clone().all(|x| x)
+            } else {
+                have.clone().any(|x| x)
+            });
+        }
+        if let Some(arches) = f.get("arches").and_then(Value::as_array) {
+            conds.push(arches.iter().any(|a| a == "amd64" || a == "x86_64"));
+        }
+        if let Some(k) = f.get("minKernel").and_then(Value::as_str) {
+            let mut v = k.split('.').map(|x| x.parse::<u32>().unwrap());
+            conds.push(kernel >= (v.next().unwrap(), v.next().unwrap_or(0)));
+        }
+        if all {
+            conds.iter().all(|&c| c)
+        } else {
+            conds.iter().any(|&c| c)
+        }
+    };
+    let mut out = format!(
+        "default {} {}\n",
+        action(p["defaultAction"].as_str().unwrap()),
+        p.get("defaultErrnoRet")
+            .and_then(Value::as_u64)
+            .unwrap_or(1)
+    );
+    for a in p["architectures"].as_array().unwrap() {
+        let name = match a.as_str().unwrap() {
+            "SCMP_ARCH_X86_64" => "x86_64",
+            "SCMP_ARCH_X86" => "x86",
+            "SCMP_ARCH_X32" => "x32",
+            other => panic!("{other}"),
+        };
+        out += &format!("arch {name}\n");
+    }
+    for rule in p["syscalls"].as_array().unwrap() {
+        let none = Value::Null;
+        let inc = rule.get("includes").unwrap_or(&none);
+        let exc = rule.get("excludes").unwrap_or(&none);
+        if (!inc.is_null() && !holds(inc, true)) || (!exc.is_null() && holds(exc, false)) {
+            continue;
+        }
+        let act = action(rule["action"].as_str().unwrap());
+        let errno = rule.get("errnoRet").and_then(Value::as_u64).unwrap_or(1);
+        let args: Vec<String> = rule
+            .get("args")
+            .and_then(Value::as_array)
+            .map(|a| a.as_slice())
+            .unwrap_or_default()
+            .iter()
+            .map(|c| {
+                let op = match c["op"].as_str().unwrap() {
+                    "SCMP_CMP_NE" => "ne",
+                    "SCMP_CMP_LT" => "lt",
+                    "SCMP_CMP_LE" => "le",
+                    "SCMP_CMP_EQ" => "eq",
+                    "SCMP_CMP_GE" => "ge",
+                    "SCMP_CMP_GT" => "gt",
+                    "SCMP_CMP_MASKED_EQ" => "masked_eq",
+                    other => panic!("{other}"),
+                };
+                format!(
+                    "{} {op} {} {}",
+                    c["index"],
+                    c["value"],
+                    c.get("valueTwo").and_then(Value::as_u64).unwrap_or(0)
+                )
+            })
+            .collect();
+        for name in rule["names"].as_array().unwrap() {
+            out += &format!(
+                "rule {act} {errno} {} {} {}\n",
+                name.as_str().unwrap(),
+                args.len(),
+                args.join(" ")
+            );
+        }
+    }
+    out
+}
+
+/// The effective capabilities of this process (`CapEff`).
+fn effective_caps() -> u64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap();
+    let line = status.lines().find(|l| l.starts_with("CapEff:")).unwrap();
+    u64::from_str_radix(line.split_whitespace().nth(1).unwrap(), 16).unwrap()
 }
 
 /// tests/data/NAME.c built with xsc-cc.
@@ -82,6 +297,53 @@ fn build(name: &str) -> PathBuf {
     bin
 }
 
+/// tests/data/NAME.c built natively with the host's C compiler.
+fn build_native(name: &str, libs: &[&str]) -> PathBuf {
+    let bin = tmp(&format!("{name}.native"));
+    let src = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(format!("tests/data/{name}.c"));
+    let out = Command::new("cc")
+        .args(["-O1", "-o"])
+        .arg(&bin)
+        .arg(&src)
+        .args(libs)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    bin
+}
+
+/// The host's libseccomp for the native side (Debian's libseccomp-dev),
+/// installed here when missing if we are root.
+fn ensure_host_libseccomp() {
+    static DONE: std::sync::OnceLock<()> = std::sync::OnceLock::new();
+    DONE.get_or_init(|| {
+        if Path::new("/usr/include/seccomp.h").exists() {
+            return;
+        }
+        // SAFETY: geteuid has no preconditions.
+        assert!(
+            unsafe { libc::geteuid() } == 0,
+            "the native side needs libseccomp: sudo apt-get install -y libseccomp-dev"
+        );
+        let ok = Command::new("apt-get")
+            .args([
+                "install",
+                "-y",
+                "-q",
+                "--no-install-recommends",
+                "libseccomp-dev",
+            ])
+            .env("DEBIAN_FRONTEND", "noninteractive")
+            .status()
+            .is_ok_and(|s| s.success());
+        assert!(ok, "apt-get install libseccomp-dev failed");
+    });
+}
+
 /// The probe, built once per test run.
 fn probe() -> PathBuf {
     static BUILT: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
@@ -92,7 +354,6 @@ fn probe() -> PathBuf {
 /// above 2) still gets the trap guard's report, on its fd 2.
 #[test]
 fn the_trap_guard_reports_after_the_program_closed_high_fds() {
-    use std::os::unix::process::ExitStatusExt;
     let bin = build("closes_fds_then_raw_syscall");
     let out = Command::new(env!("CARGO_BIN_EXE_xsc-run"))
         .arg(&bin)
@@ -104,44 +365,73 @@ fn the_trap_guard_reports_after_the_program_closed_high_fds() {
     assert!(err.contains("raw system call 39 (getpid"), "{err}");
 }
 
-#[test]
-fn a_docker_style_profile_is_enforced_on_every_call() {
-    let probe = probe();
-    let profile = tmp("profile.json");
-    std::fs::write(&profile, docker_like_profile()).unwrap();
+/// Stdout and how a run ended, for comparisons.
+fn outcome(out: &Output) -> (String, Option<i32>, Option<i32>) {
+    (
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        out.status.code(),
+        out.status.signal(),
+    )
+}
 
-    let run = |with_profile: bool| {
-        let mut c = Command::new(env!("CARGO_BIN_EXE_xsc-run"));
-        if with_profile {
-            c.arg("--seccomp-profile").arg(&profile);
-        }
-        let out = c.arg(&probe).output().unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8(out.stdout).unwrap()
-    };
-    let unconfined = run(false);
+/// Docker's default profile semantics: the probe under the profile, run
+/// natively (the profile loaded with the host's libseccomp, as runc loads
+/// it) and as an XSC program under `xsc-run --seccomp-profile`, gives the
+/// same results. Both run without CAP_SYS_ADMIN, as in a default container
+/// (tests/data/seccomp_exec.c drops it), so the argument rules on clone
+/// and clone3 are the ones in force.
+#[test]
+fn docker_default_profile_semantics_match_native_libseccomp() {
+    ensure_host_libseccomp();
+    let launcher = build_native("seccomp_exec", &["-lseccomp"]);
+    let native_probe = build_native("profile_probe", &["-lpthread"]);
+    let profile_text = docker_default_profile();
+    let profile = tmp("docker-default.json");
+    std::fs::write(&profile, &profile_text).unwrap();
+    const CAP_SYS_ADMIN: u64 = 1 << 21;
+    let rules = tmp("docker-default.rules");
+    std::fs::write(
+        &rules,
+        runtime_rules(&profile_text, effective_caps() & !CAP_SYS_ADMIN),
+    )
+    .unwrap();
+
+    let native = Command::new(&launcher)
+        .arg("--rules")
+        .arg(&rules)
+        .arg("--")
+        .arg(&native_probe)
+        .output()
+        .unwrap();
+    let unconfined = Command::new(&launcher)
+        .arg("--")
+        .arg(&native_probe)
+        .output()
+        .unwrap();
+    let xsc = Command::new(&launcher)
+        .arg("--")
+        .arg(env!("CARGO_BIN_EXE_xsc-run"))
+        .arg("--seccomp-profile")
+        .arg(&profile)
+        .arg(probe())
+        .output()
+        .unwrap();
     assert!(
-        unconfined.contains("personality(ADDR_NO_RANDOMIZE): ok"),
-        "{unconfined}"
+        native.status.success(),
+        "{}",
+        String::from_utf8_lossy(&native.stderr)
     );
-    let confined = run(true);
-    for line in [
-        "getppid: ok",
-        "unshare(CLONE_NEWUTS): EPERM",
-        "personality(query): ok",
-        "personality(ADDR_NO_RANDOMIZE): EPERM",
-        "mkdir: EACCES",
-        "pthread_create: ok",
-    ] {
-        assert!(
-            confined.lines().any(|l| l == line),
-            "missing `{line}` in\n{confined}"
-        );
-    }
+    assert_ne!(
+        outcome(&native),
+        outcome(&unconfined),
+        "the profile changes nothing natively: the probe tests nothing"
+    );
+    assert_eq!(
+        outcome(&xsc),
+        outcome(&native),
+        "xsc-run stderr: {}",
+        String::from_utf8_lossy(&xsc.stderr)
+    );
 }
 
 #[test]
