@@ -344,6 +344,195 @@ fn ensure_host_libseccomp() {
     });
 }
 
+/// Debian's libseccomp source package: the version the host's
+/// libseccomp-dev is built from.
+const LIBSECCOMP_DEB: &str = "2.5.4-1+deb12u1";
+const LIBSECCOMP_DIR: &str = "libseccomp-2.5.4";
+
+/// libseccomp built for XSC from Debian's source package (`apt-get source`,
+/// as std-xsc fetches musl's): its C files compiled by xsc-cc into
+/// `$XSC_HOME/build/libseccomp-x86_64/{include,lib}`, once; later runs
+/// reuse it while the sysroot is unchanged (the sysroot's stamp is part of
+/// this one). The library's own build wants `gperf` to regenerate the
+/// syscall table from Debian's patched `syscalls.csv`; the table that
+/// ships in the source (`syscalls.perf.c`) is used instead (it lacks only
+/// calls added after Linux 6.6, which the tests do not use).
+fn xsc_libseccomp() -> PathBuf {
+    static BUILT: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+    BUILT
+        .get_or_init(|| {
+            let home = xsc_home();
+            let out = home.join("build/libseccomp-x86_64");
+            let sysroot_stamp =
+                std::fs::read_to_string(home.join("sysroot/x86_64/.xsc-stamp")).unwrap_or_default();
+            let stamp = format!("{LIBSECCOMP_DEB} sysroot {}\n", sysroot_stamp.trim());
+            if std::fs::read_to_string(out.join("stamp")).is_ok_and(|s| s == stamp) {
+                return out;
+            }
+            let src = libseccomp_source(&home);
+            let work = home.join(format!("build/libseccomp-x86_64.{}", std::process::id()));
+            let _ = std::fs::remove_dir_all(&work);
+            std::fs::create_dir_all(work.join("obj")).unwrap();
+            std::fs::create_dir_all(work.join("lib")).unwrap();
+            std::fs::create_dir_all(work.join("include")).unwrap();
+            // What configure would find: the Linux UAPI seccomp header.
+            std::fs::write(
+                work.join("obj/configure.h"),
+                "#define HAVE_LINUX_SECCOMP_H 1\n",
+            )
+            .unwrap();
+            let cc = home.join("bin/xsc-cc");
+            let mut objects = Vec::new();
+            for c in libseccomp_sources(&src) {
+                let obj = work.join("obj").join(c.replace(".c", ".o"));
+                let o = Command::new(&cc)
+                    .args(["-O2", "-fvisibility=hidden", "-c", "-I"])
+                    .arg(src.join("include"))
+                    .arg("-I")
+                    .arg(src.join("src"))
+                    .arg("-I")
+                    .arg(work.join("obj"))
+                    .arg(src.join("src").join(&c))
+                    .arg("-o")
+                    .arg(&obj)
+                    .output()
+                    .unwrap();
+                assert!(
+                    o.status.success(),
+                    "{c}: {}",
+                    String::from_utf8_lossy(&o.stderr)
+                );
+                objects.push(obj);
+            }
+            let ar = Command::new("ar")
+                .arg("rcs")
+                .arg(work.join("lib/libseccomp.a"))
+                .args(&objects)
+                .status()
+                .unwrap();
+            assert!(ar.success());
+            for h in ["seccomp.h", "seccomp-syscalls.h"] {
+                std::fs::copy(src.join("include").join(h), work.join("include").join(h)).unwrap();
+            }
+            std::fs::remove_dir_all(work.join("obj")).unwrap();
+            std::fs::write(work.join("stamp"), &stamp).unwrap();
+            let _ = std::fs::remove_dir_all(&out);
+            std::fs::rename(&work, &out).unwrap();
+            out
+        })
+        .clone()
+}
+
+/// The C files of the library (`SOURCES_ALL` in src/Makefile.am).
+fn libseccomp_sources(src: &Path) -> Vec<String> {
+    let am = std::fs::read_to_string(src.join("src/Makefile.am")).unwrap();
+    let start = am
+        .find("SOURCES_ALL =")
+        .expect("SOURCES_ALL in src/Makefile.am");
+    let mut files = Vec::new();
+    for line in am[start..].lines() {
+        let body = line.trim_start_matches("SOURCES_ALL =");
+        files.extend(
+            body.split_whitespace()
+                .filter(|w| w.ends_with(".c"))
+                .map(String::from),
+        );
+        if !line.trim_end().ends_with('\\') {
+            break;
+        }
+    }
+    assert!(files.len() > 10, "{files:?}");
+    files
+}
+
+/// The pristine source tree under `$XSC_HOME/src`, fetched with `apt-get
+/// source` (Debian's patches applied) if missing.
+fn libseccomp_source(home: &Path) -> PathBuf {
+    let dir = home.join("src").join(LIBSECCOMP_DIR);
+    if dir.join("src/Makefile.am").is_file() {
+        return dir;
+    }
+    let work = home.join(format!(
+        "src/apt-get-source-libseccomp.{}",
+        std::process::id()
+    ));
+    let _ = std::fs::remove_dir_all(&work);
+    std::fs::create_dir_all(&work).unwrap();
+    let out = Command::new("apt-get")
+        .args(["source", "-q", &format!("libseccomp={LIBSECCOMP_DEB}")])
+        .current_dir(&work)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "apt-get source libseccomp={LIBSECCOMP_DEB} failed (it needs the deb-src entry and dpkg-dev that `cargo xtask setup` installs):\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let _ = std::fs::remove_dir_all(work.join(LIBSECCOMP_DIR).join("debian"));
+    if std::fs::rename(work.join(LIBSECCOMP_DIR), &dir).is_err() {
+        assert!(
+            dir.join("src/Makefile.am").is_file(),
+            "cannot move the source into {}",
+            dir.display()
+        );
+    }
+    let _ = std::fs::remove_dir_all(&work);
+    dir
+}
+
+/// A C program using libseccomp (tests/data/libseccomp_user.c), linked
+/// with the host's libseccomp natively and with libseccomp built for XSC,
+/// allows, refuses, traps and kills the same calls with the same errors
+/// and signals.
+#[test]
+fn a_libseccomp_program_behaves_as_natively() {
+    ensure_host_libseccomp();
+    let lib = xsc_libseccomp();
+    let native = build_native("libseccomp_user", &["-lseccomp", "-lpthread"]);
+    let xsc = tmp("libseccomp_user");
+    let src = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/data/libseccomp_user.c");
+    let out = Command::new(xsc_home().join("bin/xsc-cc"))
+        .args(["-O1", "-I"])
+        .arg(lib.join("include"))
+        .arg(&src)
+        .arg("-o")
+        .arg(&xsc)
+        .arg(lib.join("lib/libseccomp.a"))
+        .arg("-lpthread")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let scratch = |side: &str| {
+        let d = tmp(&format!("libseccomp-{side}"));
+        std::fs::create_dir_all(&d).unwrap();
+        d
+    };
+    let n = Command::new(&native)
+        .env("SCRATCH", scratch("native"))
+        .output()
+        .unwrap();
+    let x = Command::new(env!("CARGO_BIN_EXE_xsc-run"))
+        .arg(&xsc)
+        .env("SCRATCH", scratch("xsc"))
+        .output()
+        .unwrap();
+    let native_out = String::from_utf8_lossy(&n.stdout);
+    assert!(
+        native_out.contains("load: 0"),
+        "the filter did not load natively: {native_out}"
+    );
+    assert_eq!(
+        outcome(&x),
+        outcome(&n),
+        "xsc-run stderr: {}",
+        String::from_utf8_lossy(&x.stderr)
+    );
+}
+
 /// The probe, built once per test run.
 fn probe() -> PathBuf {
     static BUILT: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
