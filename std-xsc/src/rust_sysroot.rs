@@ -204,6 +204,8 @@ fn std_key(toolchain: &Path, arch: Arch, home: &Path) -> Result<String, String> 
         .hash(&mut h);
     std_rustflags(toolchain)?.hash(&mut h);
     STD_CRATES.hash(&mut h);
+    // The recipe: this file.
+    include_str!("rust_sysroot.rs").hash(&mut h);
     PROFILE.hash(&mut h);
     Ok(format!("{:016x}", h.finish()))
 }
@@ -261,6 +263,16 @@ pub fn build_std(home: &Path, arch: Arch, force: bool) -> Result<BuiltStd, Strin
     )
     .map_err(|e| e.to_string())?;
     std::fs::write(work.join("src/lib.rs"), "#![no_std]\n").map_err(|e| e.to_string())?;
+    // As Rust's own build does (bootstrap's rustc shim), panic_abort is
+    // compiled with panic=abort and everything else unwinds; a program
+    // built with panic=abort then links this std as with rustup's.
+    let wrapper = work.join("rustc-wrapper");
+    std::fs::write(
+        &wrapper,
+        "#!/bin/sh\nrustc=\"$1\"; shift\ncase \" $* \" in\n  *\" --crate-name panic_abort \"*) exec \"$rustc\" \"$@\" -C panic=abort ;;\nesac\nexec \"$rustc\" \"$@\"\n",
+    )
+    .map_err(|e| e.to_string())?;
+    crate::toolchain::make_executable(&wrapper)?;
     let target_dir = work.join("target");
     let mut c = Command::new(DEBIAN_CARGO);
     crate::toolchain::clean_env(&mut c);
@@ -271,6 +283,7 @@ pub fn build_std(home: &Path, arch: Arch, force: bool) -> Result<BuiltStd, Strin
         .arg("--target")
         .arg(spec_path(home, arch))
         .env("RUSTC", toolchain.join("bin/rustc"))
+        .env("RUSTC_WRAPPER", &wrapper)
         .env("RUSTC_BOOTSTRAP", "1")
         .env("CARGO_TARGET_DIR", &target_dir)
         .env("RUSTFLAGS", std_rustflags(&toolchain)?)

@@ -146,7 +146,7 @@ fn symlink(target: &Path, link: &Path) -> Result<(), String> {
         .map_err(|e| format!("cannot link {}: {e}", link.display()))
 }
 
-fn make_executable(p: &Path) -> Result<(), String> {
+pub(crate) fn make_executable(p: &Path) -> Result<(), String> {
     use std::os::unix::fs::PermissionsExt;
     std::fs::set_permissions(p, std::fs::Permissions::from_mode(0o755)).map_err(|e| e.to_string())
 }
