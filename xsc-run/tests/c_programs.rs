@@ -623,6 +623,82 @@ fn docker_default_profile_semantics_match_native_libseccomp() {
     );
 }
 
+/// `--audit` names the action a profile took: for a call the profile
+/// refuses, the submit and result records say `errno` with the errno the
+/// probe saw, taken by the profile, and the result is that error; allowed
+/// calls say `allow`. Both a call the host judges (personality) and one
+/// the runner serves itself (a clone with a namespace flag).
+#[test]
+fn the_audit_names_the_action_a_profile_took() {
+    ensure_host_libseccomp();
+    let launcher = build_native("seccomp_exec", &["-lseccomp"]);
+    let profile = tmp("audited.json");
+    std::fs::write(&profile, docker_default_profile()).unwrap();
+    let audit = tmp("audited.jsonl");
+    let _ = std::fs::remove_file(&audit);
+    let out = Command::new(&launcher)
+        .arg("--")
+        .arg(env!("CARGO_BIN_EXE_xsc-run"))
+        .arg("--seccomp-profile")
+        .arg(&profile)
+        .arg(format!("--audit={}", audit.display()))
+        .arg(probe())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let errno_seen = |what: &str| -> i64 {
+        let line = stdout
+            .lines()
+            .find_map(|l| l.strip_prefix(&format!("{what}: ")))
+            .unwrap_or_else(|| panic!("no {what} in {stdout}"));
+        line.strip_prefix("-1 errno ")
+            .unwrap_or_else(|| panic!("{what} was not refused: {line}"))
+            .parse()
+            .unwrap()
+    };
+    let records: Vec<serde_json::Value> = std::fs::read_to_string(&audit)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let find = |event: &str, name: &str, arg0: u64| {
+        records
+            .iter()
+            .find(|r| {
+                r["event"] == event
+                    && r["name"] == name
+                    && r["args"][0].as_str() == Some(&format!("{arg0:#x}"))
+            })
+            .unwrap_or_else(|| panic!("no {event} record of {name}({arg0:#x})"))
+    };
+    const ADDR_NO_RANDOMIZE: u64 = 0x0040000;
+    const CLONE_NEWUTS_SIGCHLD: u64 = 0x0400_0000 | 17;
+    for (name, arg0, what) in [
+        (
+            "personality",
+            ADDR_NO_RANDOMIZE,
+            "personality(ADDR_NO_RANDOMIZE)",
+        ),
+        ("clone", CLONE_NEWUTS_SIGCHLD, "clone(CLONE_NEWUTS)"),
+    ] {
+        let errno = errno_seen(what);
+        for event in ["submit", "result"] {
+            let r = find(event, name, arg0);
+            assert_eq!(r["action"], "errno", "{r}");
+            assert_eq!(r["action_data"].as_i64(), Some(errno), "{r}");
+            assert_eq!(r["action_by"], "profile", "{r}");
+        }
+        assert_eq!(find("result", name, arg0)["result"].as_i64(), Some(-errno));
+    }
+    let allowed = find("result", "personality", 0xffff_ffff);
+    assert_eq!(allowed["action"], "allow", "{allowed}");
+}
+
 #[test]
 fn a_bad_profile_is_refused_before_the_program_runs() {
     let profile = tmp("bad.json");
