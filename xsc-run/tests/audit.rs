@@ -68,6 +68,9 @@ fn trace_form(r: &Value) -> String {
     }
 }
 
+/// The submit and result records of one entry.
+type Pair<'a> = (Vec<&'a Value>, Vec<&'a Value>);
+
 #[test]
 fn audit_records_every_entry_of_a_std_sample_as_the_trace_sees_it() {
     let bin = threads_sample();
@@ -97,7 +100,7 @@ fn audit_records_every_entry_of_a_std_sample_as_the_trace_sees_it() {
     assert!(records.len() > 100, "{} records", records.len());
 
     // Submits and results pair up one to one, by (pid, seq), and agree.
-    let mut pairs: HashMap<(i64, u64), (Vec<&Value>, Vec<&Value>)> = HashMap::new();
+    let mut pairs: HashMap<(i64, u64), Pair> = HashMap::new();
     for r in &records {
         let key = (r["pid"].as_i64().unwrap(), r["seq"].as_u64().unwrap());
         let e = pairs.entry(key).or_default();
