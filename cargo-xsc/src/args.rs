@@ -126,6 +126,43 @@ pub fn without_message_format(args: &[String]) -> Vec<String> {
     out
 }
 
+/// `cargo xsc -q build` as `cargo xsc build -q`: cargo's global options
+/// given before the subcommand (as `cargo -q build` allows) moved after
+/// it. `argv` is the whole command line (`cargo-xsc xsc ...`).
+pub fn globals_after_subcommand(argv: Vec<String>) -> Vec<String> {
+    const WITH_VALUE: [&str; 4] = ["--color", "--config", "-Z", "-C"];
+    let Some(xsc) = argv.iter().position(|a| a == "xsc") else {
+        return argv;
+    };
+    let mut globals = Vec::new();
+    let mut i = xsc + 1;
+    while let Some(a) = argv.get(i) {
+        let ours = matches!(a.as_str(), "-V" | "--version" | "-h" | "--help");
+        if !a.starts_with('-') || a == "--" || ours {
+            break;
+        }
+        globals.push(a.clone());
+        if WITH_VALUE.contains(&a.as_str()) {
+            if let Some(v) = argv.get(i + 1) {
+                globals.push(v.clone());
+                i += 1;
+            }
+        }
+        i += 1;
+    }
+    if globals.is_empty()
+        || i >= argv.len()
+        || ["setup", "--version", "-V", "-h", "--help"].contains(&argv[i].as_str())
+    {
+        return argv;
+    }
+    let mut out = argv[..=xsc].to_vec();
+    out.push(argv[i].clone());
+    out.extend(globals);
+    out.extend_from_slice(&argv[i + 1..]);
+    out
+}
+
 /// What to do with the target of a forwarded command.
 #[derive(Debug, PartialEq, Eq)]
 pub enum Targeting {
@@ -302,6 +339,40 @@ mod tests {
                 "/h/target-specs/aarch64-unknown-linux-xsc.json"
             ])
         );
+    }
+
+    #[test]
+    fn global_options_before_the_subcommand() {
+        assert_eq!(
+            globals_after_subcommand(v(&[
+                "cargo-xsc",
+                "xsc",
+                "-q",
+                "--color",
+                "never",
+                "build",
+                "-p",
+                "x"
+            ])),
+            v(&[
+                "cargo-xsc",
+                "xsc",
+                "build",
+                "-q",
+                "--color",
+                "never",
+                "-p",
+                "x"
+            ])
+        );
+        for same in [
+            &["cargo-xsc", "xsc", "build", "-q"][..],
+            &["cargo-xsc", "xsc", "--version"],
+            &["cargo-xsc", "xsc", "-q"],
+            &["cargo-xsc", "xsc", "-v", "setup"],
+        ] {
+            assert_eq!(globals_after_subcommand(v(same)), v(same));
+        }
     }
 
     #[test]

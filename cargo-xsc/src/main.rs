@@ -321,7 +321,8 @@ fn rest_with(before: &[String], after: &[String]) -> Vec<String> {
 }
 
 fn main() -> ExitCode {
-    let Cargo::Xsc(xsc) = Cargo::parse();
+    let argv = args::globals_after_subcommand(std::env::args().collect());
+    let Cargo::Xsc(xsc) = Cargo::parse_from(argv);
     if xsc.version {
         return version();
     }

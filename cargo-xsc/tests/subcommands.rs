@@ -163,6 +163,12 @@ fn message_format_json_gives_json_lines_and_quiet_silences_verification() {
 
     let out = run_ok(&mut cargo_xsc(&dir, &["build", "-q"]));
     assert_eq!(text(&out.stderr), "", "-q: nothing on stderr");
+    let out = run_ok(&mut cargo_xsc(&dir, &["-q", "build"]));
+    assert_eq!(
+        text(&out.stderr),
+        "",
+        "-q before the subcommand, as cargo allows"
+    );
     let out = run_ok(&mut cargo_xsc(&dir, &["run", "--quiet"]));
     assert_eq!(text(&out.stdout), "tiny 42\n");
     assert_eq!(text(&out.stderr), "");
