@@ -297,8 +297,14 @@ fn build(name: &str) -> PathBuf {
     bin
 }
 
-/// tests/data/NAME.c built natively with the host's C compiler.
+/// tests/data/NAME.c built natively with the host's C compiler, once per
+/// test run (tests running at once share the binary).
 fn build_native(name: &str, libs: &[&str]) -> PathBuf {
+    static BUILT: std::sync::Mutex<Vec<(String, PathBuf)>> = std::sync::Mutex::new(Vec::new());
+    let mut built = BUILT.lock().unwrap_or_else(|e| e.into_inner());
+    if let Some((_, bin)) = built.iter().find(|(n, _)| n == name) {
+        return bin.clone();
+    }
     let bin = tmp(&format!("{name}.native"));
     let src = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(format!("tests/data/{name}.c"));
     let out = Command::new("cc")
@@ -313,6 +319,7 @@ fn build_native(name: &str, libs: &[&str]) -> PathBuf {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
+    built.push((name.to_string(), bin.clone()));
     bin
 }
 
