@@ -300,6 +300,12 @@ pub fn note_install(filters: &ThreadFilters, nr: u32, args: [u64; 6], result: i6
                 return;
             };
             let tsync = flags & libc::SECCOMP_FILTER_FLAG_TSYNC != 0;
+            // With TSYNC (without TSYNC_ESRCH), a positive result is the
+            // thread that could not be synchronised: nothing installed.
+            const TSYNC_ESRCH: u64 = 1 << 4;
+            if tsync && flags & TSYNC_ESRCH == 0 && result > 0 {
+                return;
+            }
             filters.push(decode_prog(&bytes), Origin::Program, tsync);
         }
         _ => {}
