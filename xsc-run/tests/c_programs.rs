@@ -706,6 +706,61 @@ fn the_audit_names_the_action_a_profile_took() {
     assert_eq!(allowed["action"], "allow", "{allowed}");
 }
 
+/// An XSC program that installs a filter and execs an XSC program: the
+/// audit follows it into the new image (one file), the `execve` gets its
+/// result record from the new runner, and the filter, which the host keeps
+/// across exec, is still known to the new runner (the action it names is
+/// the errno the program saw, the same as natively).
+#[test]
+fn the_audit_and_the_known_filters_follow_an_exec() {
+    let xsc = build("exec_under_filter");
+    let native = build_native("exec_under_filter", &[]);
+    let audit = tmp("exec.jsonl");
+    let _ = std::fs::remove_file(&audit);
+    let x = Command::new(env!("CARGO_BIN_EXE_xsc-run"))
+        .arg(format!("--audit={}", audit.display()))
+        .arg(&xsc)
+        .output()
+        .unwrap();
+    let n = Command::new(&native).output().unwrap();
+    assert_eq!(
+        outcome(&x),
+        outcome(&n),
+        "{}",
+        String::from_utf8_lossy(&x.stderr)
+    );
+    let stdout = String::from_utf8_lossy(&n.stdout);
+    let errno: i64 = stdout
+        .trim()
+        .rsplit_once("errno ")
+        .and_then(|(_, e)| e.parse().ok())
+        .unwrap_or_else(|| panic!("{stdout}"));
+    assert_ne!(errno, 0, "the filter did not refuse natively: {stdout}");
+    let records: Vec<serde_json::Value> = std::fs::read_to_string(&audit)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let of = |event: &str, name: &str| -> Vec<&serde_json::Value> {
+        records
+            .iter()
+            .filter(|r| r["event"] == event && r["name"] == name)
+            .collect()
+    };
+    let (submits, results) = (of("submit", "execve"), of("result", "execve"));
+    assert_eq!((submits.len(), results.len()), (1, 1), "{records:?}");
+    assert_eq!(submits[0]["seq"], results[0]["seq"]);
+    assert_eq!(results[0]["result"], 0);
+    let getpgid = of("result", "getpgid");
+    let after = getpgid
+        .iter()
+        .find(|r| r["args"][0] == "0x7")
+        .unwrap_or_else(|| panic!("no getpgid(7) record: {records:?}"));
+    assert_eq!(after["action"], "errno", "{after}");
+    assert_eq!(after["action_data"].as_i64(), Some(errno), "{after}");
+    assert_eq!(after["result"].as_i64(), Some(-errno), "{after}");
+}
+
 #[test]
 fn a_bad_profile_is_refused_before_the_program_runs() {
     let profile = tmp("bad.json");
