@@ -14,6 +14,7 @@
 pub mod arch;
 pub mod build;
 pub mod musl_source;
+pub mod openssl;
 pub mod paths;
 pub mod rt_staticlib;
 pub mod rust_sysroot;

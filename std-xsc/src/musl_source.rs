@@ -13,18 +13,29 @@ const DEB_SRC_LIST: &str = "/etc/apt/sources.list.d/xsc-deb-src.sources";
 
 /// Makes `apt-get source` possible: a deb-src entry for bookworm and
 /// `dpkg-source`. As root, adds what is missing; otherwise says what to do.
-fn ensure_apt_source(log: &mut Vec<String>) -> Result<(), String> {
+/// `package` is a source package that must then be available, in
+/// `version` if one is given.
+pub(crate) fn ensure_apt_source(
+    package: &str,
+    version: Option<&str>,
+    log: &mut Vec<String>,
+) -> Result<(), String> {
     let has_src = Command::new("apt-cache")
-        .args(["showsrc", "musl"])
+        .args(["showsrc", package])
         .output()
         .is_ok_and(|o| {
+            let out = String::from_utf8_lossy(&o.stdout);
             o.status.success()
-                && String::from_utf8_lossy(&o.stdout).contains(&format!("Version: {DEB_VERSION}"))
+                && match version {
+                    Some(v) => out.contains(&format!("Version: {v}")),
+                    None => out.contains("Version: "),
+                }
         });
     if !has_src || !have("dpkg-source") {
         if !is_root() {
             return Err(format!(
-                "musl {DEB_VERSION}'s source package is not available: add a deb-src entry for Debian bookworm (as root, `cargo xsc setup` writes {DEB_SRC_LIST}) and install dpkg-dev, then run again"
+                "the source package {package} {} is not available: add a deb-src entry for Debian bookworm (as root, `cargo xsc setup` writes {DEB_SRC_LIST}) and install dpkg-dev, then run again",
+                version.unwrap_or("")
             ));
         }
         if !has_src {
@@ -54,7 +65,7 @@ pub fn ensure(home: &Path, log: &mut Vec<String>) -> Result<PathBuf, String> {
     if std::fs::read_to_string(dir.join("VERSION")).is_ok_and(|v| v.trim() == MUSL_VERSION) {
         return Ok(dir);
     }
-    ensure_apt_source(log)?;
+    ensure_apt_source("musl", Some(DEB_VERSION), log)?;
     let work = home.join("src").join("apt-get-source");
     let _ = std::fs::remove_dir_all(&work);
     std::fs::create_dir_all(&work).map_err(|e| format!("cannot create {}: {e}", work.display()))?;

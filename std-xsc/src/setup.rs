@@ -2,7 +2,7 @@
 //! `cargo xtask setup`): Debian packages, the tools, the `xsc` toolchain and
 //! the sysroots. Idempotent; every step says what it did.
 
-use crate::{build, rust_sysroot, toolchain, xsc_home, Arch};
+use crate::{build, openssl, rust_sysroot, toolchain, xsc_home, Arch};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -25,6 +25,9 @@ pub const PACKAGES: &[(&str, &str)] = &[
         "libc6-dev-arm64-cross",
     ),
     ("qemu-aarch64-static", "qemu-user-static"),
+    // Native builds inside crates: the `cmake` crate and OpenSSL's build.
+    ("cmake", "cmake"),
+    ("perl", "perl"),
 ];
 
 /// The crates whose binaries make up the installed tools.
@@ -178,10 +181,23 @@ fn install_cargo_subcommand(tools_dir: &Path, say: &mut dyn FnMut(String)) -> Re
 /// Everything: host check, packages, tools, toolchain, sysroots.
 pub fn setup_all(say: &mut dyn FnMut(String)) -> Result<(), String> {
     check_host()?;
+    let home = xsc_home();
+    // One setup at a time: two would remove each other's build trees.
+    std::fs::create_dir_all(&home).map_err(|e| format!("cannot create {}: {e}", home.display()))?;
+    let lock_path = home.join(".setup.lock");
+    let lock = std::fs::File::create(&lock_path)
+        .map_err(|e| format!("cannot create {}: {e}", lock_path.display()))?;
+    if lock.try_lock().is_err() {
+        say(format!(
+            "another setup is running ({} is locked); waiting for it",
+            lock_path.display()
+        ));
+        lock.lock()
+            .map_err(|e| format!("cannot lock {}: {e}", lock_path.display()))?;
+    }
     ensure_packages(say)?;
     let repo = crate::repo_root();
     let tools = build_tools(&repo)?;
-    let home = xsc_home();
     for line in toolchain::install(&home, &repo, &tools)? {
         say(line);
     }
@@ -199,6 +215,21 @@ pub fn setup_all(say: &mut dyn FnMut(String)) -> Result<(), String> {
                 "up to date in"
             },
             built.sysroot.dir.display()
+        ));
+    }
+    for arch in Arch::ALL {
+        let built = openssl::build(&home, arch)?;
+        for line in built.log {
+            say(format!("openssl {arch}: {line}"));
+        }
+        say(format!(
+            "openssl {arch}: {} {}",
+            if built.rebuilt {
+                "built into"
+            } else {
+                "up to date in"
+            },
+            built.dir.display()
         ));
     }
     for arch in Arch::ALL {

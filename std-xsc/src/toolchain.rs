@@ -53,6 +53,22 @@ pub fn cargo_xsc(dir: &Path) -> Command {
     c
 }
 
+/// autoconf's site file for builds under the `xsc` toolchain (its cargo
+/// sets `CONFIG_SITE`, which every `configure` reads before it
+/// canonicalises the host). autoconf's `config.sub` knows no OS `xsc`; to
+/// a C build an XSC target is the musl target whose libc it links (the
+/// musl fork), and `xsc-cc` does the rest. Other hosts pass unchanged.
+pub const CONFIG_SITE: &str = r#"# config.site of the XSC toolchain (std-xsc): configure scripts run by
+# build scripts for an XSC target see the musl triple, which config.sub
+# knows; the compiler (xsc-cc) makes the result an XSC program.
+for v in host_alias host target_alias target; do
+  eval "x=\$$v"
+  case "$x" in
+    *-unknown-linux-xsc) eval "$v=\${x%-unknown-linux-xsc}-unknown-linux-musl" ;;
+  esac
+done
+"#;
+
 /// The `cargo` of the `xsc` toolchain (a POSIX shell script).
 pub fn cargo_script(home: &Path) -> String {
     let home = home.display();
@@ -87,6 +103,19 @@ export CC_x86_64_unknown_linux_xsc="${{CC_x86_64_unknown_linux_xsc:-xsc-cc}}"
 export CC_aarch64_unknown_linux_xsc="${{CC_aarch64_unknown_linux_xsc:-aarch64-xsc-cc}}"
 export AR_x86_64_unknown_linux_xsc="${{AR_x86_64_unknown_linux_xsc:-ar}}"
 export AR_aarch64_unknown_linux_xsc="${{AR_aarch64_unknown_linux_xsc:-aarch64-linux-gnu-ar}}"
+# Native builds that look the target up by name: autoconf's configure is
+# told the musl triple (config.site), openssl-sys finds the OpenSSL setup
+# built for each XSC target (std-xsc/src/openssl.rs).
+[ -n "$CONFIG_SITE" ] || export CONFIG_SITE="$XSC_HOME/share/config.site"
+for a in x86_64 aarch64; do
+  T=$(echo "$a" | tr a-z A-Z)_UNKNOWN_LINUX_XSC
+  o="$XSC_HOME/native/$a/openssl"
+  if [ -f "$o/.xsc-stamp" ]; then
+    eval "[ -n \"\${{${{T}}_OPENSSL_DIR}}\" ] || export ${{T}}_OPENSSL_DIR=\"\$o\""
+    eval "[ -n \"\${{${{T}}_OPENSSL_STATIC}}\" ] || export ${{T}}_OPENSSL_STATIC=1"
+    eval "[ -n \"\${{${{T}}_OPENSSL_NO_VENDOR}}\" ] || export ${{T}}_OPENSSL_NO_VENDOR=1"
+  fi
+done
 xsc=0
 prebuilt=1
 userstd=0
@@ -193,6 +222,10 @@ pub fn install(home: &Path, repo: &Path, tools_dir: &Path) -> Result<Vec<String>
         make_executable(&path)?;
     }
     rust_sysroot::install_layout(&tc)?;
+    let share = home.join("share");
+    std::fs::create_dir_all(&share).map_err(|e| e.to_string())?;
+    std::fs::write(share.join("config.site"), CONFIG_SITE)
+        .map_err(|e| format!("cannot write {}: {e}", share.join("config.site").display()))?;
     let cargo = tc_bin.join("cargo");
     let _ = std::fs::remove_file(&cargo);
     std::fs::write(&cargo, cargo_script(home)).map_err(|e| e.to_string())?;
