@@ -192,6 +192,13 @@ fn a_sys_crate_compiled_by_xsc_cc_matches_the_host() {
     differential("zstd-user", false);
 }
 
+/// Native builds that look the target up by name (autoconf's config.sub,
+/// openssl-src's table, the cmake crate) work for an XSC target unchanged.
+#[test]
+fn autoconf_openssl_and_cmake_builds_match_the_host() {
+    differential("native-builds", false);
+}
+
 #[test]
 fn tokio_echo_on_the_multi_threaded_runtime_matches_the_host() {
     differential("tokio-echo", false);
