@@ -24,6 +24,8 @@ use std::process::Command;
 pub const DEBIAN_RUSTC: &str = "/usr/bin/rustc";
 pub const DEBIAN_RUSTDOC: &str = "/usr/bin/rustdoc";
 pub const DEBIAN_CARGO: &str = "/usr/bin/cargo";
+pub const DEBIAN_CARGO_CLIPPY: &str = "/usr/bin/cargo-clippy";
+pub const DEBIAN_CLIPPY_DRIVER: &str = "/usr/bin/clippy-driver";
 /// Debian's sysroot (`rustc --print sysroot` is `/usr`).
 pub const DEBIAN_RUSTLIB: &str = "/usr/lib/rustlib";
 
@@ -95,6 +97,27 @@ exec {debian} --sysroot "{sysroot}" "$@"
         } else {
             DEBIAN_RUSTC
         },
+        sysroot = toolchain.display()
+    )
+}
+
+/// The toolchain's `clippy-driver`: Debian's with this sysroot. Cargo runs
+/// it as a wrapper, with the rustc path as its first argument, which must
+/// stay first.
+pub fn clippy_driver_script(toolchain: &Path) -> String {
+    format!(
+        r#"#!/bin/sh
+# clippy-driver of the `xsc` toolchain (std-xsc): Debian's, with this
+# toolchain's sysroot.
+for a do
+  case "$a" in --sysroot|--sysroot=*) exec {debian} "$@" ;; esac
+done
+case "$1" in
+  */rustc|rustc) r="$1"; shift; exec {debian} "$r" --sysroot "{sysroot}" "$@" ;;
+esac
+exec {debian} --sysroot "{sysroot}" "$@"
+"#,
+        debian = DEBIAN_CLIPPY_DRIVER,
         sysroot = toolchain.display()
     )
 }

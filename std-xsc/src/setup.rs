@@ -18,6 +18,9 @@ pub const PACKAGES: &[(&str, &str)] = &[
     ("/usr/bin/rustc", "rustc-web"),
     ("/usr/bin/cargo", "cargo-web"),
     ("/usr/lib/rustlib/src/rust/library/std", "rust-web-src"),
+    ("/usr/bin/cargo-clippy", "rust-web-clippy"),
+    // The seccomp tests compare with programs linking the host's libseccomp.
+    ("/usr/include/seccomp.h", "libseccomp-dev"),
     // aarch64: the cross compiler for the libc fork, and qemu for tools.
     ("aarch64-linux-gnu-gcc", "gcc-aarch64-linux-gnu"),
     (

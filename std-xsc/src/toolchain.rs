@@ -222,6 +222,21 @@ pub fn install(home: &Path, repo: &Path, tools_dir: &Path) -> Result<Vec<String>
         make_executable(&path)?;
     }
     rust_sysroot::install_layout(&tc)?;
+    // clippy: Debian's cargo-clippy runs the clippy-driver beside its own
+    // path, so it is copied (not linked) next to a driver wrapper that adds
+    // the sysroot (after the rustc path cargo passes first).
+    if Path::new(rust_sysroot::DEBIAN_CARGO_CLIPPY).is_file() {
+        copy(
+            Path::new(rust_sysroot::DEBIAN_CARGO_CLIPPY),
+            &tc_bin.join("cargo-clippy"),
+        )?;
+        make_executable(&tc_bin.join("cargo-clippy"))?;
+        let driver = tc_bin.join("clippy-driver");
+        let _ = std::fs::remove_file(&driver);
+        std::fs::write(&driver, rust_sysroot::clippy_driver_script(&tc))
+            .map_err(|e| format!("cannot write {}: {e}", driver.display()))?;
+        make_executable(&driver)?;
+    }
     let share = home.join("share");
     std::fs::create_dir_all(&share).map_err(|e| e.to_string())?;
     std::fs::write(share.join("config.site"), CONFIG_SITE)
