@@ -31,6 +31,8 @@ pub const PACKAGES: &[(&str, &str)] = &[
     // Native builds inside crates: the `cmake` crate and OpenSSL's build.
     ("cmake", "cmake"),
     ("perl", "perl"),
+    // The debugging test runs an XSC program under gdb.
+    ("gdb", "gdb"),
 ];
 
 /// The crates whose binaries make up the installed tools.

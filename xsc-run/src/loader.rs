@@ -317,15 +317,29 @@ fn table_contents(data: &[u8]) -> Option<Vec<(u64, u64)>> {
 /// `mmap_rnd_bits`), far below the stack and the mmap area. Programs rely
 /// on that distance: a `read` whose count runs past the buffer is checked
 /// against the end of user space. Only a hint: if the range is taken, the
-/// host picks another place.
+/// host picks another place. As on Linux, a process whose personality has
+/// `ADDR_NO_RANDOMIZE` (gdb sets it for its inferior, `setarch -R` too)
+/// gets no random offset, so a debugger finds the program where it was
+/// last time: 4 GiB above `ELF_ET_DYN_BASE` (`NO_RANDOMIZE_BASE`), since
+/// xsc-run, a static PIE itself, then sits at `ELF_ET_DYN_BASE`. (Linux's
+/// other switch, `kernel.randomize_va_space = 0`, is not read: one more
+/// file per start for a setting hosts rarely have.)
 fn pie_base() -> u64 {
     const ELF_ET_DYN_BASE: u64 = 0x5555_5555_4000;
+    // SAFETY: personality(0xffffffff) only reads the current persona.
+    let persona = unsafe { libc::personality(0xffff_ffff) };
+    if persona != -1 && persona & libc::ADDR_NO_RANDOMIZE != 0 {
+        return NO_RANDOMIZE_BASE;
+    }
     let mut r = [0u8; 8];
     // SAFETY: getrandom writes at most 8 bytes into `r`.
     unsafe { libc::getrandom(r.as_mut_ptr().cast(), r.len(), 0) };
     let pages = u64::from_le_bytes(r) & ((1 << 28) - 1);
     ELF_ET_DYN_BASE + pages * PAGE
 }
+
+/// Where a program is loaded when address randomisation is off (under gdb).
+pub const NO_RANDOMIZE_BASE: u64 = 0x5555_5555_4000 + (1 << 32);
 
 fn page_down(v: u64) -> u64 {
     v & !(PAGE - 1)
