@@ -5,6 +5,7 @@ use serde_json::Value;
 use std::collections::{BTreeMap, HashMap};
 use std::path::PathBuf;
 use std::process::Command;
+use std_xsc::testing::run_ok;
 
 fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -78,17 +79,12 @@ fn audit_records_every_entry_of_a_std_sample_as_the_trace_sees_it() {
     let (trace, audit) = (dir.join("trace"), dir.join("audit.jsonl"));
     let scratch = dir.join("scratch");
     std::fs::create_dir_all(&scratch).unwrap();
-    let out = Command::new(env!("CARGO_BIN_EXE_xsc-run"))
-        .arg(format!("--trace={}", trace.display()))
-        .arg(format!("--audit={}", audit.display()))
-        .arg(&bin)
-        .arg(&scratch)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    run_ok(
+        Command::new(env!("CARGO_BIN_EXE_xsc-run"))
+            .arg(format!("--trace={}", trace.display()))
+            .arg(format!("--audit={}", audit.display()))
+            .arg(&bin)
+            .arg(&scratch),
     );
 
     // Every line is a JSON object.

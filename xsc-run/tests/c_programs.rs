@@ -12,6 +12,7 @@
 use std::os::unix::process::ExitStatusExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
+use std_xsc::testing::run_ok;
 use std_xsc::xsc_home;
 
 fn tmp(name: &str) -> PathBuf {
@@ -282,17 +283,12 @@ fn build(name: &str) -> PathBuf {
     );
     let bin = tmp(name);
     let src = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(format!("tests/data/{name}.c"));
-    let out = Command::new(&cc)
-        .args(["-O1", "-o"])
-        .arg(&bin)
-        .arg(&src)
-        .arg("-lpthread")
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    run_ok(
+        Command::new(&cc)
+            .args(["-O1", "-o"])
+            .arg(&bin)
+            .arg(&src)
+            .arg("-lpthread"),
     );
     bin
 }
@@ -307,17 +303,12 @@ fn build_native(name: &str, libs: &[&str]) -> PathBuf {
     }
     let bin = tmp(&format!("{name}.native"));
     let src = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(format!("tests/data/{name}.c"));
-    let out = Command::new("cc")
-        .args(["-O1", "-o"])
-        .arg(&bin)
-        .arg(&src)
-        .args(libs)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    run_ok(
+        Command::new("cc")
+            .args(["-O1", "-o"])
+            .arg(&bin)
+            .arg(&src)
+            .args(libs),
     );
     built.push((name.to_string(), bin.clone()));
     bin
@@ -498,20 +489,15 @@ fn a_libseccomp_program_behaves_as_natively() {
     let native = build_native("libseccomp_user", &["-lseccomp", "-lpthread"]);
     let xsc = tmp("libseccomp_user");
     let src = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/data/libseccomp_user.c");
-    let out = Command::new(xsc_home().join("bin/xsc-cc"))
-        .args(["-O1", "-I"])
-        .arg(lib.join("include"))
-        .arg(&src)
-        .arg("-o")
-        .arg(&xsc)
-        .arg(lib.join("lib/libseccomp.a"))
-        .arg("-lpthread")
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    run_ok(
+        Command::new(xsc_home().join("bin/xsc-cc"))
+            .args(["-O1", "-I"])
+            .arg(lib.join("include"))
+            .arg(&src)
+            .arg("-o")
+            .arg(&xsc)
+            .arg(lib.join("lib/libseccomp.a"))
+            .arg("-lpthread"),
     );
     let scratch = |side: &str| {
         let d = tmp(&format!("libseccomp-{side}"));
@@ -643,19 +629,14 @@ fn the_audit_names_the_action_a_profile_took() {
     std::fs::write(&profile, docker_default_profile()).unwrap();
     let audit = tmp("audited.jsonl");
     let _ = std::fs::remove_file(&audit);
-    let out = Command::new(&launcher)
-        .arg("--")
-        .arg(env!("CARGO_BIN_EXE_xsc-run"))
-        .arg("--seccomp-profile")
-        .arg(&profile)
-        .arg(format!("--audit={}", audit.display()))
-        .arg(probe())
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    let out = run_ok(
+        Command::new(&launcher)
+            .arg("--")
+            .arg(env!("CARGO_BIN_EXE_xsc-run"))
+            .arg("--seccomp-profile")
+            .arg(&profile)
+            .arg(format!("--audit={}", audit.display()))
+            .arg(probe()),
     );
     let stdout = String::from_utf8_lossy(&out.stdout);
     let errno_seen = |what: &str| -> i64 {

@@ -5,6 +5,7 @@
 
 use std::path::PathBuf;
 use std::process::Command;
+use std_xsc::testing::run_ok;
 use std_xsc::xsc_home;
 
 /// Where xsc-run loads a program when randomisation is off (README.md).
@@ -17,16 +18,11 @@ fn build(name: &str, source: &str) -> PathBuf {
     let c = dir.join(format!("{name}.c"));
     std::fs::write(&c, source).unwrap();
     let exe = dir.join(name);
-    let out = Command::new(xsc_home().join("bin/xsc-cc"))
-        .args(["-g", "-O0", "-o"])
-        .arg(&exe)
-        .arg(&c)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    run_ok(
+        Command::new(xsc_home().join("bin/xsc-cc"))
+            .args(["-g", "-O0", "-o"])
+            .arg(&exe)
+            .arg(&c),
     );
     exe
 }
