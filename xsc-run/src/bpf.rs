@@ -3,6 +3,10 @@
 //! tests, an interpreter of the subset the filters use, run over a
 //! `seccomp_data`.
 
+/// `seccomp_data.arch` of x86_64 (linux/audit.h: `EM_X86_64 |
+/// __AUDIT_ARCH_64BIT | __AUDIT_ARCH_LE`; the libc crate does not have it).
+pub const AUDIT_ARCH_X86_64: u32 = 0xc000_003e;
+
 /// `struct seccomp_data` offsets (linux/seccomp.h).
 pub const NR: u32 = 0;
 pub const ARCH: u32 = 4;

@@ -85,12 +85,14 @@ pub unsafe fn report_raw_syscall(info: *mut libc::siginfo_t, _uctx: *mut libc::c
     let insn = call_addr.wrapping_sub(SYSCALL_INSN_LEN);
     let mut buf = FixedBuf::<768>::new();
     let arch_name = match audit_arch {
-        0xc000_003e => "x86_64",
+        crate::bpf::AUDIT_ARCH_X86_64 => "x86_64",
         0x4000_0003 => "i386 (int 0x80)",
         _ => "unknown",
     };
     let name = match audit_arch {
-        0xc000_003e => syscalls::x86_64::Sysno::new(nr as usize).map(|s| s.name()),
+        crate::bpf::AUDIT_ARCH_X86_64 => {
+            syscalls::x86_64::Sysno::new(nr as usize).map(|s| s.name())
+        }
         0x4000_0003 => syscalls::x86::Sysno::new(nr as usize).map(|s| s.name()),
         _ => None,
     };
@@ -196,26 +198,33 @@ fn runner_code_ranges(image: &Image) -> std::io::Result<Vec<(u64, u64)>> {
 /// Builds the filter: trap unless x86_64 convention and the instruction
 /// pointer lies in one of `ranges`.
 pub fn seccomp_program(ranges: &[(u64, u64)]) -> Vec<libc::sock_filter> {
-    use crate::bpf::{IP_HI, IP_LO, JEQ, JGE, JGT, LD_W_ABS, RET};
-    const AUDIT_ARCH_X86_64: u32 = 0xc000_003e;
-    let ins = |code, jt, jf, k| libc::sock_filter { code, jt, jf, k };
-    let trap = libc::SECCOMP_RET_TRAP;
-    let mut p = vec![
-        ins(LD_W_ABS, 0, 0, crate::bpf::ARCH),
-        ins(JEQ, 1, 0, AUDIT_ARCH_X86_64),
-        ins(RET, 0, 0, trap),
-    ];
+    use crate::bpf::{Asm, To, IP_HI, IP_LO, JEQ, JGE, JGT, LD_W_ABS, RET};
+    let mut a = Asm::default();
+    let trap = a.label();
+    a.op(LD_W_ABS, crate::bpf::ARCH);
+    a.jump(
+        JEQ,
+        crate::bpf::AUDIT_ARCH_X86_64,
+        To::Next,
+        To::Label(trap),
+    );
     for &(lo, end) in ranges {
-        let last = end - 1;
-        p.push(ins(LD_W_ABS, 0, 0, IP_HI));
-        p.push(ins(JEQ, 0, 4, (lo >> 32) as u32));
-        p.push(ins(LD_W_ABS, 0, 0, IP_LO));
-        p.push(ins(JGE, 0, 2, lo as u32));
-        p.push(ins(JGT, 1, 0, last as u32));
-        p.push(ins(RET, 0, 0, libc::SECCOMP_RET_ALLOW));
+        let (last, next) = (end - 1, a.label());
+        a.op(LD_W_ABS, IP_HI);
+        a.jump(JEQ, (lo >> 32) as u32, To::Next, To::Label(next));
+        a.op(LD_W_ABS, IP_LO);
+        a.jump(JGE, lo as u32, To::Next, To::Label(next));
+        a.jump(JGT, last as u32, To::Label(next), To::Next);
+        a.op(RET, libc::SECCOMP_RET_ALLOW);
+        a.bind(next);
     }
-    p.push(ins(RET, 0, 0, trap));
-    p
+    a.bind(trap);
+    a.op(RET, libc::SECCOMP_RET_TRAP);
+    // Every jump goes forward by at most 5 instructions or to the final
+    // `ret`, at most 6 per range further: a few ranges stay far within the
+    // reach of a conditional jump (255).
+    a.finish()
+        .expect("the guard's filter has few ranges, all jumps in reach")
 }
 
 /// Installs the seccomp filter on every thread of the process.
@@ -239,7 +248,7 @@ mod tests {
             (0x7fff_f000_0000, 0x7fff_f000_1000),
         ];
         let p = seccomp_program(&ranges);
-        let x64 = 0xc000_003e;
+        let x64 = crate::bpf::AUDIT_ARCH_X86_64;
         let allow = libc::SECCOMP_RET_ALLOW;
         let trap = libc::SECCOMP_RET_TRAP;
         assert_eq!(run(&p, x64, 0x5555_0000_1000), allow);

@@ -194,7 +194,6 @@ const CAPS: &[&str] = &[
 /// uname's in `includes.arches`).
 const OUR_SCMP_ARCH: &str = "SCMP_ARCH_X86_64";
 const OUR_ARCH_NAMES: &[&str] = &["amd64", "x86_64"];
-const AUDIT_ARCH_X86_64: u32 = 0xc000_003e;
 
 impl Filter {
     /// Does the host have everything this filter names? (An empty filter
@@ -266,7 +265,12 @@ pub fn compile(p: &Profile, host: &Host) -> Result<Vec<libc::sock_filter>, Strin
     a.op(bpf::LD_W_ABS, bpf::ARCH);
     if ours {
         let next = a.label();
-        a.jump(bpf::JEQ, AUDIT_ARCH_X86_64, To::Label(next), To::Next);
+        a.jump(
+            bpf::JEQ,
+            crate::bpf::AUDIT_ARCH_X86_64,
+            To::Label(next),
+            To::Next,
+        );
         a.ja(default_label);
         a.bind(next);
     } else {
@@ -385,7 +389,7 @@ pub fn install(path: &std::path::Path) -> Result<Vec<libc::sock_filter>, String>
 mod tests {
     use super::*;
 
-    const X64: u32 = AUDIT_ARCH_X86_64;
+    const X64: u32 = crate::bpf::AUDIT_ARCH_X86_64;
     const ALLOW: u32 = libc::SECCOMP_RET_ALLOW;
     const EPERM: u32 = libc::SECCOMP_RET_ERRNO | libc::EPERM as u32;
 
