@@ -16,6 +16,13 @@ pub fn raw_syscall(nr: u32, a: [u64; 6]) -> i64 {
     if syscalls::Sysno::new(nr as usize).is_none() {
         return -(libc::ENOSYS as i64);
     }
+    raw_known_syscall(nr, a)
+}
+
+/// [`raw_syscall`] for a number already known to be a system call (the
+/// consume fast path admits only listed ones, ops::fast_path_allows).
+#[inline]
+pub fn raw_known_syscall(nr: u32, a: [u64; 6]) -> i64 {
     // SAFETY: the arguments come from the program's submission entry; the
     // system call validates them as it would for the program itself (bad
     // pointers give -EFAULT). The few calls that could break the runner are
