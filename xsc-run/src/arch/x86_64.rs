@@ -43,33 +43,44 @@ pub struct ChildStart {
     pub gs: u64,
 }
 
+/// The entry stubs' prologue: the callee-saved registers the kernel side
+/// uses, pushed with their unwind information (CFI), so debuggers and
+/// profilers unwind from the kernel side into the program's frames.
+macro_rules! save_callee_saved {
+    () => {
+        concat!(
+            "push rbp\n.cfi_adjust_cfa_offset 8\n.cfi_rel_offset rbp, 0\n",
+            "push rbx\n.cfi_adjust_cfa_offset 8\n.cfi_rel_offset rbx, 0\n",
+            "push r12\n.cfi_adjust_cfa_offset 8\n.cfi_rel_offset r12, 0\n",
+            "push r13\n.cfi_adjust_cfa_offset 8\n.cfi_rel_offset r13, 0\n",
+            "push r14\n.cfi_adjust_cfa_offset 8\n.cfi_rel_offset r14, 0\n",
+            "push r15\n.cfi_adjust_cfa_offset 8\n.cfi_rel_offset r15, 0",
+        )
+    };
+}
+
+/// The entry stubs' epilogue, undoing [`save_callee_saved`].
+macro_rules! restore_callee_saved {
+    () => {
+        concat!(
+            "pop r15\n.cfi_adjust_cfa_offset -8\n.cfi_restore r15\n",
+            "pop r14\n.cfi_adjust_cfa_offset -8\n.cfi_restore r14\n",
+            "pop r13\n.cfi_adjust_cfa_offset -8\n.cfi_restore r13\n",
+            "pop r12\n.cfi_adjust_cfa_offset -8\n.cfi_restore r12\n",
+            "pop rbx\n.cfi_adjust_cfa_offset -8\n.cfi_restore rbx\n",
+            "pop rbp\n.cfi_adjust_cfa_offset -8\n.cfi_restore rbp",
+        )
+    };
+}
+
 macro_rules! entry_stub {
     ($name:literal, $target:path) => {
         core::arch::global_asm!(
             concat!(".globl ", $name),
             concat!(".type ", $name, ",@function"),
             concat!($name, ":"),
-            // CFI, so debuggers and profilers unwind from the kernel side
-            // into the program's frames.
             ".cfi_startproc",
-            "push rbp",
-            ".cfi_adjust_cfa_offset 8",
-            ".cfi_rel_offset rbp, 0",
-            "push rbx",
-            ".cfi_adjust_cfa_offset 8",
-            ".cfi_rel_offset rbx, 0",
-            "push r12",
-            ".cfi_adjust_cfa_offset 8",
-            ".cfi_rel_offset r12, 0",
-            "push r13",
-            ".cfi_adjust_cfa_offset 8",
-            ".cfi_rel_offset r13, 0",
-            "push r14",
-            ".cfi_adjust_cfa_offset 8",
-            ".cfi_rel_offset r14, 0",
-            "push r15",
-            ".cfi_adjust_cfa_offset 8",
-            ".cfi_rel_offset r15, 0",
+            save_callee_saved!(),
             "mov rdx, rsp",
             "mov r12, gs:[48]",
             // The program's FS base first, then ALLOW: a signal that sees
@@ -87,24 +98,7 @@ macro_rules! entry_stub {
             "mov r13, [r12 + {pfs}]",
             "wrfsbase r13",
             "mov byte ptr [r12 + {sel}], {block}",
-            "pop r15",
-            ".cfi_adjust_cfa_offset -8",
-            ".cfi_restore r15",
-            "pop r14",
-            ".cfi_adjust_cfa_offset -8",
-            ".cfi_restore r14",
-            "pop r13",
-            ".cfi_adjust_cfa_offset -8",
-            ".cfi_restore r13",
-            "pop r12",
-            ".cfi_adjust_cfa_offset -8",
-            ".cfi_restore r12",
-            "pop rbx",
-            ".cfi_adjust_cfa_offset -8",
-            ".cfi_restore rbx",
-            "pop rbp",
-            ".cfi_adjust_cfa_offset -8",
-            ".cfi_restore rbp",
+            restore_callee_saved!(),
             "ret",
             ".cfi_endproc",
             concat!(".size ", $name, ", .-", $name),
@@ -127,24 +121,7 @@ core::arch::global_asm!(
     ".type xsc_entry_wait,@function",
     "xsc_entry_wait:",
     ".cfi_startproc",
-    "push rbp",
-    ".cfi_adjust_cfa_offset 8",
-    ".cfi_rel_offset rbp, 0",
-    "push rbx",
-    ".cfi_adjust_cfa_offset 8",
-    ".cfi_rel_offset rbx, 0",
-    "push r12",
-    ".cfi_adjust_cfa_offset 8",
-    ".cfi_rel_offset r12, 0",
-    "push r13",
-    ".cfi_adjust_cfa_offset 8",
-    ".cfi_rel_offset r13, 0",
-    "push r14",
-    ".cfi_adjust_cfa_offset 8",
-    ".cfi_rel_offset r14, 0",
-    "push r15",
-    ".cfi_adjust_cfa_offset 8",
-    ".cfi_rel_offset r15, 0",
+    save_callee_saved!(),
     "mov r12, gs:[48]",
     "rdfsbase r13",
     "mov [r12 + {pfs}], r13",
@@ -168,24 +145,7 @@ core::arch::global_asm!(
     "add rsp, 8",
     ".cfi_adjust_cfa_offset -8",
     "mov byte ptr [r12 + {sel}], {block}",
-    "pop r15",
-    ".cfi_adjust_cfa_offset -8",
-    ".cfi_restore r15",
-    "pop r14",
-    ".cfi_adjust_cfa_offset -8",
-    ".cfi_restore r14",
-    "pop r13",
-    ".cfi_adjust_cfa_offset -8",
-    ".cfi_restore r13",
-    "pop r12",
-    ".cfi_adjust_cfa_offset -8",
-    ".cfi_restore r12",
-    "pop rbx",
-    ".cfi_adjust_cfa_offset -8",
-    ".cfi_restore rbx",
-    "pop rbp",
-    ".cfi_adjust_cfa_offset -8",
-    ".cfi_restore rbp",
+    restore_callee_saved!(),
     "ret",
     ".cfi_endproc",
     ".size xsc_entry_wait, .-xsc_entry_wait",
