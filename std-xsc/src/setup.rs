@@ -183,7 +183,21 @@ fn install_cargo_subcommand(tools_dir: &Path, say: &mut dyn FnMut(String)) -> Re
     Ok(())
 }
 
-/// Everything: host check, packages, tools, toolchain, sysroots.
+/// Says what building `what` did: its log, then built or up to date.
+fn report(say: &mut dyn FnMut(String), what: &str, log: &[String], rebuilt: bool, dir: &Path) {
+    for line in log {
+        say(format!("{what}: {line}"));
+    }
+    let done = if rebuilt {
+        "built into"
+    } else {
+        "up to date in"
+    };
+    say(format!("{what}: {done} {}", dir.display()));
+}
+
+/// Everything: host check, packages, tools, toolchain, sysroots, OpenSSL
+/// and std.
 pub fn setup_all(say: &mut dyn FnMut(String)) -> Result<(), String> {
     check_host()?;
     let home = xsc_home();
@@ -209,46 +223,18 @@ pub fn setup_all(say: &mut dyn FnMut(String)) -> Result<(), String> {
     install_cargo_subcommand(&tools, say)?;
     for arch in Arch::ALL {
         let built = build::build(arch, &home, false)?;
-        for line in built.log {
-            say(format!("sysroot {arch}: {line}"));
-        }
-        say(format!(
-            "sysroot {arch}: {} {}",
-            if built.rebuilt {
-                "built"
-            } else {
-                "up to date in"
-            },
-            built.sysroot.dir.display()
-        ));
+        let what = format!("sysroot {arch}");
+        report(say, &what, &built.log, built.rebuilt, &built.sysroot.dir);
     }
     for arch in Arch::ALL {
         let built = openssl::build(&home, arch)?;
-        for line in built.log {
-            say(format!("openssl {arch}: {line}"));
-        }
-        say(format!(
-            "openssl {arch}: {} {}",
-            if built.rebuilt {
-                "built into"
-            } else {
-                "up to date in"
-            },
-            built.dir.display()
-        ));
+        let what = format!("openssl {arch}");
+        report(say, &what, &built.log, built.rebuilt, &built.dir);
     }
     for arch in Arch::ALL {
         let built = rust_sysroot::build_std(&home, arch, false)?;
-        say(format!(
-            "std for {}: {} {}",
-            arch.xsc_target(),
-            if built.rebuilt {
-                "built into"
-            } else {
-                "up to date in"
-            },
-            built.dir.display()
-        ));
+        let what = format!("std for {}", arch.xsc_target());
+        report(say, &what, &[], built.rebuilt, &built.dir);
     }
     say("ready: `cargo xsc build` or `cargo +xsc build --target x86_64-unknown-linux-xsc` in any cargo project".into());
     Ok(())
