@@ -206,7 +206,7 @@ fn write_record(
         event,
         seq,
         time: now(),
-        pid: crate::memory::pid(),
+        pid: crate::process::PROCESS.pid(),
         tid,
         arch: "x86_64",
         nr: sqe.opcode,
@@ -326,7 +326,7 @@ pub fn ring_error(kt: &KernelThread, head: u32, tail: u32) {
     let r = RingError {
         event: "ring_error",
         time: now(),
-        pid: crate::memory::pid(),
+        pid: crate::process::PROCESS.pid(),
         tid: kt.tid.load(Ordering::Relaxed),
         head,
         tail,

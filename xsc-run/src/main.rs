@@ -23,6 +23,7 @@ mod initial_stack;
 mod loader;
 mod memory;
 mod ops;
+mod process;
 mod procfs;
 mod profile;
 mod signals;
@@ -37,7 +38,6 @@ mod verify_cache;
 use clap::Parser;
 use std::ffi::OsString;
 use std::os::unix::ffi::{OsStrExt, OsStringExt};
-use std::sync::atomic::Ordering;
 
 /// Runs a static XSC binary on this Linux host: the program's OS calls go
 /// through its submission rings to the kernel side in this process, which
@@ -321,7 +321,10 @@ fn run() -> i32 {
     }
     guard::set_image(&image);
     {
-        let mut b = ops::BREAK.lock().unwrap_or_else(|e| e.into_inner());
+        let mut b = process::PROCESS
+            .brk
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
         b.start = image.brk_start;
         b.current = image.brk_start;
         b.limit = image.brk_limit;
@@ -343,8 +346,7 @@ fn run() -> i32 {
         (*kt).runner_fs = arch::read_fs_base();
         (*kt).note_signal_mask(sys::current_signal_mask());
     }
-    thread::LIVE_THREADS.store(1, Ordering::SeqCst);
-    memory::set_pid(sys::getpid());
+    process::PROCESS.started(sys::getpid());
     time::init();
     if let Some(fd) = cli.seccomp_filters_fd {
         // SAFETY: kt is live and not yet shared.

@@ -3,22 +3,9 @@
 //! on our own process, so a bad address gives EFAULT instead of crashing
 //! the kernel side.
 
-use std::sync::atomic::{AtomicI32, Ordering};
+use crate::process::PROCESS;
+use std::sync::atomic::Ordering;
 use syscalls::Sysno;
-
-/// This process's id, for `process_vm_*` on ourselves (kept here so that a
-/// copy needs no `getpid` call and no TLS; a forked child updates it).
-static PID: AtomicI32 = AtomicI32::new(0);
-
-/// This process's id (as last recorded by [`set_pid`]).
-pub fn pid() -> i32 {
-    PID.load(Ordering::Relaxed)
-}
-
-/// Records the process id; called at start and in a forked child.
-pub fn set_pid(pid: i32) {
-    PID.store(pid, Ordering::Relaxed);
-}
 
 /// Copies between the program's memory and ours with raw system calls: no
 /// errno, no TLS, so it may run on the entry fast path with the program's
@@ -27,9 +14,9 @@ fn vm_copy(remote: u64, local: *mut u8, len: usize, write: bool) -> Result<(), i
     if len == 0 {
         return Ok(());
     }
-    let mut pid = PID.load(Ordering::Relaxed);
+    let mut pid = PROCESS.pid();
     if pid == 0 {
-        // Before set_pid (unit tests).
+        // Before the process started (unit tests).
         pid = crate::sys::getpid();
     }
     let l = libc::iovec {

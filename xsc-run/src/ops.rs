@@ -12,7 +12,6 @@
 use crate::signals;
 use crate::sys::raw_syscall;
 use crate::thread::KernelThread;
-use std::sync::Mutex;
 use xsc_abi::ops::{x86_64 as nr, Arch};
 use xsc_abi::ring_entry::{
     CQE_F_MALFORMED, CQE_F_UNKNOWN_OP, CQE_F_WRONG_CONTEXT, SQE_FLAGS_KNOWN,
@@ -203,16 +202,13 @@ pub struct ProgramBreak {
     pub limit: u64,
 }
 
-pub static BREAK: Mutex<ProgramBreak> = Mutex::new(ProgramBreak {
-    start: 0,
-    current: 0,
-    limit: 0,
-});
-
 /// `brk(addr)`: as Linux, returns the new break, or the unchanged one when
 /// the request cannot be met.
 fn brk(addr: u64) -> i64 {
-    let mut b = BREAK.lock().unwrap_or_else(|e| e.into_inner());
+    let mut b = crate::process::PROCESS
+        .brk
+        .lock()
+        .unwrap_or_else(|e| e.into_inner());
     if addr < b.start || addr > b.limit {
         return b.current as i64;
     }

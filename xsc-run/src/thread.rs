@@ -5,9 +5,7 @@
 
 use crate::arch::{self, SELECTOR_ALLOW};
 use crate::sys;
-use std::sync::atomic::{
-    AtomicBool, AtomicI32, AtomicU32, AtomicU64, AtomicU8, AtomicUsize, Ordering,
-};
+use std::sync::atomic::{AtomicBool, AtomicI32, AtomicU32, AtomicU64, AtomicU8, Ordering};
 use xsc_abi::region::{RegionLayout, RingRegionHeader};
 use xsc_abi::RingRegion;
 
@@ -70,12 +68,6 @@ pub struct KernelThread {
     audit_seq: AtomicU64,
     audit_meta: AtomicU64,
 }
-
-/// Program threads alive; the last one to `exit` ends the process.
-pub static LIVE_THREADS: AtomicUsize = AtomicUsize::new(0);
-/// The exit code of the main thread, once it has called `exit`: as on
-/// Linux, the process's status when its last thread ends.
-pub static MAIN_EXIT_CODE: AtomicI32 = AtomicI32::new(0);
 
 impl KernelThread {
     /// A new thread: ring region (mapped private, so a forked child gets

@@ -6,8 +6,9 @@
 
 use crate::arch::{self, CallerFrame, ChildStart};
 use crate::memory;
+use crate::process::PROCESS;
 use crate::sys::{self, raw_syscall};
-use crate::thread::{self, KernelThread, LIVE_THREADS};
+use crate::thread::{self, KernelThread};
 use crate::{config, loader, trace};
 use std::ffi::CString;
 use std::sync::atomic::Ordering;
@@ -188,7 +189,7 @@ fn clone_thread(
         gs: unsafe { (*child).region as u64 },
     };
     let mask = sys::block_all_signals(); // the program's mask, for the child
-    LIVE_THREADS.fetch_add(1, Ordering::SeqCst);
+    PROCESS.live_threads.fetch_add(1, Ordering::SeqCst);
     let (tx, rx) = std::sync::mpsc::sync_channel::<Result<i32, i32>>(1);
     struct Ptr(*mut KernelThread);
     // SAFETY: handed to the new thread, which owns it from now on.
@@ -208,7 +209,7 @@ fn clone_thread(
             Err(_) => err(libc::EAGAIN),
         },
         Err(_) => {
-            LIVE_THREADS.fetch_sub(1, Ordering::SeqCst);
+            PROCESS.live_threads.fetch_sub(1, Ordering::SeqCst);
             // SAFETY: the thread never started, so nothing else has child.
             unsafe { KernelThread::free(child) };
             err(libc::EAGAIN)
@@ -244,7 +245,7 @@ fn run_clone_child(
     // SAFETY: sigset_t holds the kernel's 64-bit mask first.
     k.note_signal_mask(unsafe { std::ptr::read(&mask as *const libc::sigset_t as *const u64) });
     if let Err(e) = thread::enable_guard(kt) {
-        LIVE_THREADS.fetch_sub(1, Ordering::SeqCst);
+        PROCESS.live_threads.fetch_sub(1, Ordering::SeqCst);
         let _ = report.send(Err(e.raw_os_error().unwrap_or(libc::EAGAIN)));
         // SAFETY: no program thread ever used kt.
         unsafe { KernelThread::free(kt) };
@@ -273,12 +274,12 @@ fn run_clone_child(
     // word is cleared, so a joiner never sees a half-finished call.
     // SAFETY: no program code runs on this thread; nothing else uses kt.
     unsafe { KernelThread::free_and_clear_tid(kt) };
-    if LIVE_THREADS.fetch_sub(1, Ordering::SeqCst) == 1 {
+    if PROCESS.live_threads.fetch_sub(1, Ordering::SeqCst) == 1 {
         // The last thread out is not the main thread, which has exited
         // before: the process ends with the main thread's code, as on Linux.
         let _ = code;
         trace::flush();
-        let status = thread::MAIN_EXIT_CODE.load(Ordering::SeqCst);
+        let status = PROCESS.main_exit_code.load(Ordering::SeqCst);
         raw_syscall(nr::EXIT_GROUP, [status as u64, 0, 0, 0, 0, 0]);
     }
 }
@@ -313,7 +314,7 @@ fn exit_thread(kt: *mut KernelThread, code: i32) -> ! {
         unsafe { arch::xsc_resume_runner(kt, code) }
     }
     // The main thread (or a forked child's only thread).
-    thread::MAIN_EXIT_CODE.store(code, Ordering::SeqCst);
+    PROCESS.main_exit_code.store(code, Ordering::SeqCst);
     sys::block_all_signals();
     // SAFETY: no program code runs on this thread any more, and its region
     // is about to go.
@@ -322,7 +323,7 @@ fn exit_thread(kt: *mut KernelThread, code: i32) -> ! {
     let _ = k;
     // SAFETY: as in run_clone_child: pending entries are cancelled.
     unsafe { KernelThread::free_and_clear_tid(kt) };
-    if LIVE_THREADS.fetch_sub(1, Ordering::SeqCst) == 1 {
+    if PROCESS.live_threads.fetch_sub(1, Ordering::SeqCst) == 1 {
         trace::flush();
         raw_syscall(nr::EXIT_GROUP, [code as u64, 0, 0, 0, 0, 0]);
     }
@@ -341,13 +342,8 @@ fn fork(
     ctid: u64,
 ) -> i64 {
     trace::flush();
-    // The kernel side's own locks, taken so that no other thread holds one
-    // at the moment of the fork (the child would inherit it held forever);
-    // released on both sides.
-    let locks = (
-        crate::ops::BREAK.lock().unwrap_or_else(|e| e.into_inner()),
-        crate::signals::lock_actions(),
-    );
+    // Released on both sides (by the drop below).
+    let locks = PROCESS.lock_for_fork();
     // SAFETY: glibc's fork runs its atfork handlers and leaves a child with
     // a usable runner (malloc, stdio) on this thread.
     let pid = unsafe { libc::fork() };
@@ -368,8 +364,7 @@ fn fork(
     // SAFETY: as above.
     unsafe { (*kt).is_clone_child = false };
     let k = unsafe { &*kt };
-    LIVE_THREADS.store(1, Ordering::SeqCst);
-    memory::set_pid(sys::getpid());
+    PROCESS.forked_child(sys::getpid());
     k.set_tid(sys::gettid());
     k.clear_child_tid.store(
         if flags & CLONE_CHILD_CLEARTID != 0 {
