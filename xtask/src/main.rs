@@ -4,9 +4,12 @@
 //! - `cargo xtask demo`: build everything and show XSC programs running.
 //! - `cargo xtask test`: every check and test the project has.
 //! - `cargo xtask bench`: benchmarks, reported as side-by-side ratios.
+//! - `cargo xtask compat`: popular crates from crates.io built and run for
+//!   XSC and natively, compared.
 
 mod bench;
 mod cmd;
+mod compat;
 mod demo;
 mod setup;
 mod test;
@@ -35,6 +38,10 @@ enum Command {
     /// Run the benchmarks (real programs and per-call costs, natively and
     /// under xsc-run) and print ratios measured side by side.
     Bench(bench::Args),
+    /// Build popular crates and programs from crates.io for XSC and
+    /// natively, run them (test suites, fixed workloads) and compare
+    /// (downloads and builds a lot; not part of `test`).
+    Compat(compat::Args),
 }
 
 fn main() {
@@ -44,6 +51,7 @@ fn main() {
         Command::Demo => demo::run(),
         Command::Test => test::run(),
         Command::Bench(args) => bench::run(args),
+        Command::Compat(args) => compat::run(args),
     };
     if let Err(e) = result {
         eprintln!("xtask: {e}");
