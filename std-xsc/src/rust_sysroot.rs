@@ -239,8 +239,7 @@ fn spec_path(home: &Path, arch: Arch) -> PathBuf {
 }
 
 /// How std is compiled: as rustup's (release, line tables for backtraces,
-/// no debug assertions), the sysroot crates other than std's public ones
-/// unstable as in rustup's sysroot.
+/// no debug assertions).
 const PROFILE: &[(&str, &str)] = &[
     ("CARGO_PROFILE_RELEASE_OPT_LEVEL", "3"),
     ("CARGO_PROFILE_RELEASE_DEBUG", "line-tables-only"),
@@ -249,9 +248,13 @@ const PROFILE: &[(&str, &str)] = &[
     ("CARGO_PROFILE_RELEASE_CODEGEN_UNITS", "1"),
 ];
 
+/// `-Cembed-bitcode=yes`, as rustup's std has it: a program built with LTO
+/// needs the bitcode of every crate it links, std's included (cargo's own
+/// `-C embed-bitcode=no` for std comes first on the command line; the later
+/// flag wins).
 fn std_rustflags(toolchain: &Path) -> Result<String, String> {
     Ok(format!(
-        "-Zforce-unstable-if-unmarked {}",
+        "-Zforce-unstable-if-unmarked -Cembed-bitcode=yes {}",
         remap_flag(toolchain)?
     ))
 }
@@ -332,18 +335,30 @@ pub fn build_std(home: &Path, arch: Arch, force: bool) -> Result<BuiltStd, Strin
     }) {
         return Err(format!("building std left no libstd in {}", deps.display()));
     }
-    // Only this build's rlibs: two candidates for one crate would make
-    // rustc refuse to choose.
-    if dir.exists() {
-        std::fs::remove_dir_all(&dir)
-            .map_err(|e| format!("cannot clear {}: {e}", dir.display()))?;
+    // Only this build's rlibs (two candidates for one crate would make
+    // rustc refuse to choose), put in place whole: filled beside the old
+    // directory, then swapped in by renaming, so builds running meanwhile
+    // see the old std or the new one, never a half-copied one.
+    let fresh = dir.with_extension("new");
+    let old = dir.with_extension("old");
+    for d in [&fresh, &old] {
+        if d.exists() {
+            std::fs::remove_dir_all(d).map_err(|e| format!("cannot clear {}: {e}", d.display()))?;
+        }
     }
-    std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
+    std::fs::create_dir_all(&fresh).map_err(|e| e.to_string())?;
     for p in &rlibs {
-        let to = dir.join(p.file_name().unwrap_or_default());
+        let to = fresh.join(p.file_name().unwrap_or_default());
         std::fs::copy(p, &to).map_err(|e| format!("cannot copy {}: {e}", p.display()))?;
     }
-    std::fs::write(dir.join(STAMP), &key).map_err(|e| e.to_string())?;
+    std::fs::write(fresh.join(STAMP), &key).map_err(|e| e.to_string())?;
+    if dir.exists() {
+        std::fs::rename(&dir, &old)
+            .map_err(|e| format!("cannot move {} aside: {e}", dir.display()))?;
+    }
+    std::fs::rename(&fresh, &dir)
+        .map_err(|e| format!("cannot move {} into place: {e}", dir.display()))?;
+    let _ = std::fs::remove_dir_all(&old);
     // The intermediate build is 200+ MB; the sysroot keeps what it needs.
     let _ = std::fs::remove_dir_all(&target_dir);
     Ok(BuiltStd { dir, rebuilt: true })

@@ -340,3 +340,27 @@ fn build_std_on_the_command_line_builds_from_the_toolchains_source() {
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// A release build with LTO (as many published binaries set in their
+/// profile) links the prebuilt std: std carries its bitcode, as rustup's.
+#[test]
+fn an_lto_release_build_links_the_prebuilt_std() {
+    require_setup();
+    let dir = tmpdir("lto");
+    run_ok(
+        cargo_xsc(&dir)
+            .args(["new", "--vcs", "none", "--name", "thin", "-q"])
+            .arg(dir.join("thin")),
+    );
+    let project = dir.join("thin");
+    let manifest = project.join("Cargo.toml");
+    let mut m = std::fs::read_to_string(&manifest).unwrap();
+    m.push_str("\n[profile.release]\nlto = true\ncodegen-units = 1\n");
+    std::fs::write(&manifest, m).unwrap();
+    let target = "x86_64-unknown-linux-xsc";
+    run_ok(cargo_xsc(&project).args(["build", "--release", "--target", target]));
+    let bin = project.join("target").join(target).join("release/thin");
+    let run = run_ok(Command::new(xsc_run()).arg(&bin));
+    assert_eq!(text(&run.stdout), "Hello, world!\n");
+    let _ = std::fs::remove_dir_all(&dir);
+}
