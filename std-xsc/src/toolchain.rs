@@ -161,6 +161,89 @@ exec {debian_cargo} "$@"
     )
 }
 
+/// A wrapper that runs Debian's `tool` with this sysroot, unless the
+/// caller chose one.
+pub fn wrapper_script(tool: &str, toolchain: &Path) -> String {
+    format!(
+        r#"#!/bin/sh
+# {tool} of the `xsc` toolchain (std-xsc): Debian's, with this toolchain's
+# sysroot, which holds the XSC targets' prebuilt std beside the host's.
+for a do
+  case "$a" in --sysroot|--sysroot=*) exec {debian} "$@" ;; esac
+done
+if [ "$*" = "-vV" ]; then
+  # The XSC targets' prebuilt std is part of this compiler: cargo
+  # fingerprints what `rustc -vV` prints, so naming the std build here makes
+  # cargo rebuild what was compiled against an older one.
+  {debian} -vV || exit
+  printf 'xsc-std:'
+  for f in "{sysroot}"/lib/rustlib/*-unknown-linux-xsc/lib/.xsc-stamp; do
+    [ -f "$f" ] && printf ' %s' "$(cat "$f")"
+  done
+  echo
+  exit 0
+fi
+exec {debian} --sysroot "{sysroot}" "$@"
+"#,
+        debian = if tool == "rustdoc" {
+            rust_sysroot::DEBIAN_RUSTDOC
+        } else {
+            rust_sysroot::DEBIAN_RUSTC
+        },
+        sysroot = toolchain.display()
+    )
+}
+
+/// The toolchain's `clippy-driver`: Debian's with this sysroot. Cargo runs
+/// it as a wrapper, with the rustc path as its first argument, which must
+/// stay first.
+pub fn clippy_driver_script(toolchain: &Path) -> String {
+    format!(
+        r#"#!/bin/sh
+# clippy-driver of the `xsc` toolchain (std-xsc): Debian's, with this
+# toolchain's sysroot.
+for a do
+  case "$a" in --sysroot|--sysroot=*) exec {debian} "$@" ;; esac
+done
+case "$1" in
+  */rustc|rustc) r="$1"; shift; exec {debian} "$r" --sysroot "{sysroot}" "$@" ;;
+esac
+exec {debian} --sysroot "{sysroot}" "$@"
+"#,
+        debian = rust_sysroot::DEBIAN_CLIPPY_DRIVER,
+        sysroot = toolchain.display()
+    )
+}
+
+/// Makes `lib/rustlib` a directory of its own: the host's entries of
+/// Debian's sysroot linked, `src/` and the XSC targets ours.
+pub fn install_layout(toolchain: &Path) -> Result<(), String> {
+    let rl = rust_sysroot::rustlib(toolchain);
+    // An older install linked all of lib/rustlib to Debian's.
+    if rl.is_symlink() {
+        std::fs::remove_file(&rl).map_err(|e| format!("cannot replace {}: {e}", rl.display()))?;
+    }
+    std::fs::create_dir_all(&rl).map_err(|e| format!("cannot create {}: {e}", rl.display()))?;
+    let entries = std::fs::read_dir(rust_sysroot::DEBIAN_RUSTLIB).map_err(|e| {
+        format!(
+            "cannot read {}: {e} (install rustc-web and rust-web-src)",
+            rust_sysroot::DEBIAN_RUSTLIB
+        )
+    })?;
+    for e in entries {
+        let e = e.map_err(|e| e.to_string())?;
+        let name = e.file_name();
+        if name == "src" {
+            continue;
+        }
+        let link = rl.join(&name);
+        let _ = std::fs::remove_file(&link);
+        std::os::unix::fs::symlink(e.path(), &link)
+            .map_err(|e| format!("cannot link {}: {e}", link.display()))?;
+    }
+    Ok(())
+}
+
 fn copy(from: &Path, to: &Path) -> Result<(), String> {
     // Replace rather than overwrite: the old file may be running.
     let _ = std::fs::remove_file(to);
@@ -217,11 +300,11 @@ pub fn install(home: &Path, repo: &Path, tools_dir: &Path) -> Result<Vec<String>
     for tool in ["rustc", "rustdoc"] {
         let path = tc_bin.join(tool);
         let _ = std::fs::remove_file(&path);
-        std::fs::write(&path, rust_sysroot::wrapper_script(tool, &tc))
+        std::fs::write(&path, wrapper_script(tool, &tc))
             .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
         make_executable(&path)?;
     }
-    rust_sysroot::install_layout(&tc)?;
+    install_layout(&tc)?;
     // clippy: Debian's cargo-clippy runs the clippy-driver beside its own
     // path, so it is copied (not linked) next to a driver wrapper that adds
     // the sysroot (after the rustc path cargo passes first).
@@ -233,7 +316,7 @@ pub fn install(home: &Path, repo: &Path, tools_dir: &Path) -> Result<Vec<String>
         make_executable(&tc_bin.join("cargo-clippy"))?;
         let driver = tc_bin.join("clippy-driver");
         let _ = std::fs::remove_file(&driver);
-        std::fs::write(&driver, rust_sysroot::clippy_driver_script(&tc))
+        std::fs::write(&driver, clippy_driver_script(&tc))
             .map_err(|e| format!("cannot write {}: {e}", driver.display()))?;
         make_executable(&driver)?;
     }

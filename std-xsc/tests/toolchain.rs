@@ -364,3 +364,25 @@ fn an_lto_release_build_links_the_prebuilt_std() {
     assert_eq!(text(&run.stdout), "Hello, world!\n");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// The toolchain's `rustc -vV` names the prebuilt std it links: cargo
+/// fingerprints that output, so after setup rebuilds std, crates compiled
+/// against the old one are compiled again instead of failing with
+/// "found possibly newer version of crate `std`" (E0460).
+#[test]
+fn rustc_names_the_prebuilt_std_so_cargo_rebuilds_after_it_changes() {
+    require_setup();
+    let out = run_ok(Command::new("rustc").args(["+xsc", "-vV"]));
+    let v = text(&out.stdout);
+    let line = v
+        .lines()
+        .find(|l| l.starts_with("xsc-std: "))
+        .unwrap_or_else(|| panic!("no xsc-std line in:\n{v}"));
+    for arch in Arch::ALL {
+        let stamp =
+            std_xsc::rust_sysroot::std_dir(&xsc_home().join("toolchain"), arch).join(".xsc-stamp");
+        let id = std::fs::read_to_string(&stamp).unwrap();
+        assert!(line.contains(id.trim()), "{line} lacks {}", stamp.display());
+    }
+    assert!(v.starts_with("rustc 1."), "{v}");
+}
