@@ -515,44 +515,6 @@ fn source(ctx: &Ctx, e: &Entry, notes: &mut Vec<String>) -> Result<PathBuf> {
     Ok(src)
 }
 
-/// Removes the row's XSC artifacts (and installed program) if they were
-/// built against another prebuilt std than the sysroot's now. cargo does
-/// not notice when `cargo xsc setup` rebuilds std (the compiler is the
-/// same), so a later build mixes crates compiled against the old std with
-/// new ones and rustc fails with "can't find crate" (E0463): see
-/// docs/compat.md.
-fn forget_stale_std(ctx: &Ctx, e: &Entry, target_dir: &Path) -> Result {
-    let stamp_file = std_xsc::xsc_home()
-        .join("toolchain/lib/rustlib")
-        .join(&ctx.xsc_target)
-        .join("lib/.xsc-stamp");
-    let stamp = std::fs::read_to_string(&stamp_file).map_err(|e| {
-        format!(
-            "cannot read {} (run `cargo xtask setup`): {e}",
-            stamp_file.display()
-        )
-    })?;
-    let mine = target_dir.join(".xsc-std-stamp");
-    if std::fs::read_to_string(&mine).ok().as_deref() == Some(stamp.as_str()) {
-        return Ok(());
-    }
-    let install = ctx.dir.join("install").join(Side::Xsc.name()).join(e.id());
-    for d in [target_dir.join(&ctx.xsc_target), install] {
-        if d.exists() {
-            eprintln!(
-                "xtask: compat: {}: std was rebuilt since {} was built: removing it",
-                e.id(),
-                d.display()
-            );
-            std::fs::remove_dir_all(&d)
-                .map_err(|e| format!("cannot remove {}: {e}", d.display()))?;
-        }
-    }
-    std::fs::create_dir_all(target_dir)
-        .and_then(|()| std::fs::write(&mine, &stamp))
-        .map_err(|e| format!("cannot write {}: {e}", mine.display()))
-}
-
 /// Builds the row's crate on `side`; fills in `r.build`.
 fn build(ctx: &Ctx, e: &Entry, side: Side, src: Option<&Path>, r: &mut SideResult) -> Result {
     let log = ctx.log(e, side, "build");
@@ -572,9 +534,6 @@ fn build(ctx: &Ctx, e: &Entry, side: Side, src: Option<&Path>, r: &mut SideResul
             c
         }
     };
-    if side == Side::Xsc {
-        forget_stale_std(ctx, e, &target_dir)?;
-    }
     c.arg("--target-dir").arg(&target_dir).args(&e.cargo_args);
     eprintln!(
         "xtask: compat: {} {}: building ({})",
