@@ -172,12 +172,12 @@ for a do
   case "$a" in --sysroot|--sysroot=*) exec {debian} "$@" ;; esac
 done
 if [ "$*" = "-vV" ]; then
-  # The XSC targets' prebuilt std is part of this compiler: cargo
-  # fingerprints what `rustc -vV` prints, so naming the std build here makes
-  # cargo rebuild what was compiled against an older one.
+  # The XSC targets' prebuilt std and libc are part of this compiler:
+  # cargo fingerprints what `rustc -vV` prints, so naming their builds here
+  # makes cargo rebuild (and relink) what was built with older ones.
   {debian} -vV || exit
   printf 'xsc-std:'
-  for f in "{sysroot}"/lib/rustlib/*-unknown-linux-xsc/lib/.xsc-stamp; do
+  for f in "{sysroot}"/lib/rustlib/*-unknown-linux-xsc/lib/.xsc-stamp "{sysroot}"/../sysroot/*/.xsc-stamp; do
     [ -f "$f" ] && printf ' %s' "$(cat "$f")"
   done
   echo
