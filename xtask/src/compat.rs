@@ -319,6 +319,12 @@ fn why(log: &Path) -> String {
         .or_else(|| text.lines().rev().find(|l| !l.trim().is_empty()))
         .unwrap_or("(no output)");
     let mut pick = pick.trim().to_string();
+    // A failed link: the linker wrapper's own words say why.
+    if pick.starts_with("error: linking with") {
+        if let Some(l) = text.lines().find_map(|l| l.split_once("note: xsc-ld: ")) {
+            pick = format!("{pick}: xsc-ld: {}", l.1.trim());
+        }
+    }
     if pick.len() > 200 {
         let mut end = 200;
         while !pick.is_char_boundary(end) {
