@@ -325,8 +325,8 @@ fn why(log: &Path) -> String {
             pick = format!("{pick}: xsc-ld: {}", l.1.trim());
         }
     }
-    if pick.len() > 200 {
-        let mut end = 200;
+    if pick.len() > 300 {
+        let mut end = 300;
         while !pick.is_char_boundary(end) {
             end -= 1;
         }
