@@ -1061,6 +1061,8 @@ fn write_report(ctx: &Ctx, rows: &[(&Entry, Row)], toolchain: &str, t0: Instant)
         "{}\n{summary}; the run took {seconds:.0} s ({toolchain}).\n",
         markdown(rows),
     );
+    // Paths relative to the repository, as docs/compat.md shows them.
+    let md = md.replace(&format!("{}/", cmd::root().display()), "");
     let md_file = ctx.dir.join("compat.md");
     std::fs::write(&md_file, md).map_err(|e| format!("cannot write {}: {e}", md_file.display()))?;
     let json_text = json(
