@@ -89,6 +89,8 @@ struct Entry {
     run: Vec<String>,
     compare: Compare,
     pinned: String,
+    /// Generate a Cargo.lock even if the crate publishes one.
+    generate_lock: bool,
 }
 
 impl Entry {
@@ -206,6 +208,11 @@ fn read_list(path: &Path) -> Result<Vec<Entry>> {
         };
         let bin = str_of("bin", kind == Kind::Binary)?;
         let pinned = str_of("pinned", false)?;
+        let generate_lock = match str_of("lock", false)?.as_str() {
+            "" | "published" => false,
+            "generate" => true,
+            l => return Err(format!("{at}: lock `{l}`: published or generate")),
+        };
         let mut list_of = |k: &str| -> Result<Vec<String>> {
             match t.remove(k) {
                 Some(Value::List(v)) => Ok(v),
@@ -233,6 +240,7 @@ fn read_list(path: &Path) -> Result<Vec<Entry>> {
             run,
             compare,
             pinned,
+            generate_lock,
         });
     }
     Ok(entries)
@@ -466,6 +474,12 @@ fn source(ctx: &Ctx, e: &Entry, notes: &mut Vec<String>) -> Result<PathBuf> {
         std::fs::create_dir_all(d).map_err(|e| format!("cannot create {}: {e}", d.display()))?;
     }
     let stamp = src.join(".compat-ready");
+    let published =
+        std::fs::read_to_string(src.join(".compat-lock")).is_ok_and(|s| s == "published");
+    if e.generate_lock && published {
+        // The list asks for a generated lock since this source was unpacked.
+        let _ = std::fs::remove_file(&stamp);
+    }
     if !stamp.exists() {
         let file = download.join(format!("{}.crate", e.id()));
         if !file.exists() {
@@ -503,6 +517,13 @@ fn source(ctx: &Ctx, e: &Entry, notes: &mut Vec<String>) -> Result<PathBuf> {
             std::fs::write(&manifest, text)
                 .map_err(|e| format!("cannot write {}: {e}", manifest.display()))?;
         }
+        if e.generate_lock {
+            let lock = src.join("Cargo.lock");
+            if lock.exists() {
+                std::fs::remove_file(&lock)
+                    .map_err(|e| format!("cannot remove {}: {e}", lock.display()))?;
+            }
+        }
         if src.join("Cargo.lock").exists() {
             std::fs::write(src.join(".compat-lock"), "published")
         } else {
@@ -516,7 +537,11 @@ fn source(ctx: &Ctx, e: &Entry, notes: &mut Vec<String>) -> Result<PathBuf> {
         std::fs::write(&stamp, "").map_err(|e| format!("cannot write {}: {e}", stamp.display()))?;
     }
     if std::fs::read_to_string(src.join(".compat-lock")).is_ok_and(|s| s == "generated") {
-        notes.push("Cargo.lock generated (none published), the same for both sides".into());
+        notes.push(if e.generate_lock {
+            "Cargo.lock generated (the list says why), the same for both sides".into()
+        } else {
+            "Cargo.lock generated (none published), the same for both sides".into()
+        });
     }
     Ok(src)
 }
