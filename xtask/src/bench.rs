@@ -20,8 +20,8 @@
 //! Results: a table on standard output and `target/bench/bench.json`.
 
 mod data;
-mod measure;
-mod report;
+pub(crate) mod measure;
+pub(crate) mod report;
 mod verifier;
 
 use crate::cmd::{self, Result};

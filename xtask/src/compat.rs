@@ -24,6 +24,8 @@
 //! are printed as a table and written to `target/compat/compat.json` and
 //! (as a Markdown table) `target/compat/compat.md`.
 
+use crate::bench::measure::median;
+use crate::bench::report::json_str;
 use crate::cmd::{self, describe, Result};
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -423,20 +425,6 @@ struct Row {
     notes: Vec<String>,
     /// Not run (yet).
     not_run: bool,
-}
-
-fn median(v: &[f64]) -> Option<f64> {
-    if v.is_empty() {
-        return None;
-    }
-    let mut s = v.to_vec();
-    s.sort_by(f64::total_cmp);
-    let m = s.len() / 2;
-    Some(if s.len() % 2 == 1 {
-        s[m]
-    } else {
-        (s[m - 1] + s[m]) / 2.0
-    })
 }
 
 impl Row {
@@ -983,23 +971,6 @@ fn markdown(rows: &[(&Entry, Row)]) -> String {
         let _ = writeln!(s, "| {} | {remarks} |", c.join(" | ").replace("`", ""));
     }
     s
-}
-
-fn json_str(s: &str) -> String {
-    let mut o = String::from("\"");
-    for c in s.chars() {
-        match c {
-            '"' => o.push_str("\\\""),
-            '\\' => o.push_str("\\\\"),
-            '\n' => o.push_str("\\n"),
-            c if (c as u32) < 0x20 => {
-                let _ = write!(o, "\\u{:04x}", c as u32);
-            }
-            c => o.push(c),
-        }
-    }
-    o.push('"');
-    o
 }
 
 fn json_opt_str(s: &Option<String>) -> String {
