@@ -50,6 +50,8 @@ pub enum Row {
     Spawn,
     /// 64 threads making 100k mixed calls each.
     Threads,
+    /// malloc/realloc/free, one thread and two threads.
+    Alloc,
     /// CPU used while blocked in read for 5 s.
     Idle,
     /// The verifier's throughput against objdump (not a ratio row).
@@ -91,6 +93,7 @@ const TCP_MESSAGE: u32 = 64;
 const SPAWNS: u64 = 1000;
 const THREADS: u64 = 64;
 const THREAD_CALLS: u64 = 100_000;
+const ALLOC_OPS: u64 = 2_000_000;
 const IDLE: Duration = Duration::from_secs(5);
 
 /// Which build runs.
@@ -604,6 +607,36 @@ fn threads(ctx: &Ctx) -> Vec<Metric> {
     metrics
 }
 
+/// The libc's allocator under load: `threads` threads, each making
+/// [`ALLOC_OPS`] allocations (8 B to 64 KiB, some grown, some freed by
+/// another thread). Both sides use their libc's `malloc` (glibc's
+/// natively, the musl fork's on XSC), so the row compares the two
+/// allocators as much as the rings.
+fn alloc(ctx: &Ctx, threads: u64) -> Vec<Metric> {
+    let detail = format!(
+        "bench-alloc: {threads} thread(s) x {ALLOC_OPS} allocations of 8 B to 64 KiB (window of 64 live blocks, every 8th grown, every 16th freed by another thread)"
+    );
+    let what = if threads == 1 { "1 thread" } else { "2 threads" };
+    let mut metrics = vec![
+        Metric::new("alloc", format!("allocation, {what}: wall"), "s")
+            .target(Target::AtMost(1.2))
+            .detail(detail.clone()),
+        Metric::new("alloc", format!("allocation, {what}: CPU"), "s")
+            .target(Target::AtMost(1.2))
+            .detail(detail),
+    ];
+    let args = vec![threads.to_string(), ALLOC_OPS.to_string()];
+    pairs(
+        ctx,
+        &mut metrics,
+        0,
+        &|side| ctx.command(side, "bench-alloc", &args),
+        &["ops", "checksum"],
+        &|f| Ok(vec![f.wall, f.cpu]),
+    );
+    metrics
+}
+
 /// Both sides blocked at the same time (they do not compete for a CPU):
 /// each prints `ready`, then blocks in `read` on a pipe this process
 /// holds and never writes. The CPU their threads run during the next
@@ -801,6 +834,10 @@ pub fn run(args: Args) -> Result {
     }
     if want(Row::Threads) {
         metrics.extend(threads(&ctx));
+    }
+    if want(Row::Alloc) {
+        metrics.extend(alloc(&ctx, 1));
+        metrics.extend(alloc(&ctx, 2));
     }
     if want(Row::Idle) {
         metrics.extend(idle(&ctx));
