@@ -616,7 +616,11 @@ fn alloc(ctx: &Ctx, threads: u64) -> Vec<Metric> {
     let detail = format!(
         "bench-alloc: {threads} thread(s) x {ALLOC_OPS} allocations of 8 B to 64 KiB (window of 64 live blocks, every 8th grown, every 16th freed by another thread)"
     );
-    let what = if threads == 1 { "1 thread" } else { "2 threads" };
+    let what = if threads == 1 {
+        "1 thread"
+    } else {
+        "2 threads"
+    };
     let mut metrics = vec![
         Metric::new("alloc", format!("allocation, {what}: wall"), "s")
             .target(Target::AtMost(1.2))
