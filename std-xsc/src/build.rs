@@ -268,11 +268,13 @@ pub fn build(arch: Arch, home: &Path, force: bool) -> Result<Built, String> {
         .args([
             "--disable-shared",
             &format!("--target={}-linux-musl", arch.name()),
-            // musl's previous allocator, still shipped and selectable: its
-            // per-size-class locks and brk heap cost a few ring entries
-            // where mallocng's global lock and eager munmap cost hundreds
-            // (`cargo xtask bench`'s allocation rows: 2 threads, 2M
-            // allocations each, 2.5 s against 22.7 s with mallocng).
+            // musl's previous allocator, still shipped and selectable,
+            // with a per-thread cache added by patch 0016. mallocng's one
+            // global lock and eager munmap cost hundreds of ring entries
+            // and futex waits where this costs a few (`cargo xtask
+            // bench`'s allocation rows, 2 threads x 2M allocations:
+            // mallocng 22.7 s, oldmalloc 2.5 s, with the cache 1.2 s,
+            // glibc natively 1.1 s).
             "--with-malloc=oldmalloc",
         ])
         .arg(format!("CC={}", arch.cc()))

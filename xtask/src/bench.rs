@@ -556,9 +556,14 @@ targets missed, and why:"
         } else if m.name.starts_with("parallel search, default threads") {
             let one = medians("parallel search, one thread: wall").map(|(_, _, r)| r);
             format!(
-                "- {}: with one thread the same search runs at {} of native; the extra cost with threads comes from the libc fork's allocator (musl's mallocng: one global lock, and memory handed back to the kernel eagerly, so futex waits and TLB-shootdown interrupts between the threads' CPUs, where glibc natively keeps per-thread arenas). A thread-caching allocator in the libc fork would close it.",
+                "- {}: with one thread the same search runs at {} of native; the extra cost with threads is the threads' traffic through the libc fork (its allocator: musl's oldmalloc, shared bins behind a per-thread cache of small chunks, where glibc natively keeps per-thread arenas; compare the allocation rows) and the cross-core hand-offs of their futex waits.",
                 m.name,
                 one.map_or("?".into(), |r| format!("{r:.2}"))
+            )
+        } else if m.name.starts_with("allocation") {
+            format!(
+                "- {}: both sides use their libc's malloc. The musl fork's is oldmalloc with a per-thread cache of chunks up to 1 KiB (patch 0016); larger chunks go through bins shared by all threads, behind locks, where glibc gives each thread an arena of its own. Per-thread arenas for large chunks would close the rest.",
+                m.name
             )
         } else if m.name.starts_with("fork + exec + wait") {
             let Some((n, x, _)) = medians(&m.name) else {
