@@ -1,4 +1,4 @@
-//! XSC ABI v2: the types and constants shared by the user side (xsc-rt, the
+//! XSC ABI v3: the types and constants shared by the user side (xsc-rt, the
 //! libc fork) and the kernel side (xsc-run or any other XSC kernel).
 //!
 //! Everything here is `#[repr(C)]` and pinned by tests: sizes, offsets and
@@ -20,7 +20,7 @@ pub use ring_entry::{CompletionEntry, SubmissionEntry};
 
 /// The ABI version this crate describes. Stored in the `XSC_ABI` note, the
 /// ring region header, the entry table and `AT_XSC_VERSION`.
-pub const ABI_VERSION: u32 = 2;
+pub const ABI_VERSION: u32 = 3;
 
 /// Size of a cache line as the ABI assumes it (x86_64 and aarch64 alike).
 pub const CACHE_LINE: usize = 64;

@@ -20,7 +20,7 @@ pub struct XscAbiNoteDesc {
     pub features: u32,
 }
 
-/// The feature bits a v2 kernel knows (none are defined yet).
+/// The feature bits a v3 kernel knows (none are defined yet).
 pub const NOTE_FEATURES_KNOWN: u32 = 0;
 
 /// The whole note as it appears in the file: header, name, descriptor.

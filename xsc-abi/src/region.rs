@@ -39,7 +39,7 @@ pub const SQ_CQ_FULL: u32 = 1 << 1;
 /// `wait`, and spinning only wastes CPU (ABI v2).
 pub const SQ_POLLED: u32 = 1 << 2;
 
-/// Default number of submission entries in a ring a v2 kernel creates.
+/// Default number of submission entries in a ring a v3 kernel creates.
 pub const DEFAULT_SQ_ENTRIES: u32 = 64;
 /// Default number of completion entries (twice the submission entries, so a
 /// user that never has more than `sq_entries` in flight cannot fill it).
@@ -72,7 +72,7 @@ pub struct RingRegionHeader {
     pub tid: u32,
     /// Reserved for the kernel; the user side must not read or write it.
     pub kernel_private: u64,
-    /// Zero in v2.
+    /// Zero in v2 and v3.
     pub reserved: u64,
 }
 
@@ -232,10 +232,21 @@ impl RingRegionHeader {
     }
 }
 
+/// aarch64: the offset from the thread pointer (TPIDR_EL0) of the word
+/// that holds the thread's ring region address (ABI §3.5): the second word
+/// of the 16-byte thread control block that the AArch64 TLS ABI reserves
+/// for the system (TLS blocks start at TPIDR_EL0 + 16).
+pub const AARCH64_TP_REGION_WORD: usize = 8;
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use core::mem::offset_of;
+
+    #[test]
+    fn aarch64_region_word_is_pinned() {
+        assert_eq!(AARCH64_TP_REGION_WORD, 8);
+    }
 
     #[test]
     fn header_layout() {

@@ -27,9 +27,9 @@ pub struct SubmissionEntry {
 /// by clone; the main thread gets `-EINVAL`.
 pub const SQE_F_THEN_EXIT: u32 = 1 << 0;
 
-/// Mask of the submission flags a v2 kernel accepts on the rings (none).
+/// Mask of the submission flags a v3 kernel accepts on the rings (none).
 pub const SQE_FLAGS_KNOWN: u32 = 0;
-/// Mask of the submission flags a v2 kernel accepts through `thread_call`.
+/// Mask of the submission flags a v3 kernel accepts through `thread_call`.
 pub const SQE_FLAGS_KNOWN_THREAD_CALL: u32 = SQE_F_THEN_EXIT;
 
 impl SubmissionEntry {
@@ -56,7 +56,7 @@ pub struct CompletionEntry {
     pub flags: u32,
     /// The opcode of the submission entry (for diagnostics).
     pub opcode: u32,
-    /// Zero in v2.
+    /// Zero in v2 and v3.
     pub reserved: u64,
 }
 

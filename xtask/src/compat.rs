@@ -541,7 +541,12 @@ fn build(ctx: &Ctx, e: &Entry, side: Side, src: Option<&Path>, r: &mut SideResul
     let mut c = match e.kind {
         Kind::Binary => {
             let mut c = ctx.cargo(&ctx.dir, "install", side);
-            c.arg("--locked")
+            // `--force`: cargo install keeps an installed version even when
+            // the toolchain has changed since (it does not compare the
+            // compiler it recorded); the report must measure this one.
+            // The target folder stays, so unchanged crates are not rebuilt.
+            c.arg("--force")
+                .arg("--locked")
                 .arg(format!("{}@{}", e.name, e.version))
                 .arg("--root")
                 .arg(ctx.dir.join("install").join(side.name()).join(e.id()));

@@ -1,7 +1,7 @@
 //! x86_64: the GS base of every XSC thread points at its ring region, whose
 //! first word holds the region's own address (ABI §3).
 
-use xsc_abi::RingRegion;
+use xsc_abi::{EntryTable, RingRegion, RingRegionHeader};
 
 /// The system-call numbers of this architecture.
 pub use xsc_abi::ops::x86_64 as nr;
@@ -18,6 +18,26 @@ pub fn current_region() -> *mut RingRegion {
     }
     region
 }
+
+// `xsc_restore_rt`: the libc's signal restorer (`__restore_rt`, musl patch
+// 0005) jumps here with the stack pointer at the signal frame; this
+// continues at the kernel's signal-return trampoline from the entry table
+// (ABI §5.7), using only rax, which the frame does not need. An XSC kernel
+// installs that trampoline as the restorer itself: this is reached only if
+// a handler returns to `__restore_rt` explicitly.
+core::arch::global_asm!(
+    ".globl xsc_restore_rt",
+    ".hidden xsc_restore_rt",
+    ".type xsc_restore_rt,@function",
+    "xsc_restore_rt:",
+    "mov rax, gs:[{self_ptr}]",
+    "mov rax, [rax + {entry_table}]",
+    "jmp qword ptr [rax + {sigreturn}]",
+    ".size xsc_restore_rt, .-xsc_restore_rt",
+    self_ptr = const core::mem::offset_of!(RingRegionHeader, self_ptr),
+    entry_table = const core::mem::offset_of!(RingRegionHeader, entry_table),
+    sigreturn = const core::mem::offset_of!(EntryTable, sigreturn),
+);
 
 /// A pause hint for spin loops.
 #[inline(always)]
