@@ -266,7 +266,7 @@ pub fn restore(kt: &KernelThread, prev: Option<Current>) {
 /// CLONE_THREAD) in the child? Its entry was the parent's, which writes
 /// the result record; as with Linux's audit, the child writes none.
 fn is_child_return(sqe: &SubmissionEntry, result: Option<i64>) -> bool {
-    use xsc_abi::ops::x86_64 as nr;
+    use crate::arch::nr;
     result == Some(0)
         && (matches!(sqe.opcode, nr::FORK | nr::VFORK)
             || (sqe.opcode == nr::CLONE && sqe.args[0] & libc::CLONE_THREAD as u64 == 0))
@@ -303,7 +303,7 @@ pub fn result(
 /// one when it fails (as a completed operation) or, when it starts an XSC
 /// program, from the new runner ([`exec_options`]).
 pub fn noreturn(kt: &KernelThread, sqe: &SubmissionEntry) {
-    use xsc_abi::ops::x86_64 as nr;
+    use crate::arch::nr;
     if !matches!(sqe.opcode, nr::EXECVE | nr::EXECVEAT) {
         result(kt, sqe, None, None);
     }

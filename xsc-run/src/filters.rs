@@ -161,7 +161,7 @@ impl Verdict {
 /// Strict mode: read, write, exit and rt_sigreturn; anything else kills
 /// the thread (Linux's `__secure_computing_strict`).
 fn strict(nr: u32) -> u32 {
-    use syscalls::x86_64::Sysno;
+    use crate::arch::Sysno;
     let allowed = [Sysno::read, Sysno::write, Sysno::exit, Sysno::rt_sigreturn];
     if allowed.iter().any(|s| *s as u32 == nr) {
         libc::SECCOMP_RET_ALLOW
@@ -182,7 +182,7 @@ pub fn judge(head: *const Filter, nr: u32, ip: u64, args: [u64; 6]) -> Verdict {
     while let Some(filter) = unsafe { f.as_ref() } {
         let ret = match filter.origin {
             Origin::Strict => strict(nr),
-            _ => crate::bpf::run(&filter.prog, nr, crate::bpf::AUDIT_ARCH_X86_64, ip, args),
+            _ => crate::bpf::run(&filter.prog, nr, crate::arch::AUDIT_ARCH, ip, args),
         };
         let rank = |r: u32| (r & libc::SECCOMP_RET_ACTION_FULL) as i32;
         if first || rank(ret) < rank(best.ret) {
@@ -248,7 +248,7 @@ fn trap(tid: i32, nr: u32, ip: u64, data: i32) {
     unsafe {
         (raw.add(16) as *mut u64).write_unaligned(ip);
         (raw.add(24) as *mut i32).write_unaligned(nr as i32);
-        (raw.add(28) as *mut u32).write_unaligned(crate::bpf::AUDIT_ARCH_X86_64);
+        (raw.add(28) as *mut u32).write_unaligned(crate::arch::AUDIT_ARCH);
     }
     crate::sys::raw_syscall(
         libc::SYS_rt_tgsigqueueinfo as u32,
@@ -267,7 +267,7 @@ fn trap(tid: i32, nr: u32, ip: u64, data: i32) {
 /// `seccomp` or `prctl`, once the host kernel accepted it (`result >= 0`).
 /// `args` are the call's.
 pub fn note_install(filters: &ThreadFilters, nr: u32, args: [u64; 6], result: i64) {
-    use syscalls::x86_64::Sysno;
+    use crate::arch::Sysno;
     const SECCOMP_MODE_STRICT: u64 = 1;
     const SECCOMP_MODE_FILTER: u64 = 2;
     if result < 0 {

@@ -202,12 +202,7 @@ pub fn seccomp_program(ranges: &[(u64, u64)]) -> Vec<libc::sock_filter> {
     let mut a = Asm::default();
     let trap = a.label();
     a.op(LD_W_ABS, crate::bpf::ARCH);
-    a.jump(
-        JEQ,
-        crate::bpf::AUDIT_ARCH_X86_64,
-        To::Next,
-        To::Label(trap),
-    );
+    a.jump(JEQ, crate::arch::AUDIT_ARCH, To::Next, To::Label(trap));
     for &(lo, end) in ranges {
         let (last, next) = (end - 1, a.label());
         a.op(LD_W_ABS, IP_HI);

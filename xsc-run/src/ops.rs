@@ -9,34 +9,32 @@
 //! (handlers run through the kernel's signal entry), `exit_group` (flush the
 //! trace first) and the names of the program in /proc.
 
+use crate::arch::{nr, Sysno};
 use crate::signals;
 use crate::sys::raw_syscall;
 use crate::thread::KernelThread;
-use xsc_abi::ops::{x86_64 as nr, Arch};
 use xsc_abi::ring_entry::{
     CQE_F_MALFORMED, CQE_F_UNKNOWN_OP, CQE_F_WRONG_CONTEXT, SQE_FLAGS_KNOWN,
     SQE_FLAGS_KNOWN_THREAD_CALL,
 };
 use xsc_abi::SubmissionEntry;
 
-pub const ARCH: Arch = Arch::X86_64;
-
 /// `setrlimit` and `prlimit64`: a new `RLIMIT_STACK` reshapes the main
 /// stack (initial_stack::rlimit_changed).
-const SETRLIMIT: u32 = syscalls::x86_64::Sysno::setrlimit as u32;
-const PRLIMIT64: u32 = syscalls::x86_64::Sysno::prlimit64 as u32;
+const SETRLIMIT: u32 = Sysno::setrlimit as u32;
+const PRLIMIT64: u32 = Sysno::prlimit64 as u32;
 
 /// Is `opcode` a system call this kernel knows?
 pub fn is_known(opcode: u32) -> bool {
-    syscalls::x86_64::Sysno::new(opcode as usize).is_some()
+    Sysno::new(opcode as usize).is_some()
 }
 
 pub fn is_thread_context(opcode: u32) -> bool {
-    xsc_abi::ops::is_thread_context(ARCH, opcode)
+    xsc_abi::ops::is_thread_context(crate::arch::ARCH, opcode)
 }
 
-/// Opcodes covered by the fast-path tables (every x86_64 system call is
-/// below this; checked by a test).
+/// Opcodes covered by the fast-path tables (every system call of the
+/// architecture is below this; checked by a test).
 const MAP_BITS: usize = 512;
 
 /// The ring operations the fast path (crate::consume, `Mode::Fast`) may
@@ -52,7 +50,7 @@ const fn passthrough_map(with_path: bool) -> [u64; MAP_BITS / 64] {
     let mut map = [0u64; MAP_BITS / 64];
     let mut op = 0;
     while op < MAP_BITS as u32 {
-        let known = syscalls::x86_64::Sysno::new(op as usize).is_some();
+        let known = Sysno::new(op as usize).is_some();
         let mut thread_context = false;
         let mut i = 0;
         while i < nr::THREAD_CONTEXT.len() {
@@ -256,7 +254,7 @@ mod tests {
 
     #[test]
     fn the_fast_path_takes_only_plain_calls() {
-        assert!(syscalls::x86_64::Sysno::new(MAP_BITS).is_none());
+        assert!(Sysno::new(MAP_BITS).is_none());
         let kt = KernelThread::new(0).unwrap();
         // SAFETY: fresh state, freed at the end; fault_reads is false, so
         // paths are read with process_vm_readv (no signal entry here).

@@ -192,7 +192,7 @@ const CAPS: &[&str] = &[
 
 /// Our architecture's names in profiles (`SCMP_ARCH_*`, and Go's and
 /// uname's in `includes.arches`).
-const OUR_SCMP_ARCH: &str = "SCMP_ARCH_X86_64";
+const OUR_SCMP_ARCH: &str = crate::arch::SCMP_ARCH;
 const OUR_ARCH_NAMES: &[&str] = &["amd64", "x86_64"];
 
 impl Filter {
@@ -265,12 +265,7 @@ pub fn compile(p: &Profile, host: &Host) -> Result<Vec<libc::sock_filter>, Strin
     a.op(bpf::LD_W_ABS, bpf::ARCH);
     if ours {
         let next = a.label();
-        a.jump(
-            bpf::JEQ,
-            crate::bpf::AUDIT_ARCH_X86_64,
-            To::Label(next),
-            To::Next,
-        );
+        a.jump(bpf::JEQ, crate::arch::AUDIT_ARCH, To::Label(next), To::Next);
         a.ja(default_label);
         a.bind(next);
     } else {
@@ -288,7 +283,7 @@ pub fn compile(p: &Profile, host: &Host) -> Result<Vec<libc::sock_filter>, Strin
             return Err(format!("argument index {} out of range", bad.index));
         }
         for name in rule.names.iter().chain(rule.name.as_ref()) {
-            let Ok(nr) = name.parse::<syscalls::x86_64::Sysno>() else {
+            let Ok(nr) = name.parse::<crate::arch::Sysno>() else {
                 continue; // not a system call of this architecture
             };
             let next = a.label();

@@ -4,6 +4,7 @@
 //! credentials or scheduling, which pass straight to the host kernel from
 //! this thread.
 
+use crate::arch::nr;
 use crate::arch::{self, CallerFrame, ChildStart};
 use crate::memory;
 use crate::process::PROCESS;
@@ -12,7 +13,6 @@ use crate::thread::{self, KernelThread};
 use crate::{config, loader, trace};
 use std::ffi::CString;
 use std::sync::atomic::Ordering;
-use xsc_abi::ops::x86_64 as nr;
 use xsc_abi::SubmissionEntry;
 
 const CLONE_VM: u64 = 0x100;

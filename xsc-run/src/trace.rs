@@ -522,7 +522,7 @@ pub struct Decoded {
 
 /// The name of an opcode, if the `syscalls` crate knows it.
 pub fn name_of(opcode: u32) -> Option<&'static str> {
-    syscalls::x86_64::Sysno::new(opcode as usize).map(|s| s.name())
+    crate::arch::Sysno::new(opcode as usize).map(|s| s.name())
 }
 
 /// Decodes `sqe`; `result` (when known) gives the length of output

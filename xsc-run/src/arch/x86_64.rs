@@ -12,6 +12,18 @@
 
 use crate::thread::{KT_PROGRAM_FS, KT_RUNNER_FS, KT_RUNNER_RSP, KT_SELECTOR};
 
+/// This architecture in the ABI's terms.
+pub const ARCH: xsc_abi::ops::Arch = xsc_abi::ops::Arch::X86_64;
+/// The ABI's operation numbers of this architecture (its Linux system-call
+/// numbers) and the `syscalls` crate's table of their names.
+pub use syscalls::x86_64::Sysno;
+pub use xsc_abi::ops::x86_64 as nr;
+/// `AUDIT_ARCH_*` of this architecture (linux/audit.h): what a seccomp
+/// filter sees in `seccomp_data.arch` for its calls.
+pub const AUDIT_ARCH: u32 = crate::bpf::AUDIT_ARCH_X86_64;
+/// libseccomp's (and Docker profiles') name of this architecture.
+pub const SCMP_ARCH: &str = "SCMP_ARCH_X86_64";
+
 /// SUD selector values (linux/prctl.h).
 pub const SELECTOR_ALLOW: u8 = 0;
 pub const SELECTOR_BLOCK: u8 = 1;
