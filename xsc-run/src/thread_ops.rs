@@ -15,15 +15,16 @@ use std::ffi::CString;
 use std::sync::atomic::Ordering;
 use xsc_abi::SubmissionEntry;
 
-const CLONE_VM: u64 = 0x100;
-const CLONE_SIGHAND: u64 = 0x800;
-const CLONE_THREAD: u64 = 0x10000;
-const CLONE_SETTLS: u64 = 0x80000;
-const CLONE_PARENT_SETTID: u64 = 0x100000;
-const CLONE_CHILD_CLEARTID: u64 = 0x200000;
-const CLONE_CHILD_SETTID: u64 = 0x0100_0000;
-const CSIGNAL: u64 = 0xff;
+const CLONE_VM: u64 = libc::CLONE_VM as u64;
+const CLONE_SIGHAND: u64 = libc::CLONE_SIGHAND as u64;
+const CLONE_THREAD: u64 = libc::CLONE_THREAD as u64;
+const CLONE_SETTLS: u64 = libc::CLONE_SETTLS as u64;
+const CLONE_PARENT_SETTID: u64 = libc::CLONE_PARENT_SETTID as u64;
+const CLONE_CHILD_CLEARTID: u64 = libc::CLONE_CHILD_CLEARTID as u64;
+const CLONE_CHILD_SETTID: u64 = libc::CLONE_CHILD_SETTID as u64;
+const CSIGNAL: u64 = libc::CSIGNAL as u64;
 
+/// `arch_prctl` codes (asm/prctl.h; the libc crate does not have them).
 const ARCH_SET_GS: u64 = 0x1001;
 const ARCH_SET_FS: u64 = 0x1002;
 const ARCH_GET_FS: u64 = 0x1003;
@@ -180,6 +181,9 @@ fn clone_thread(
         (*child).program_fs = program_fs;
         // A new thread starts with its creator's seccomp filters.
         (*child).filters.inherit(&parent.filters);
+        if flags & CLONE_CHILD_CLEARTID != 0 {
+            (*child).clear_child_tid.store(ctid, Ordering::Release);
+        }
     }
     let start = ChildStart {
         frame,
@@ -190,68 +194,125 @@ fn clone_thread(
     };
     let mask = sys::block_all_signals(); // the program's mask, for the child
     PROCESS.live_threads.fetch_add(1, Ordering::SeqCst);
-    let (tx, rx) = std::sync::mpsc::sync_channel::<Result<i32, i32>>(1);
     struct Ptr(*mut KernelThread);
     // SAFETY: handed to the new thread, which owns it from now on.
     unsafe impl Send for Ptr {}
     let child_ptr = Ptr(child);
+    let birth = std::sync::Arc::new(Birth::default());
+    let told = birth.clone();
     let spawned = std::thread::Builder::new()
         .stack_size(256 * 1024)
         .spawn(move || {
             let child_ptr = child_ptr;
-            run_clone_child(child_ptr.0, start, flags, ptid, ctid, mask, tx)
+            let tid = sys::gettid();
+            told.tid.store(tid, Ordering::Release);
+            told.make_id_stores(tid, flags, ptid, ctid);
+            drop(told);
+            run_clone_child(child_ptr.0, start, mask, tid)
         });
     sys::set_signal_mask(&mask);
-    match spawned {
-        Ok(_) => match rx.recv() {
-            Ok(Ok(tid)) => tid as i64,
-            Ok(Err(e)) => err(e),
-            Err(_) => err(libc::EAGAIN),
-        },
+    let handle = match spawned {
+        Ok(h) => h,
         Err(_) => {
             PROCESS.live_threads.fetch_sub(1, Ordering::SeqCst);
             // SAFETY: the thread never started, so nothing else has child.
             unsafe { KernelThread::free(child) };
-            err(libc::EAGAIN)
+            return err(libc::EAGAIN);
+        }
+    };
+    // The caller does not wait for the new thread to run, as with Linux's
+    // clone: the id is known as soon as the host's clone has returned.
+    let tid = host_tid(&handle).unwrap_or_else(|| {
+        // It has run and ended already, so it has stored its id.
+        loop {
+            match birth.tid.load(Ordering::Acquire) {
+                0 => std::thread::yield_now(),
+                t => break t,
+            }
+        }
+    });
+    birth.make_id_stores(tid, flags, ptid, ctid);
+    tid as i64
+}
+
+/// What the creating thread and a new thread share while the new one
+/// starts.
+#[derive(Default)]
+struct Birth {
+    /// The new thread's id, as it read it itself (0 until then).
+    tid: std::sync::atomic::AtomicI32,
+    /// The id stores of `CLONE_PARENT_SETTID` and `CLONE_CHILD_SETTID`:
+    /// 0 not made, 1 being made, 2 made.
+    stores: std::sync::atomic::AtomicU8,
+}
+
+impl Birth {
+    /// Makes the id stores once, by whichever of the two threads comes
+    /// first; the other waits until they are made. The ABI wants them made
+    /// by the time clone returns (§7.3), and before the new thread runs
+    /// program code, which may read them at once (musl's locks use
+    /// `self->tid`) and which clears the child-tid word when it ends: a
+    /// store made after that would bring the id back and hang a joiner.
+    fn make_id_stores(&self, tid: i32, flags: u64, ptid: u64, ctid: u64) {
+        match self
+            .stores
+            .compare_exchange(0, 1, Ordering::AcqRel, Ordering::Acquire)
+        {
+            Ok(_) => {
+                if flags & CLONE_PARENT_SETTID != 0 {
+                    let _ = memory::write_struct(ptid, &(tid as u32));
+                }
+                if flags & CLONE_CHILD_SETTID != 0 {
+                    let _ = memory::write_struct(ctid, &(tid as u32));
+                }
+                self.stores.store(2, Ordering::Release);
+            }
+            Err(_) => {
+                while self.stores.load(Ordering::Acquire) != 2 {
+                    std::thread::yield_now();
+                }
+            }
         }
     }
 }
 
+/// The host's id of a thread std has just spawned, without waiting for it
+/// to run. glibc's `pthread_create` has the kernel store the id in its
+/// thread descriptor at clone (`CLONE_PARENT_SETTID`), and
+/// `pthread_getcpuclockid` encodes that id as Linux's per-thread CPU clock
+/// id, `(~tid << 3) | CPUCLOCK_PERTHREAD_MASK | CPUCLOCK_SCHED`
+/// (linux/posix-timers.h, a stable part of the kernel ABI), which this
+/// decodes. Neither glibc 2.36 nor std has a call that returns the id.
+/// `None` once the thread has ended: the kernel then clears the id in the
+/// descriptor (`CLONE_CHILD_CLEARTID`) and glibc answers ESRCH (or, if the
+/// id went in the middle of its reading, encodes id 0).
+fn host_tid(h: &std::thread::JoinHandle<()>) -> Option<i32> {
+    use std::os::unix::thread::JoinHandleExt;
+    let mut clock: libc::clockid_t = 0;
+    // SAFETY: the handle keeps the thread's descriptor alive (the thread
+    // is not detached before the handle is dropped); `clock` is ours.
+    let r = unsafe { libc::pthread_getcpuclockid(h.as_pthread_t(), &mut clock) };
+    // glibc reads the id twice (to check it, then to encode it): an id
+    // cleared in between comes back as 0.
+    let tid = !(clock >> 3);
+    (r == 0 && tid > 0).then_some(tid)
+}
+
 /// The life of a cloned program thread, on a runner thread of its own.
-fn run_clone_child(
-    kt: *mut KernelThread,
-    start: ChildStart,
-    flags: u64,
-    ptid: u64,
-    ctid: u64,
-    mask: libc::sigset_t,
-    report: std::sync::mpsc::SyncSender<Result<i32, i32>>,
-) {
+fn run_clone_child(kt: *mut KernelThread, start: ChildStart, mask: libc::sigset_t, tid: i32) {
     // SAFETY: kt is ours until this thread frees it when it ends.
     let k = unsafe { &*kt };
-    let tid = sys::gettid();
     k.set_tid(tid);
-    if flags & CLONE_PARENT_SETTID != 0 {
-        let _ = memory::write_struct(ptid, &(tid as u32));
-    }
-    if flags & CLONE_CHILD_SETTID != 0 {
-        let _ = memory::write_struct(ctid, &(tid as u32));
-    }
-    if flags & CLONE_CHILD_CLEARTID != 0 {
-        k.clear_child_tid.store(ctid, Ordering::Release);
-    }
     // SAFETY: only this thread writes its runner_fs, before entering.
     unsafe { (*kt).runner_fs = arch::read_fs_base() };
     // SAFETY: sigset_t holds the kernel's 64-bit mask first.
     k.note_signal_mask(unsafe { std::ptr::read(&mask as *const libc::sigset_t as *const u64) });
     if let Err(e) = thread::enable_guard(kt) {
-        PROCESS.live_threads.fetch_sub(1, Ordering::SeqCst);
-        let _ = report.send(Err(e.raw_os_error().unwrap_or(libc::EAGAIN)));
-        // SAFETY: no program thread ever used kt.
-        unsafe { KernelThread::free(kt) };
-        return;
+        // The main thread turned the same guard on at start, so this does
+        // not happen; if it does, no program thread runs unguarded.
+        eprintln!("xsc-run: cannot turn on the trap guard for a new thread: {e}");
+        crate::signals::die_by_signal(libc::SIGABRT);
     }
-    let _ = report.send(Ok(tid));
     // SAFETY: GS must point at the region before any signal can reach the
     // thread (the signal entry finds the thread through it); the mask is
     // restored only after.
