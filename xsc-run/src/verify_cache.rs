@@ -13,7 +13,8 @@
 //! its full report every time. Symbols and section headers, which only name
 //! things in reports, are not part of the verdict and not hashed.
 //!
-//! A second, cheaper key skips even the hash for a file seen before: the
+//! A second, cheaper key skips even the hash for a file seen before (and
+//! is itself named by SipHash, not BLAKE3; see [`identity_key`]): the
 //! file's identity (device, inode, size, modification and change times),
 //! recorded only for a file whose change time was at least two seconds in
 //! the past when it was verified. Any write to the file moves its change
@@ -101,25 +102,34 @@ fn verifier_identity() -> Option<[u64; 3]> {
 /// The identity key of the opened program file, and whether the file is
 /// old enough for its identity to be recorded (see the module comment).
 pub fn identity_key(file: &std::fs::Metadata, require_note: bool) -> Option<(blake3::Hash, bool)> {
-    let mut h = blake3::Hasher::new();
-    h.update(b"xsc-run verified file identity v1\0");
-    h.update(&[require_note as u8]);
-    for v in verifier_identity()?.into_iter().chain([
-        file.dev(),
-        file.ino(),
-        file.size(),
-        file.mtime() as u64,
-        file.mtime_nsec() as u64,
-        file.ctime() as u64,
-        file.ctime_nsec() as u64,
-    ]) {
-        h.update(&v.to_le_bytes());
+    // Not BLAKE3: creating a blake3::Hasher probes the CPU with CPUID,
+    // which on a virtual machine traps to the hypervisor, and this runs at
+    // every start. The identity is a dozen integers; four SipHash words
+    // over them, each with its own index, name a cache entry well enough.
+    use std::hash::{Hash, Hasher};
+    let words: Vec<u64> = verifier_identity()?
+        .into_iter()
+        .chain([
+            file.dev(),
+            file.ino(),
+            file.size(),
+            file.mtime() as u64,
+            file.mtime_nsec() as u64,
+            file.ctime() as u64,
+            file.ctime_nsec() as u64,
+        ])
+        .collect();
+    let mut key = [0u8; 32];
+    for (i, part) in key.chunks_mut(8).enumerate() {
+        let mut h = std::hash::DefaultHasher::new();
+        ("xsc-run verified file identity v2", i, require_note, &words).hash(&mut h);
+        part.copy_from_slice(&h.finish().to_le_bytes());
     }
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .ok()?
         .as_secs() as i64;
-    Some((h.finalize(), file.ctime() < now - 2))
+    Some((blake3::Hash::from_bytes(key), file.ctime() < now - 2))
 }
 
 /// `$HOME`, or, for a program started with an empty environment (an exec
