@@ -184,7 +184,7 @@ fn build_unwind(arch: Arch, repo: &Path, sysroot: &Sysroot, work: &Path) -> Resu
 
 /// Replaces `to` with `from` by two renames, so `to` is never half
 /// written: at worst, for an instant, it is missing.
-fn swap_in(from: &Path, to: &Path) -> Result<(), String> {
+pub(crate) fn swap_in(from: &Path, to: &Path) -> Result<(), String> {
     let old = to.with_extension("old");
     let _ = std::fs::remove_dir_all(&old);
     if to.exists() {

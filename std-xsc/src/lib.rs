@@ -13,6 +13,7 @@
 
 pub mod arch;
 pub mod build;
+pub mod host_musl;
 pub mod musl_source;
 pub mod openssl;
 pub mod paths;

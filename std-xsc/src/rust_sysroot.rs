@@ -272,11 +272,9 @@ pub fn build_std(home: &Path, arch: Arch, force: bool) -> Result<BuiltStd, Strin
     // directory, then swapped in by renaming, so builds running meanwhile
     // see the old std or the new one, never a half-copied one.
     let fresh = dir.with_extension("new");
-    let old = dir.with_extension("old");
-    for d in [&fresh, &old] {
-        if d.exists() {
-            std::fs::remove_dir_all(d).map_err(|e| format!("cannot clear {}: {e}", d.display()))?;
-        }
+    if fresh.exists() {
+        std::fs::remove_dir_all(&fresh)
+            .map_err(|e| format!("cannot clear {}: {e}", fresh.display()))?;
     }
     std::fs::create_dir_all(&fresh).map_err(|e| e.to_string())?;
     for p in &rlibs {
@@ -284,13 +282,7 @@ pub fn build_std(home: &Path, arch: Arch, force: bool) -> Result<BuiltStd, Strin
         std::fs::copy(p, &to).map_err(|e| format!("cannot copy {}: {e}", p.display()))?;
     }
     std::fs::write(fresh.join(STAMP), &key).map_err(|e| e.to_string())?;
-    if dir.exists() {
-        std::fs::rename(&dir, &old)
-            .map_err(|e| format!("cannot move {} aside: {e}", dir.display()))?;
-    }
-    std::fs::rename(&fresh, &dir)
-        .map_err(|e| format!("cannot move {} into place: {e}", dir.display()))?;
-    let _ = std::fs::remove_dir_all(&old);
+    crate::build::swap_in(&fresh, &dir)?;
     // The intermediate build is 200+ MB; the sysroot keeps what it needs.
     let _ = std::fs::remove_dir_all(&target_dir);
     Ok(BuiltStd { dir, rebuilt: true })

@@ -2,7 +2,7 @@
 //! `cargo xtask setup`): Debian packages, the tools, the `xsc` toolchain and
 //! the sysroots. Idempotent; every step says what it did.
 
-use crate::{build, openssl, rust_sysroot, toolchain, xsc_home, Arch};
+use crate::{build, host_musl, openssl, rt_staticlib, rust_sysroot, toolchain, xsc_home, Arch};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -114,8 +114,13 @@ pub fn check_host() -> Result<(), String> {
     Ok(())
 }
 
-/// Release builds of the tools, with the machine's own cargo (stable).
-pub fn build_tools(repo: &Path) -> Result<PathBuf, String> {
+/// Release builds of the tools, with the machine's own cargo (stable),
+/// and xsc-run linked statically with plain musl (see [`build_xsc_run`]).
+pub fn build_tools(
+    repo: &Path,
+    home: &Path,
+    say: &mut dyn FnMut(String),
+) -> Result<PathBuf, String> {
     let mut c = Command::new("cargo");
     c.current_dir(repo).args(["build", "--release"]);
     for p in TOOL_PACKAGES {
@@ -126,42 +131,74 @@ pub fn build_tools(repo: &Path) -> Result<PathBuf, String> {
     if !status.success() {
         return Err("building the XSC tools failed (see cargo's messages above)".into());
     }
-    // xsc-run starts at every run and every exec of an XSC program: linked
-    // statically (static-pie glibc) it starts without the dynamic loader
-    // and libgcc_s's set-up, about 0.3 ms less per exec (fork + exec +
-    // wait: 1.7x -> 1.4x native). `--target` keeps the flag off build
-    // scripts and proc macros, which cannot be static.
-    let mut c = Command::new("cargo");
-    c.current_dir(repo)
-        .args([
-            "build",
-            "--release",
-            "-p",
-            "xsc-run",
-            "--target",
-            HOST_TRIPLE,
-        ])
-        .env(
-            "CARGO_TARGET_X86_64_UNKNOWN_LINUX_GNU_RUSTFLAGS",
-            "-C target-feature=+crt-static",
-        );
-    toolchain::clean_env(&mut c);
-    let status = c.status().map_err(|e| format!("cannot run cargo: {e}"))?;
-    if !status.success() {
-        return Err("building the static xsc-run failed (see cargo's messages above)".into());
-    }
+    build_xsc_run(repo, home, say)?;
     Ok(repo.join("target/release"))
 }
 
-/// The host the tools run on (xsc-run is x86_64-only, check_host).
-const HOST_TRIPLE: &str = "x86_64-unknown-linux-gnu";
+/// xsc-run starts at every run and every exec of an XSC program, so it is
+/// linked statically (no dynamic loader) with plain musl
+/// ([`host_musl`]), whose start-up asks the CPU nothing: a static glibc
+/// binary's start probes the caches with CPUID, which traps to the
+/// hypervisor on a virtual machine (a C hello under xsc-run: 0.95 ms of CPU
+/// linked with glibc, 0.20 ms with musl; the same hello native, glibc:
+/// 0.55 ms). Rust's std for the musl target is built from Debian's
+/// library source by Debian's cargo (`-Zbuild-std`, kept in the target
+/// folder), as rustup has no musl std here. `--target` keeps the flags off
+/// build scripts and proc macros.
+fn build_xsc_run(repo: &Path, home: &Path, say: &mut dyn FnMut(String)) -> Result<(), String> {
+    let (musl, rebuilt) = host_musl::ensure(home, repo, HOST_ARCH)?;
+    let target = host_musl::rust_target(HOST_ARCH);
+    if rebuilt {
+        say(format!(
+            "built plain musl for xsc-run into {}",
+            musl.display()
+        ));
+        // Cargo does not see a new libc.a: have it link xsc-run again.
+        let mut c = Command::new(rt_staticlib::DEBIAN_CARGO);
+        toolchain::clean_env(&mut c);
+        c.current_dir(repo)
+            .args(["clean", "--release", "-p", "xsc-run", "--target", &target])
+            .env("RUSTC", rt_staticlib::DEBIAN_RUSTC);
+        build::run(&mut c)?;
+    }
+    let var = |what: &str| {
+        format!(
+            "CARGO_TARGET_{}_{what}",
+            target.to_uppercase().replace('-', "_")
+        )
+    };
+    let mut c = Command::new(rt_staticlib::DEBIAN_CARGO);
+    toolchain::clean_env(&mut c);
+    c.current_dir(repo)
+        .args(["build", "--release", "-p", "xsc-run", "--target", &target])
+        .arg("-Zbuild-std=std,panic_abort")
+        .env("RUSTC", rt_staticlib::DEBIAN_RUSTC)
+        .env("RUSTC_BOOTSTRAP", "1")
+        .env(var("LINKER"), host_musl::linker(home, HOST_ARCH))
+        .env(var("RUSTFLAGS"), host_musl::rustflags(home, HOST_ARCH))
+        .env(
+            format!("CC_{}", target.replace('-', "_")),
+            host_musl::linker(home, HOST_ARCH),
+        );
+    let status = c.status().map_err(|e| format!("cannot run cargo: {e}"))?;
+    if !status.success() {
+        return Err("building xsc-run with musl failed (see cargo's messages above)".into());
+    }
+    Ok(())
+}
 
-/// Where [`build_tools`] left `tool`: the static build for xsc-run, the
+/// The host the tools run on (xsc-run is x86_64-only, check_host).
+const HOST_ARCH: Arch = Arch::X86_64;
+
+/// Where [`build_tools`] left `tool`: the musl build for xsc-run, the
 /// ordinary release build for the others.
 pub fn built_tool(tools_dir: &Path, tool: &str) -> PathBuf {
     if tool == "xsc-run" {
         if let Some(target) = tools_dir.parent() {
-            return target.join(HOST_TRIPLE).join("release").join(tool);
+            return target
+                .join(host_musl::rust_target(HOST_ARCH))
+                .join("release")
+                .join(tool);
         }
     }
     tools_dir.join(tool)
@@ -216,7 +253,7 @@ pub fn setup_all(say: &mut dyn FnMut(String)) -> Result<(), String> {
     }
     ensure_packages(say)?;
     let repo = crate::repo_root();
-    let tools = build_tools(&repo)?;
+    let tools = build_tools(&repo, &home, say)?;
     for line in toolchain::install(&home, &repo, &tools)? {
         say(line);
     }

@@ -217,8 +217,9 @@ fn verify(
     ))
 }
 
-fn run() -> i32 {
-    let (own, program_args) = split_at_program(std::env::args_os().collect());
+fn run(argv: Vec<std::ffi::OsString>) -> i32 {
+    let runner_argv0 = argv.first().cloned().unwrap_or_default().into_vec();
+    let (own, program_args) = split_at_program(argv);
     let mut cli = Cli::parse_from(own);
     cli.args = program_args;
     if let Err(e) = guard::check_cpu() {
@@ -299,7 +300,7 @@ fn run() -> i32 {
         allow_unmarked: cli.allow_unmarked,
         allow_unverified: cli.allow_unverified,
         trace_fd: trace::trace_fd().filter(|_| trace_fd.is_some()),
-        runner_argv0: std::env::args_os().next().unwrap_or_default().into_vec(),
+        runner_argv0,
     });
     if let Err(e) = signals::init() {
         return fail(EXIT_CANNOT_RUN, format_args!("cannot set up signals: {e}"));
@@ -471,8 +472,25 @@ mod tests {
     }
 }
 
+/// The C runtime's entry into the program.
+///
+/// # Safety
+///
+/// `argv` holds `argc` valid NUL-terminated strings, as the C runtime
+/// passes them.
 #[cfg(not(test))]
 #[no_mangle]
-pub extern "C" fn main(_argc: i32, _argv: *const *const u8) -> i32 {
-    run()
+pub unsafe extern "C" fn main(argc: i32, argv: *const *const std::ffi::c_char) -> i32 {
+    // From the C arguments, not std::env::args: with `no_main`, std learns
+    // the arguments only where the C library passes them to initialisers
+    // (glibc does, musl does not).
+    let args = (0..argc.max(0) as usize)
+        .map(|i| {
+            // SAFETY: the C runtime passes `argc` valid, NUL-terminated
+            // strings in `argv`.
+            let arg = unsafe { std::ffi::CStr::from_ptr(*argv.add(i)) };
+            std::ffi::OsStr::from_bytes(arg.to_bytes()).to_os_string()
+        })
+        .collect();
+    run(args)
 }

@@ -291,7 +291,7 @@ fn host_tid(h: &std::thread::JoinHandle<()>) -> Option<i32> {
     let mut clock: libc::clockid_t = 0;
     // SAFETY: the handle keeps the thread's descriptor alive (the thread
     // is not detached before the handle is dropped); `clock` is ours.
-    let r = unsafe { libc::pthread_getcpuclockid(h.as_pthread_t(), &mut clock) };
+    let r = unsafe { libc::pthread_getcpuclockid(h.as_pthread_t() as libc::pthread_t, &mut clock) };
     // glibc reads the id twice (to check it, then to encode it): an id
     // cleared in between comes back as 0.
     let tid = !(clock >> 3);

@@ -1,0 +1,152 @@
+//! The C library `xsc-run` itself is linked with: plain musl, from the
+//! same Debian source as the fork, with only the fork's patch that gives
+//! static binaries `_dl_find_object` (gcc 12's unwinder needs it) and the
+//! patches in `std-xsc/musl/host-patches/` (pthread_create keeps every
+//! signal blocked in a thread created by one that blocks them all, as
+//! xsc-run's kernel code needs), installed as
+//! an ordinary musl toolchain (`bin/musl-gcc`, `lib/`) under
+//! `$XSC_HOME/host/<arch>/musl`, with gcc's `libgcc_eh.a` beside it as
+//! the `libunwind.a` Rust's std links on musl targets.
+//!
+//! Why not glibc: xsc-run starts at every run and every `exec` of an XSC
+//! program, and a static glibc binary probes the CPU's caches with CPUID
+//! at start-up (`init_cacheinfo`), which on a virtual machine traps to the
+//! hypervisor at every instruction: 0.4 ms of a 0.9 ms start here. musl
+//! asks the CPU nothing.
+
+use crate::build::{run, swap_in};
+use crate::{musl_source, Arch};
+use std::hash::{DefaultHasher, Hash, Hasher};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// The fork's patch that plain musl needs too (see the module comment).
+const DL_FIND_OBJECT_PATCH: &str = "0007-dl_find_object-for-static-binaries.patch";
+
+/// Where the host musl of `arch` is installed.
+pub fn prefix(home: &Path, arch: Arch) -> PathBuf {
+    home.join("host").join(arch.name()).join("musl")
+}
+
+/// Rust's name of the musl target of `arch`.
+pub fn rust_target(arch: Arch) -> String {
+    format!("{}-unknown-linux-musl", arch.name())
+}
+
+/// The flags that make rustc link a static binary with this musl rather
+/// than with the self-contained objects rustup would ship: the
+/// `musl-gcc` wrapper as the linker (see [`linker`]), no PIE (musl-gcc's
+/// specs know `-static`, not `-static-pie`).
+pub fn rustflags(home: &Path, arch: Arch) -> String {
+    let lib = prefix(home, arch).join("lib");
+    format!(
+        "-C link-self-contained=no -C target-feature=+crt-static -C relocation-model=static -L {}",
+        lib.display()
+    )
+}
+
+/// The C compiler and linker for the musl target.
+pub fn linker(home: &Path, arch: Arch) -> PathBuf {
+    prefix(home, arch).join("bin/musl-gcc")
+}
+
+fn stamp_file(dir: &Path) -> PathBuf {
+    dir.join(".xsc-stamp")
+}
+
+/// The patches applied to plain musl, in order.
+fn patches(repo: &Path) -> Result<Vec<PathBuf>, String> {
+    let dir = repo.join("std-xsc/musl/host-patches");
+    let mut own: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .map_err(|e| format!("cannot read {}: {e}", dir.display()))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "patch"))
+        .collect();
+    own.sort();
+    let mut all = vec![repo.join("std-xsc/musl/patches").join(DL_FIND_OBJECT_PATCH)];
+    all.extend(own);
+    Ok(all)
+}
+
+fn fingerprint(arch: Arch, repo: &Path) -> Result<String, String> {
+    let mut h = DefaultHasher::new();
+    musl_source::MUSL_VERSION.hash(&mut h);
+    for patch in patches(repo)? {
+        std::fs::read(&patch)
+            .map_err(|e| format!("cannot read {}: {e}", patch.display()))?
+            .hash(&mut h);
+    }
+    include_str!("host_musl.rs").hash(&mut h);
+    arch.name().hash(&mut h);
+    Ok(format!("{:016x}", h.finish()))
+}
+
+/// Builds (or finds up to date) the host musl of `arch`; returns its
+/// prefix and whether it was rebuilt.
+pub fn ensure(home: &Path, repo: &Path, arch: Arch) -> Result<(PathBuf, bool), String> {
+    let dir = prefix(home, arch);
+    let stamp = fingerprint(arch, repo)?;
+    if std::fs::read_to_string(stamp_file(&dir)).is_ok_and(|s| s.trim() == stamp)
+        && linker(home, arch).is_file()
+    {
+        return Ok((dir, false));
+    }
+    let mut log = Vec::new();
+    let src = musl_source::ensure(home, &mut log)?;
+    let work = home
+        .join("build")
+        .join(format!("host-musl-{}", arch.name()));
+    let _ = std::fs::remove_dir_all(&work);
+    std::fs::create_dir_all(home.join("build")).map_err(|e| e.to_string())?;
+    run(Command::new("cp").arg("-a").arg(&src).arg(&work))?;
+    for patch in patches(repo)? {
+        run(Command::new("patch")
+            .args(["-p1", "-s", "-i"])
+            .arg(&patch)
+            .current_dir(&work))
+        .map_err(|e| format!("patch {} does not apply: {e}", patch.display()))?;
+    }
+    // Installed into a staging root and swapped in by rename, as the
+    // sysroot is (build::build).
+    let stage = home
+        .join("build")
+        .join(format!("host-musl-{}.stage", arch.name()));
+    let _ = std::fs::remove_dir_all(&stage);
+    let tools = arch.binutils_prefix();
+    let ar = format!("AR={tools}ar");
+    let ranlib = format!("RANLIB={tools}ranlib");
+    run(Command::new("./configure")
+        .current_dir(&work)
+        .arg(format!("--prefix={}", dir.display()))
+        .args([
+            "--disable-shared",
+            &format!("--target={}-linux-musl", arch.name()),
+        ])
+        .arg(format!("CC={}", arch.cc()))
+        .arg(format!("CROSS_COMPILE={tools}"))
+        .args([&ar, &ranlib]))?;
+    let jobs = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1)
+        .to_string();
+    run(Command::new("make")
+        .current_dir(&work)
+        .args(["-j", &jobs, &ar, &ranlib]))?;
+    run(Command::new("make")
+        .current_dir(&work)
+        .args(["install", &ar, &ranlib])
+        .arg(format!("DESTDIR={}", stage.display())))?;
+    let staged = stage.join(dir.strip_prefix("/").unwrap_or(&dir));
+    let eh = Command::new(arch.cc())
+        .arg("-print-file-name=libgcc_eh.a")
+        .output()
+        .map_err(|e| format!("cannot run {}: {e}", arch.cc()))?;
+    let eh = PathBuf::from(String::from_utf8_lossy(&eh.stdout).trim());
+    std::fs::copy(&eh, staged.join("lib/libunwind.a"))
+        .map_err(|e| format!("cannot copy {}: {e}", eh.display()))?;
+    std::fs::write(stamp_file(&staged), &stamp).map_err(|e| e.to_string())?;
+    swap_in(&staged, &dir)?;
+    let _ = std::fs::remove_dir_all(&stage);
+    let _ = std::fs::remove_dir_all(&work);
+    Ok((dir, true))
+}
