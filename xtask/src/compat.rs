@@ -595,14 +595,16 @@ fn normalise(out: &[u8], how: Compare) -> String {
                 l.split_whitespace()
                     .map(|w| {
                         let number = w.starts_with(|c: char| c.is_ascii_digit());
-                        let unit = prev_number && ["ns", "µs", "us", "ms", "s"].contains(&w);
+                        // A unit may carry punctuation: "794.2 µs," "1.1 ms]".
+                        let bare = w.trim_end_matches([',', ']', ')']);
+                        let unit = prev_number && ["ns", "µs", "us", "ms", "s"].contains(&bare);
                         prev_number = number;
                         if number {
-                            "#"
+                            "#".to_string()
                         } else if unit {
-                            "#unit"
+                            format!("#unit{}", &w[bare.len()..])
                         } else {
-                            w
+                            w.to_string()
                         }
                     })
                     .collect::<Vec<_>>()
@@ -1176,4 +1178,26 @@ pub fn run(args: Args) -> Result {
     let seconds = t0.elapsed().as_secs_f64();
     println!("compat took {seconds:.0} s");
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn masked_output_ignores_numbers_and_time_units() {
+        // hyperfine's report of the same command, natively and under XSC.
+        let native = "Benchmark 1: true\n  Time (mean ± σ):     919.1 µs ±  68.2 µs    [User: 794.2 µs, System: 50.3 µs]\n  Range (min … max):   855.3 µs … 1093.1 µs    20 runs\n";
+        let xsc = "Benchmark 1: true\n  Time (mean ± σ):       2.1 ms ±   0.6 ms    [User: 1.1 ms, System: 0.7 ms]\n  Range (min … max):     1.6 ms …   4.6 ms    20 runs\n";
+        assert_eq!(
+            normalise(native.as_bytes(), Compare::Masked),
+            normalise(xsc.as_bytes(), Compare::Masked)
+        );
+        // Words are not masked: a different command still differs.
+        let other = native.replace("true", "false");
+        assert_ne!(
+            normalise(native.as_bytes(), Compare::Masked),
+            normalise(other.as_bytes(), Compare::Masked)
+        );
+    }
 }
