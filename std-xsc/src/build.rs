@@ -182,6 +182,44 @@ fn build_unwind(arch: Arch, repo: &Path, sysroot: &Sysroot, work: &Path) -> Resu
         .arg(&merged))
 }
 
+/// Configures, builds and installs the musl source tree in `work` for
+/// `arch`, static only: configured for `prefix`, installed under `destdir`
+/// (musl's `DESTDIR`: the files land in `destdir` + `prefix`, while
+/// `musl-gcc`'s specs name `prefix`).
+pub(crate) fn make_musl(
+    work: &Path,
+    arch: Arch,
+    prefix: &Path,
+    destdir: &Path,
+    configure: &[&str],
+) -> Result<(), String> {
+    let tools = arch.binutils_prefix();
+    let ar = format!("AR={tools}ar");
+    let ranlib = format!("RANLIB={tools}ranlib");
+    run(Command::new("./configure")
+        .current_dir(work)
+        .arg(format!("--prefix={}", prefix.display()))
+        .args([
+            "--disable-shared",
+            &format!("--target={}-linux-musl", arch.name()),
+        ])
+        .args(configure)
+        .arg(format!("CC={}", arch.cc()))
+        .arg(format!("CROSS_COMPILE={tools}"))
+        .args([&ar, &ranlib]))?;
+    let jobs = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1)
+        .to_string();
+    run(Command::new("make")
+        .current_dir(work)
+        .args(["-j", &jobs, &ar, &ranlib]))?;
+    run(Command::new("make")
+        .current_dir(work)
+        .args(["install", &ar, &ranlib])
+        .arg(format!("DESTDIR={}", destdir.display())))
+}
+
 /// Replaces `to` with `from` by two renames, so `to` is never half
 /// written: at worst, for an instant, it is missing.
 pub(crate) fn swap_in(from: &Path, to: &Path) -> Result<(), String> {
@@ -259,38 +297,19 @@ pub fn build(arch: Arch, home: &Path, force: bool) -> Result<Built, String> {
         arch,
         dir: stage_root.join(sysroot.dir.strip_prefix("/").unwrap_or(&sysroot.dir)),
     };
-    let prefix = arch.binutils_prefix();
-    let ar = format!("AR={prefix}ar");
-    let ranlib = format!("RANLIB={prefix}ranlib");
-    run(Command::new("./configure")
-        .current_dir(&work)
-        .arg(format!("--prefix={}", sysroot.dir.display()))
-        .args([
-            "--disable-shared",
-            &format!("--target={}-linux-musl", arch.name()),
-            // musl's previous allocator, still shipped and selectable,
-            // with a per-thread cache added by patch 0016. mallocng's one
-            // global lock and eager munmap cost hundreds of ring entries
-            // and futex waits where this costs a few (`cargo xtask
-            // bench`'s allocation rows, 2 threads x 2M allocations:
-            // mallocng 22.7 s, oldmalloc 2.5 s, with the cache 1.2 s,
-            // glibc natively 1.1 s).
-            "--with-malloc=oldmalloc",
-        ])
-        .arg(format!("CC={}", arch.cc()))
-        .arg(format!("CROSS_COMPILE={prefix}"))
-        .args([&ar, &ranlib]))?;
-    let jobs = std::thread::available_parallelism()
-        .map(|n| n.get())
-        .unwrap_or(1)
-        .to_string();
-    run(Command::new("make")
-        .current_dir(&work)
-        .args(["-j", &jobs, &ar, &ranlib]))?;
-    run(Command::new("make")
-        .current_dir(&work)
-        .args(["install", &ar, &ranlib])
-        .arg(format!("DESTDIR={}", stage_root.display())))?;
+    // musl's previous allocator, still shipped and selectable, with a
+    // per-thread cache added by patch 0016. mallocng's one global lock and
+    // eager munmap cost hundreds of ring entries and futex waits where
+    // this costs a few (`cargo xtask bench`'s allocation rows, 2 threads x
+    // 2M allocations: mallocng 22.7 s, oldmalloc 2.5 s, with the cache
+    // 1.2 s, glibc natively 1.1 s).
+    make_musl(
+        &work,
+        arch,
+        &sysroot.dir,
+        &stage_root,
+        &["--with-malloc=oldmalloc"],
+    )?;
     log.push(format!(
         "built and installed the musl fork into {}",
         sysroot.dir.display()

@@ -14,7 +14,7 @@
 //! hypervisor at every instruction: 0.4 ms of a 0.9 ms start here. musl
 //! asks the CPU nothing.
 
-use crate::build::{run, swap_in};
+use crate::build::{make_musl, run, swap_in};
 use crate::{musl_source, Arch};
 use std::hash::{DefaultHasher, Hash, Hasher};
 use std::path::{Path, PathBuf};
@@ -112,30 +112,7 @@ pub fn ensure(home: &Path, repo: &Path, arch: Arch) -> Result<(PathBuf, bool), S
         .join("build")
         .join(format!("host-musl-{}.stage", arch.name()));
     let _ = std::fs::remove_dir_all(&stage);
-    let tools = arch.binutils_prefix();
-    let ar = format!("AR={tools}ar");
-    let ranlib = format!("RANLIB={tools}ranlib");
-    run(Command::new("./configure")
-        .current_dir(&work)
-        .arg(format!("--prefix={}", dir.display()))
-        .args([
-            "--disable-shared",
-            &format!("--target={}-linux-musl", arch.name()),
-        ])
-        .arg(format!("CC={}", arch.cc()))
-        .arg(format!("CROSS_COMPILE={tools}"))
-        .args([&ar, &ranlib]))?;
-    let jobs = std::thread::available_parallelism()
-        .map(|n| n.get())
-        .unwrap_or(1)
-        .to_string();
-    run(Command::new("make")
-        .current_dir(&work)
-        .args(["-j", &jobs, &ar, &ranlib]))?;
-    run(Command::new("make")
-        .current_dir(&work)
-        .args(["install", &ar, &ranlib])
-        .arg(format!("DESTDIR={}", stage.display())))?;
+    make_musl(&work, arch, &dir, &stage, &[])?;
     let staged = stage.join(dir.strip_prefix("/").unwrap_or(&dir));
     let eh = Command::new(arch.cc())
         .arg("-print-file-name=libgcc_eh.a")
