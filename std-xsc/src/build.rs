@@ -41,22 +41,27 @@ pub struct Built {
 /// The patches that apply to `arch`, in order: names mentioning an
 /// architecture apply to it alone, the others to every architecture.
 pub fn patches_for(arch: Arch, repo: &Path) -> Result<Vec<PathBuf>, String> {
-    let dir = repo.join("std-xsc/musl/patches");
-    let mut v: Vec<PathBuf> = std::fs::read_dir(&dir)
+    let mut v = patch_files(&repo.join("std-xsc/musl/patches"))?;
+    v.retain(|p| {
+        let name = p
+            .file_name()
+            .unwrap_or_default()
+            .to_string_lossy()
+            .into_owned();
+        let for_some = Arch::ALL
+            .iter()
+            .any(|a| name.contains(&format!("-{}-", a.name())));
+        !for_some || name.contains(&format!("-{}-", arch.name()))
+    });
+    Ok(v)
+}
+
+/// The `.patch` files in `dir`, sorted by name (the order they apply in).
+pub(crate) fn patch_files(dir: &Path) -> Result<Vec<PathBuf>, String> {
+    let mut v: Vec<PathBuf> = std::fs::read_dir(dir)
         .map_err(|e| format!("cannot read {}: {e}", dir.display()))?
         .filter_map(|e| e.ok().map(|e| e.path()))
         .filter(|p| p.extension().is_some_and(|x| x == "patch"))
-        .filter(|p| {
-            let name = p
-                .file_name()
-                .unwrap_or_default()
-                .to_string_lossy()
-                .into_owned();
-            let for_some = Arch::ALL
-                .iter()
-                .any(|a| name.contains(&format!("-{}-", a.name())));
-            !for_some || name.contains(&format!("-{}-", arch.name()))
-        })
         .collect();
     v.sort();
     Ok(v)

@@ -81,14 +81,7 @@ fn debian_source_path() -> Result<String, String> {
 }
 
 fn patches(repo: &Path) -> Result<Vec<PathBuf>, String> {
-    let dir = repo.join("std-xsc/rust/patches");
-    let mut v: Vec<PathBuf> = std::fs::read_dir(&dir)
-        .map_err(|e| format!("cannot read {}: {e}", dir.display()))?
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.extension().is_some_and(|x| x == "patch"))
-        .collect();
-    v.sort();
-    Ok(v)
+    crate::build::patch_files(&repo.join("std-xsc/rust/patches"))
 }
 
 fn stamped(dir: &Path, key: &str) -> bool {
