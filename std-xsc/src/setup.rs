@@ -131,7 +131,9 @@ pub fn build_tools(
     if !status.success() {
         return Err("building the XSC tools failed (see cargo's messages above)".into());
     }
-    build_xsc_run(repo, home, say)?;
+    for arch in Arch::ALL {
+        build_xsc_run(repo, home, arch, say)?;
+    }
     Ok(repo.join("target/release"))
 }
 
@@ -145,12 +147,20 @@ pub fn build_tools(
 /// library source by Debian's cargo (`-Zbuild-std`, kept in the target
 /// folder), as rustup has no musl std here. `--target` keeps the flags off
 /// build scripts and proc macros.
-fn build_xsc_run(repo: &Path, home: &Path, say: &mut dyn FnMut(String)) -> Result<(), String> {
-    let (musl, rebuilt) = host_musl::ensure(home, repo, HOST_ARCH)?;
-    let target = host_musl::rust_target(HOST_ARCH);
+///
+/// The aarch64 runner is built the same way with the cross compiler; it
+/// runs under qemu's user mode on this host (crate xsc-run, `foreign`).
+fn build_xsc_run(
+    repo: &Path,
+    home: &Path,
+    arch: Arch,
+    say: &mut dyn FnMut(String),
+) -> Result<(), String> {
+    let (musl, rebuilt) = host_musl::ensure(home, repo, arch)?;
+    let target = host_musl::rust_target(arch);
     if rebuilt {
         say(format!(
-            "built plain musl for xsc-run into {}",
+            "built plain musl for the {arch} xsc-run into {}",
             musl.display()
         ));
         // Cargo does not see a new libc.a: have it link xsc-run again.
@@ -174,11 +184,11 @@ fn build_xsc_run(repo: &Path, home: &Path, say: &mut dyn FnMut(String)) -> Resul
         .arg("-Zbuild-std=std,panic_abort")
         .env("RUSTC", rt_staticlib::DEBIAN_RUSTC)
         .env("RUSTC_BOOTSTRAP", "1")
-        .env(var("LINKER"), host_musl::linker(home, HOST_ARCH))
-        .env(var("RUSTFLAGS"), host_musl::rustflags(home, HOST_ARCH))
+        .env(var("LINKER"), host_musl::linker(home, arch))
+        .env(var("RUSTFLAGS"), host_musl::rustflags(home, arch))
         .env(
             format!("CC_{}", target.replace('-', "_")),
-            host_musl::linker(home, HOST_ARCH),
+            host_musl::linker(home, arch),
         );
     let status = c.status().map_err(|e| format!("cannot run cargo: {e}"))?;
     if !status.success() {
@@ -187,21 +197,26 @@ fn build_xsc_run(repo: &Path, home: &Path, say: &mut dyn FnMut(String)) -> Resul
     Ok(())
 }
 
-/// The host the tools run on (xsc-run is x86_64-only, check_host).
+/// The host the tools run on (check_host); the other architecture's
+/// xsc-run runs under qemu.
 const HOST_ARCH: Arch = Arch::X86_64;
 
 /// Where [`build_tools`] left `tool`: the musl build for xsc-run, the
 /// ordinary release build for the others.
 pub fn built_tool(tools_dir: &Path, tool: &str) -> PathBuf {
     if tool == "xsc-run" {
-        if let Some(target) = tools_dir.parent() {
-            return target
-                .join(host_musl::rust_target(HOST_ARCH))
-                .join("release")
-                .join(tool);
-        }
+        return built_runner(tools_dir, HOST_ARCH);
     }
     tools_dir.join(tool)
+}
+
+/// Where [`build_tools`] left the xsc-run of `arch`.
+pub fn built_runner(tools_dir: &Path, arch: Arch) -> PathBuf {
+    let target = tools_dir.parent().unwrap_or(tools_dir);
+    target
+        .join(host_musl::rust_target(arch))
+        .join("release")
+        .join("xsc-run")
 }
 
 /// `cargo-xsc` goes where cargo finds subcommands (`$CARGO_HOME/bin`).

@@ -2,6 +2,8 @@
 //!
 //! - `bin/`: the tools (xsc-ld, xsc-cc, aarch64-xsc-cc, xsc-run,
 //!   xsc-elfcheck, xsc-sysroot);
+//! - `libexec/aarch64/xsc-run`: the aarch64 runner, which `xsc-run` starts
+//!   under qemu's user mode for aarch64 programs;
 //! - `target-specs/`: the target specs;
 //! - `toolchain/`: a rustup toolchain named `xsc` (linked with `rustup
 //!   toolchain link`), made of Debian's rustc run with the toolchain's own
@@ -273,6 +275,14 @@ pub fn install(home: &Path, repo: &Path, tools_dir: &Path) -> Result<Vec<String>
         copy(&crate::setup::built_tool(tools_dir, tool), &bin.join(tool))?;
     }
     symlink(&bin.join("xsc-cc"), &bin.join("aarch64-xsc-cc"))?;
+    // The aarch64 runner, which bin/xsc-run starts under qemu for aarch64
+    // programs (xsc-run's `foreign`).
+    let libexec = home.join("libexec/aarch64");
+    std::fs::create_dir_all(&libexec).map_err(|e| e.to_string())?;
+    copy(
+        &crate::setup::built_runner(tools_dir, crate::Arch::Aarch64),
+        &libexec.join("xsc-run"),
+    )?;
     log.push(format!(
         "installed {} into {}",
         TOOLS.join(", "),

@@ -61,6 +61,10 @@ impl Category {
 
 /// x86_64 system-call numbers the ABI names.
 pub mod x86_64 {
+    /// `clone`'s argument order here: `clone(flags, stack, parent_tid,
+    /// child_tid, tls)` (ABI §7.3): the index of `child_tid` and of `tls`.
+    pub const CLONE_CHILD_TID_ARG: usize = 3;
+    pub const CLONE_TLS_ARG: usize = 4;
     pub const READ: u32 = 0;
     pub const WRITE: u32 = 1;
     pub const CLOSE: u32 = 3;
@@ -169,6 +173,10 @@ pub mod x86_64 {
 
 /// aarch64 (asm-generic) system-call numbers the ABI names.
 pub mod aarch64 {
+    /// `clone`'s argument order here: `clone(flags, stack, parent_tid, tls,
+    /// child_tid)` (ABI §7.3): the index of `child_tid` and of `tls`.
+    pub const CLONE_CHILD_TID_ARG: usize = 4;
+    pub const CLONE_TLS_ARG: usize = 3;
     pub const EPOLL_PWAIT: u32 = 22;
     pub const OPENAT: u32 = 56;
     pub const CLOSE: u32 = 57;

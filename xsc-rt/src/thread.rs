@@ -68,18 +68,11 @@ pub unsafe fn clone_raw(
     f: extern "C" fn(usize) -> i32,
     arg: usize,
 ) -> i64 {
-    let entry = SubmissionEntry::new(
-        crate::arch::nr::CLONE,
-        [
-            flags as u64,
-            stack as u64,
-            ptid as u64,
-            ctid as u64,
-            tls as u64,
-            0,
-        ],
-        0,
-    );
+    use crate::arch::nr;
+    let mut args = [flags as u64, stack as u64, ptid as u64, 0, 0, 0];
+    args[nr::CLONE_CHILD_TID_ARG] = ctid as u64;
+    args[nr::CLONE_TLS_ARG] = tls as u64;
+    let entry = SubmissionEntry::new(nr::CLONE, args, 0);
     let ring = Ring::current();
     let call = core::mem::transmute::<usize, xsc_abi::entry_table::ThreadCallFn>(
         ring.entry_table().thread_call as usize,

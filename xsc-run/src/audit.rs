@@ -208,7 +208,7 @@ fn write_record(
         time: now(),
         pid: crate::process::PROCESS.pid(),
         tid,
-        arch: "x86_64",
+        arch: crate::arch::MACHINE_NAME,
         nr: sqe.opcode,
         name: &name,
         args: sqe.args.map(|a| format!("{a:#x}")),
@@ -266,9 +266,9 @@ pub fn restore(kt: &KernelThread, prev: Option<Current>) {
 /// CLONE_THREAD) in the child? Its entry was the parent's, which writes
 /// the result record; as with Linux's audit, the child writes none.
 fn is_child_return(sqe: &SubmissionEntry, result: Option<i64>) -> bool {
-    use crate::arch::nr;
+    use crate::arch::{nr, FORK_OPS};
     result == Some(0)
-        && (matches!(sqe.opcode, nr::FORK | nr::VFORK)
+        && (FORK_OPS.contains(&sqe.opcode)
             || (sqe.opcode == nr::CLONE && sqe.args[0] & libc::CLONE_THREAD as u64 == 0))
 }
 

@@ -6,6 +6,9 @@
 /// `seccomp_data.arch` of x86_64 (linux/audit.h: `EM_X86_64 |
 /// __AUDIT_ARCH_64BIT | __AUDIT_ARCH_LE`; the libc crate does not have it).
 pub const AUDIT_ARCH_X86_64: u32 = 0xc000_003e;
+/// `seccomp_data.arch` of aarch64 (`EM_AARCH64 | __AUDIT_ARCH_64BIT |
+/// __AUDIT_ARCH_LE`).
+pub const AUDIT_ARCH_AARCH64: u32 = 0xc000_00b7;
 
 /// `struct seccomp_data` offsets (linux/seccomp.h).
 pub const NR: u32 = 0;

@@ -15,6 +15,13 @@ pub enum Guard {
     /// only from the runner's own code and only for the native
     /// architecture. The program cannot switch it off; execve is refused.
     Seccomp,
+    /// No trap guard: the host offers neither Syscall User Dispatch nor a
+    /// seccomp filter the runner can install (qemu's user mode, which runs
+    /// aarch64 programs on this host, refuses both; Linux on arm64 has no
+    /// Syscall User Dispatch before generic entry). The static verifier
+    /// is then the only check against raw system calls. The default where
+    /// Syscall User Dispatch is missing; the run's trace says so.
+    Off,
 }
 
 #[derive(Debug)]
@@ -26,6 +33,9 @@ pub struct Config {
     pub trace_fd: Option<i32>,
     /// argv[0] the runner was started with (to start it again on exec).
     pub runner_argv0: Vec<u8>,
+    /// The user-mode emulator this runner runs under (qemu), through which
+    /// exec'd programs of this architecture start (crate::foreign).
+    pub emulator: Option<Vec<u8>>,
 }
 
 static CONFIG: OnceLock<Config> = OnceLock::new();
@@ -52,6 +62,11 @@ impl Config {
         }
         if let Some(fd) = self.trace_fd {
             v.push(format!("--trace-fd={fd}").into_bytes());
+        }
+        if let Some(e) = &self.emulator {
+            let mut o = b"--emulator=".to_vec();
+            o.extend_from_slice(e);
+            v.push(o);
         }
         v
     }

@@ -29,19 +29,23 @@ pub fn entry_table() -> &'static EntryTable {
         sigreturn: arch::xsc_sigreturn as *const () as u64,
         clock_gettime: arch::xsc_entry_clock_gettime as *const () as u64,
         gettimeofday: arch::xsc_entry_gettimeofday as *const () as u64,
+        #[cfg(target_arch = "x86_64")]
         time: arch::xsc_entry_time as *const () as u64,
+        // aarch64 has no `time` system call (ABI §5.8).
+        #[cfg(not(target_arch = "x86_64"))]
+        time: 0,
         getcpu: arch::xsc_entry_getcpu as *const () as u64,
     })
 }
 
 /// The calling program thread's kernel state, found as the stubs find it:
-/// GS base → ring region → `kernel_private`.
+/// the thread's region (GS base; aarch64: the region word) →
+/// `kernel_private`.
 fn current() -> (*mut RingRegion, *mut KernelThread) {
-    let region: *mut RingRegion;
     // SAFETY: only called on program threads (from the entry stubs), whose
-    // GS base the kernel set to their ring region.
+    // region the kernel side set up.
     unsafe {
-        core::arch::asm!("mov {}, gs:[0]", out(reg) region, options(nostack, readonly));
+        let region = arch::current_region();
         (region, (*region).header.kernel_private as *mut KernelThread)
     }
 }

@@ -22,16 +22,6 @@ use std::sync::OnceLock;
 
 static IMAGE: OnceLock<Image> = OnceLock::new();
 
-/// Checks the CPU features the kernel side relies on.
-pub fn check_cpu() -> Result<(), String> {
-    const HWCAP2_FSGSBASE: u64 = 1 << 1;
-    // SAFETY: reads the runner's auxiliary vector.
-    if unsafe { libc::getauxval(libc::AT_HWCAP2) } & HWCAP2_FSGSBASE == 0 {
-        return Err("this CPU or kernel does not allow FSGSBASE instructions in user space (a CPU with FSGSBASE and Linux >= 5.11, which also brings Syscall User Dispatch, are needed)".into());
-    }
-    Ok(())
-}
-
 /// Remembers the program's layout for reports, and where the kernel side's
 /// own code is.
 pub fn set_image(image: &Image) {
@@ -86,12 +76,16 @@ pub unsafe fn report_raw_syscall(info: *mut libc::siginfo_t, _uctx: *mut libc::c
     let mut buf = FixedBuf::<768>::new();
     let arch_name = match audit_arch {
         crate::bpf::AUDIT_ARCH_X86_64 => "x86_64",
+        crate::bpf::AUDIT_ARCH_AARCH64 => "aarch64",
         0x4000_0003 => "i386 (int 0x80)",
         _ => "unknown",
     };
     let name = match audit_arch {
         crate::bpf::AUDIT_ARCH_X86_64 => {
             syscalls::x86_64::Sysno::new(nr as usize).map(|s| s.name())
+        }
+        crate::bpf::AUDIT_ARCH_AARCH64 => {
+            syscalls::aarch64::Sysno::new(nr as usize).map(|s| s.name())
         }
         0x4000_0003 => syscalls::x86::Sysno::new(nr as usize).map(|s| s.name()),
         _ => None,
@@ -195,7 +189,7 @@ fn runner_code_ranges(image: &Image) -> std::io::Result<Vec<(u64, u64)>> {
     Ok(out)
 }
 
-/// Builds the filter: trap unless x86_64 convention and the instruction
+/// Builds the filter: trap unless the native convention and the instruction
 /// pointer lies in one of `ranges`.
 pub fn seccomp_program(ranges: &[(u64, u64)]) -> Vec<libc::sock_filter> {
     use crate::bpf::{Asm, To, IP_HI, IP_LO, JEQ, JGE, JGT, LD_W_ABS, RET};

@@ -148,7 +148,7 @@ pub fn build(input: &StackInput) -> std::io::Result<InitialStack> {
     // The strings are placed in order: arguments, environment, execfn.
     let env_start = envp_off.first().copied().unwrap_or(execfn_off);
     let env_end = execfn_off;
-    let platform_off = place(b"x86_64");
+    let platform_off = place(crate::arch::PLATFORM);
     let random_off = strings.len();
     let mut random = [0u8; 16];
     // SAFETY: getrandom writes at most 16 bytes into `random`.

@@ -22,6 +22,8 @@ pub enum LoadError {
     MissingNote,
     BadNote(String),
     Map(String),
+    /// Built for another machine (its `e_machine`).
+    ForeignMachine(u16),
 }
 
 impl fmt::Display for LoadError {
@@ -35,6 +37,12 @@ impl fmt::Display for LoadError {
             ),
             LoadError::BadNote(why) => write!(f, "bad XSC_ABI note: {why}"),
             LoadError::Map(why) => write!(f, "cannot map the program: {why}"),
+            LoadError::ForeignMachine(m) => write!(
+                f,
+                "machine {m} is not {} (this xsc-run runs {} XSC binaries)",
+                crate::arch::MACHINE_NAME,
+                crate::arch::MACHINE_NAME
+            ),
         }
     }
 }
@@ -91,7 +99,8 @@ fn find_note(data: &[u8]) -> Result<Option<XscAbiNoteDesc>, LoadError> {
     }
 }
 
-/// Checks that `data` is a static x86_64 ELF binary and reads its note.
+/// Checks that `data` is a static ELF binary of this runner's architecture
+/// and reads its note.
 pub fn inspect(data: &[u8]) -> Result<ElfInfo, LoadError> {
     let (h, endian) = parse_header(data)?;
     if !h.is_class_64() || !h.is_little_endian() {
@@ -99,11 +108,8 @@ pub fn inspect(data: &[u8]) -> Result<ElfInfo, LoadError> {
             "only 64-bit little-endian ELF is supported".into(),
         ));
     }
-    if h.e_machine(endian) != elf::EM_X86_64 {
-        return Err(LoadError::Unsupported(format!(
-            "machine {} is not x86_64 (xsc-run runs x86_64 XSC binaries on this host)",
-            h.e_machine(endian)
-        )));
+    if h.e_machine(endian) != crate::arch::EM_MACHINE {
+        return Err(LoadError::ForeignMachine(h.e_machine(endian)));
     }
     let is_pie = match h.e_type(endian) {
         elf::ET_EXEC => false,
@@ -189,7 +195,12 @@ pub fn check_note(info: &ElfInfo, allow_unmarked: bool) -> Result<(), LoadError>
 pub enum Kind {
     /// An XSC binary: run it through xsc-run.
     Xsc,
-    /// Anything else (native binary, script): let the host kernel run it.
+    /// A binary of this runner's machine without the note: the host
+    /// kernel runs it (through the emulator, if the runner runs under
+    /// one).
+    Plain,
+    /// Anything else (a script, another machine's binary): let the host
+    /// kernel run it.
     Other,
 }
 
@@ -215,6 +226,7 @@ pub fn probe(path: &std::ffi::OsStr) -> Kind {
     }
     match inspect(&data) {
         Ok(info) if info.note.is_some() => Kind::Xsc,
+        Ok(_) => Kind::Plain,
         _ => Kind::Other,
     }
 }

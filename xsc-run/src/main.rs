@@ -18,6 +18,7 @@ mod config;
 mod consume;
 mod entry;
 mod filters;
+mod foreign;
 mod guard;
 mod initial_stack;
 mod loader;
@@ -68,9 +69,10 @@ struct Cli {
     /// runner writes (an exec'd XSC program, when auditing).
     #[arg(long, value_name = "SPEC", hide = true)]
     audit_execve: Option<String>,
-    /// How raw system calls from the program are stopped.
-    #[arg(long, value_enum, default_value = "dispatch")]
-    guard: config::Guard,
+    /// How raw system calls from the program are stopped (default:
+    /// dispatch where the host has Syscall User Dispatch, else off).
+    #[arg(long, value_enum)]
+    guard: Option<config::Guard>,
     /// Run a binary that has no XSC_ABI note (for debugging).
     #[arg(long)]
     allow_unmarked: bool,
@@ -83,6 +85,11 @@ struct Cli {
     /// programs (a seccomp filter is inherited).
     #[arg(long, value_name = "FILE")]
     seccomp_profile: Option<std::path::PathBuf>,
+    /// The user-mode emulator (qemu) this runner runs under, which exec'd
+    /// programs of its architecture must start through as well (set when
+    /// an x86_64 xsc-run hands an aarch64 program to the aarch64 runner).
+    #[arg(long, value_name = "PATH", hide = true)]
+    emulator: Option<OsString>,
     /// argv[0] for the program (default: PROGRAM as given).
     #[arg(long, value_name = "NAME")]
     argv0: Option<OsString>,
@@ -103,6 +110,7 @@ const OPTIONS_WITH_VALUE: &[&str] = &[
     "--guard",
     "--seccomp-profile",
     "--argv0",
+    "--emulator",
 ];
 
 /// Splits the command line at the program: what comes before it is
@@ -219,10 +227,11 @@ fn verify(
 
 fn run(argv: Vec<std::ffi::OsString>) -> i32 {
     let runner_argv0 = argv.first().cloned().unwrap_or_default().into_vec();
+    let original = argv.clone();
     let (own, program_args) = split_at_program(argv);
     let mut cli = Cli::parse_from(own);
     cli.args = program_args;
-    if let Err(e) = guard::check_cpu() {
+    if let Err(e) = arch::check_cpu() {
         return fail(EXIT_CANNOT_RUN, e);
     }
     let path = cli.program.clone();
@@ -246,6 +255,9 @@ fn run(argv: Vec<std::ffi::OsString>) -> i32 {
         .and_then(|i| loader::check_note(&i, cli.allow_unmarked).map(|_| i))
     {
         Ok(i) => i,
+        Err(loader::LoadError::ForeignMachine(m)) if foreign::runs(m) => {
+            return fail(EXIT_CANNOT_RUN, foreign::exec(m, &original));
+        }
         Err(e) => {
             return fail(
                 EXIT_CANNOT_RUN,
@@ -295,12 +307,29 @@ fn run(argv: Vec<std::ffi::OsString>) -> i32 {
             format_args!("cannot open the audit trail: {e}"),
         );
     }
+    let guard = match cli.guard {
+        Some(g) if g == config::Guard::Off || thread::dispatch_available() => g,
+        Some(_) => {
+            return fail(
+                EXIT_CANNOT_RUN,
+                "--guard: this host has no Syscall User Dispatch (Linux >= 5.11 with generic entry; qemu's user mode refuses it): run without --guard, or with --guard=off",
+            )
+        }
+        None if thread::dispatch_available() => config::Guard::Dispatch,
+        None => config::Guard::Off,
+    };
+    if guard == config::Guard::Off {
+        trace::diagnostic_if_traced(
+            b"xsc-run: trap guard off: this host has no Syscall User Dispatch; raw system calls are stopped only by the verifier, before the run\n",
+        );
+    }
     config::set(config::Config {
-        guard: cli.guard,
+        guard,
         allow_unmarked: cli.allow_unmarked,
         allow_unverified: cli.allow_unverified,
         trace_fd: trace::trace_fd().filter(|_| trace_fd.is_some()),
         runner_argv0,
+        emulator: cli.emulator.clone().map(OsString::into_vec),
     });
     if let Err(e) = signals::init() {
         return fail(EXIT_CANNOT_RUN, format_args!("cannot set up signals: {e}"));
@@ -344,7 +373,7 @@ fn run(argv: Vec<std::ffi::OsString>) -> i32 {
     // SAFETY: kt is fresh; this thread becomes the program's main thread.
     unsafe {
         (*kt).set_tid(sys::gettid());
-        (*kt).runner_fs = arch::read_fs_base();
+        (*kt).runner_tp = arch::thread_pointer();
         (*kt).note_signal_mask(sys::current_signal_mask());
     }
     process::PROCESS.started(sys::getpid());
@@ -399,7 +428,7 @@ fn run(argv: Vec<std::ffi::OsString>) -> i32 {
             format_args!("cannot enable Syscall User Dispatch: {e}"),
         );
     }
-    if cli.guard == config::Guard::Seccomp {
+    if guard == config::Guard::Seccomp {
         if let Err(e) = guard::install_seccomp(&image) {
             return fail(
                 EXIT_CANNOT_RUN,

@@ -1,7 +1,10 @@
 //! Reading and writing the program's memory on its behalf without trusting
 //! its pointers: copies go through `process_vm_readv`/`process_vm_writev`
 //! on our own process, so a bad address gives EFAULT instead of crashing
-//! the kernel side.
+//! the kernel side. Where the host has no such calls (qemu's user mode
+//! answers ENOSYS), the copies are made directly, with SIGSEGV and SIGBUS
+//! let through for the copy, and a fault is recovered from as the fast
+//! path's reads are (arch::fix_copy_fault).
 
 use crate::process::PROCESS;
 use std::sync::atomic::Ordering;
@@ -27,6 +30,9 @@ fn vm_copy(remote: u64, local: *mut u8, len: usize, write: bool) -> Result<(), i
         iov_base: remote as *mut libc::c_void,
         iov_len: len,
     };
+    if VM_CALLS.load(Ordering::Relaxed) == VM_CALLS_MISSING {
+        return direct_copy(remote, local, len, write);
+    }
     let call = if write {
         Sysno::process_vm_writev
     } else {
@@ -47,9 +53,46 @@ fn vm_copy(remote: u64, local: *mut u8, len: usize, write: bool) -> Result<(), i
     };
     if n == len {
         Ok(())
+    } else if n as i64 == -(libc::ENOSYS as i64) {
+        VM_CALLS.store(VM_CALLS_MISSING, Ordering::Relaxed);
+        direct_copy(remote, local, len, write)
     } else {
         Err(libc::EFAULT)
     }
+}
+
+/// Whether the host has `process_vm_readv`/`process_vm_writev`: learnt
+/// from the first answer (no TLS: a plain static).
+static VM_CALLS: std::sync::atomic::AtomicU8 = std::sync::atomic::AtomicU8::new(0);
+const VM_CALLS_MISSING: u8 = 1;
+
+/// [`vm_copy`] without the system calls: a direct copy, SIGSEGV and
+/// SIGBUS unblocked on the thread for its duration, that recovers from a
+/// fault (the signal entry is the host action of both, signals::init).
+fn direct_copy(remote: u64, local: *mut u8, len: usize, write: bool) -> Result<(), i32> {
+    let faults = sig_bit(libc::SIGSEGV) | sig_bit(libc::SIGBUS);
+    let old = crate::sys::set_raw_signal_mask(crate::sys::current_signal_mask() & !faults);
+    // SAFETY: `local` is valid for `len` bytes (callers pass their own
+    // buffers); SIGSEGV and SIGBUS reach this thread until the mask is put
+    // back, so a fault on the program's side is recovered from.
+    let ok = unsafe {
+        let local = std::slice::from_raw_parts_mut(local, len);
+        if write {
+            crate::arch::copy_to_program(remote, local)
+        } else {
+            crate::arch::copy_from_program(local, remote)
+        }
+    };
+    crate::sys::set_raw_signal_mask(old);
+    if ok {
+        Ok(())
+    } else {
+        Err(libc::EFAULT)
+    }
+}
+
+fn sig_bit(sig: i32) -> u64 {
+    1 << (sig - 1)
 }
 
 /// Fills `buf` from the program's memory at `addr` (no allocation, no TLS).

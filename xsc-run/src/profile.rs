@@ -193,7 +193,7 @@ const CAPS: &[&str] = &[
 /// Our architecture's names in profiles (`SCMP_ARCH_*`, and Go's and
 /// uname's in `includes.arches`).
 const OUR_SCMP_ARCH: &str = crate::arch::SCMP_ARCH;
-const OUR_ARCH_NAMES: &[&str] = &["amd64", "x86_64"];
+const OUR_ARCH_NAMES: &[&str] = crate::arch::ARCH_NAMES;
 
 impl Filter {
     /// Does the host have everything this filter names? (An empty filter
@@ -400,7 +400,7 @@ mod tests {
     }
 
     fn nr(name: &str) -> u32 {
-        name.parse::<syscalls::x86_64::Sysno>().unwrap() as u32
+        name.parse::<crate::arch::Sysno>().unwrap() as u32
     }
 
     /// Every comparison, on values around the boundaries of both 32-bit
@@ -513,10 +513,10 @@ mod tests {
 
     #[test]
     fn a_docker_sized_profile_fits_the_kernel_limit() {
-        // Every x86_64 system call allowed by name, as Docker's default
-        // profile allows some 350: long programs need `ja` for far jumps.
+        // Every system call allowed by name, as Docker's default profile
+        // allows some 350: long programs need `ja` for far jumps.
         let names: Vec<String> = (0..512)
-            .filter_map(syscalls::x86_64::Sysno::new)
+            .filter_map(crate::arch::Sysno::new)
             .map(|s| format!("\"{}\"", s.name()))
             .collect();
         let p = filter(&format!(

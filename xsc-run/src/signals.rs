@@ -236,7 +236,7 @@ pub unsafe extern "C" fn xsc_signal_dispatch(
     info: *mut libc::siginfo_t,
     uctx: *mut libc::c_void,
     kt: *mut KernelThread,
-    interrupted_fs: u64,
+    interrupted_tp: u64,
     interrupted_selector: u64,
 ) {
     let code = (*info).si_code;
@@ -282,15 +282,15 @@ pub unsafe extern "C" fn xsc_signal_dispatch(
             .store(SIG_DFL, Ordering::Release);
     }
     let kt_ref = &*kt;
-    let program_fs = if interrupted_selector == SELECTOR_BLOCK as u64 {
-        interrupted_fs
+    let program_tp = if interrupted_selector == SELECTOR_BLOCK as u64 {
+        interrupted_tp
     } else {
-        kt_ref.program_fs
+        kt_ref.program_tp
     };
     // While a program handler runs, its mask (sa_mask) may block SIGSEGV
     // or SIGBUS: no direct reads of program memory (memory::read_into_fast).
     let fault_reads = kt_ref.fault_reads.swap(false, Ordering::Relaxed);
-    arch::xsc_call_program_handler(action.handler, sig, info, uctx, program_fs, kt);
+    arch::xsc_call_program_handler(action.handler, sig, info, uctx, program_tp, kt);
     kt_ref.fault_reads.store(fault_reads, Ordering::Relaxed);
 }
 

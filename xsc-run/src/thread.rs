@@ -11,23 +11,25 @@ use xsc_abi::RingRegion;
 
 /// Offsets the assembly uses; pinned by a test against the struct.
 pub const KT_SELECTOR: usize = 0;
-pub const KT_PROGRAM_FS: usize = 8;
-pub const KT_RUNNER_FS: usize = 16;
-pub const KT_RUNNER_RSP: usize = 24;
+pub const KT_PROGRAM_TP: usize = 8;
+pub const KT_RUNNER_TP: usize = 16;
+pub const KT_RUNNER_SP: usize = 24;
 
 /// Kernel-private state of one program thread.
 #[repr(C)]
 pub struct KernelThread {
-    /// The Syscall User Dispatch selector of this thread (ALLOW in kernel
-    /// code, BLOCK in program code).
+    /// The Syscall User Dispatch selector of this thread: ALLOW in kernel
+    /// code, BLOCK in program code. Also the thread's state as the signal
+    /// entry reads it, on hosts without Syscall User Dispatch too.
     pub selector: AtomicU8,
     _pad: [u8; 7],
-    /// The program's FS base, saved while kernel code runs on the thread.
-    pub program_fs: u64,
-    /// The runner's own FS base (its TLS) for this OS thread.
-    pub runner_fs: u64,
+    /// The program's thread pointer (x86_64: FS base; aarch64: TPIDR_EL0),
+    /// saved while kernel code runs on the thread.
+    pub program_tp: u64,
+    /// The runner's own thread pointer (its TLS) on this OS thread.
+    pub runner_tp: u64,
     /// Stack pointer to resume the runner at when a cloned thread exits.
-    pub runner_rsp: u64,
+    pub runner_sp: u64,
     /// The ring region this thread owns.
     pub region: *mut RingRegion,
     /// The region's layout as the kernel made it. The header in shared
@@ -78,9 +80,9 @@ impl KernelThread {
         let kt = Box::into_raw(Box::new(KernelThread {
             selector: AtomicU8::new(SELECTOR_ALLOW),
             _pad: [0; 7],
-            program_fs: 0,
-            runner_fs: 0,
-            runner_rsp: 0,
+            program_tp: 0,
+            runner_tp: 0,
+            runner_sp: 0,
             region,
             layout,
             tid: AtomicI32::new(0),
@@ -187,10 +189,20 @@ pub const PR_SET_SYSCALL_USER_DISPATCH: i32 = 59;
 const PR_SYS_DISPATCH_OFF: i32 = 0;
 const PR_SYS_DISPATCH_ON: i32 = 1;
 
-/// Turns on Syscall User Dispatch for the calling thread: system calls are
-/// allowed only while its selector says ALLOW or from the signal-return
-/// trampoline.
+/// Whether the host has Syscall User Dispatch (turning it off answers
+/// EINVAL where it has not).
+pub fn dispatch_available() -> bool {
+    // SAFETY: turning SUD off has no memory effects.
+    unsafe { libc::prctl(PR_SET_SYSCALL_USER_DISPATCH, PR_SYS_DISPATCH_OFF, 0, 0, 0) == 0 }
+}
+
+/// Turns on Syscall User Dispatch for the calling thread, whose kernel
+/// state is `kt`: system calls are allowed only while its selector says
+/// ALLOW or from the signal-return trampoline. Nothing with `--guard=off`.
 pub fn enable_guard(kt: *mut KernelThread) -> std::io::Result<()> {
+    if crate::config::get().guard == crate::config::Guard::Off {
+        return Ok(());
+    }
     let start = arch::xsc_sigreturn as *const () as usize;
     let len = arch::xsc_sigreturn_end as *const () as usize - start;
     // SAFETY: the selector lives as long as the thread's KernelThread, which
@@ -222,9 +234,9 @@ mod tests {
     #[test]
     fn assembly_offsets_match_the_struct() {
         assert_eq!(offset_of!(KernelThread, selector), KT_SELECTOR);
-        assert_eq!(offset_of!(KernelThread, program_fs), KT_PROGRAM_FS);
-        assert_eq!(offset_of!(KernelThread, runner_fs), KT_RUNNER_FS);
-        assert_eq!(offset_of!(KernelThread, runner_rsp), KT_RUNNER_RSP);
+        assert_eq!(offset_of!(KernelThread, program_tp), KT_PROGRAM_TP);
+        assert_eq!(offset_of!(KernelThread, runner_tp), KT_RUNNER_TP);
+        assert_eq!(offset_of!(KernelThread, runner_sp), KT_RUNNER_SP);
     }
 
     #[test]

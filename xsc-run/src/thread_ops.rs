@@ -24,15 +24,6 @@ const CLONE_CHILD_CLEARTID: u64 = libc::CLONE_CHILD_CLEARTID as u64;
 const CLONE_CHILD_SETTID: u64 = libc::CLONE_CHILD_SETTID as u64;
 const CSIGNAL: u64 = libc::CSIGNAL as u64;
 
-/// `arch_prctl` codes (asm/prctl.h; the libc crate does not have them).
-const ARCH_SET_GS: u64 = 0x1001;
-const ARCH_SET_FS: u64 = 0x1002;
-const ARCH_GET_FS: u64 = 0x1003;
-const ARCH_GET_GS: u64 = 0x1004;
-/// The end of user address space (4-level paging); Linux refuses FS bases
-/// at or above it with EPERM.
-const TASK_SIZE_MAX: u64 = (1 << 47) - 4096;
-
 fn err(e: i32) -> i64 {
     -(e as i64)
 }
@@ -50,7 +41,7 @@ pub fn execute(kt: *mut KernelThread, sqe: &SubmissionEntry, frame: *const Calle
     }
     match sqe.opcode {
         nr::CLONE => clone(kt, a, frame),
-        nr::FORK | nr::VFORK => fork(kt, frame, None, 0, 0),
+        op if arch::FORK_OPS.contains(&op) => fork(kt, frame, None, 0, 0),
         nr::EXIT => {
             trace::noreturn(k, sqe);
             exit_thread(kt, a[0] as i32)
@@ -64,7 +55,8 @@ pub fn execute(kt: *mut KernelThread, sqe: &SubmissionEntry, frame: *const Calle
             execve(k, sqe, a[1], a[2], a[3])
         }
         nr::EXECVEAT | nr::CLONE3 => err(libc::ENOSYS),
-        nr::ARCH_PRCTL => arch_prctl(kt, a[0], a[1]),
+        #[cfg(target_arch = "x86_64")]
+        nr::ARCH_PRCTL => arch::arch_prctl(kt, a[0], a[1]),
         nr::SET_TID_ADDRESS => {
             k.clear_child_tid.store(a[0], Ordering::Release);
             k.tid.load(Ordering::Relaxed) as i64
@@ -94,47 +86,24 @@ pub fn execute(kt: *mut KernelThread, sqe: &SubmissionEntry, frame: *const Calle
 fn served_by_runner(sqe: &SubmissionEntry) -> bool {
     let a0 = sqe.args[0];
     match sqe.opcode {
-        nr::CLONE | nr::FORK | nr::VFORK | nr::EXECVE | nr::EXECVEAT | nr::CLONE3 | nr::EXIT => {
-            true
-        }
+        nr::CLONE | nr::EXECVE | nr::EXECVEAT | nr::CLONE3 | nr::EXIT => true,
+        op if arch::FORK_OPS.contains(&op) => true,
         nr::SET_TID_ADDRESS | nr::GETTID | nr::RT_SIGRETURN => true,
-        nr::ARCH_PRCTL => matches!(a0, ARCH_SET_GS | ARCH_SET_FS | ARCH_GET_FS | ARCH_GET_GS),
+        #[cfg(target_arch = "x86_64")]
+        nr::ARCH_PRCTL => arch::arch_prctl_is_kernel_side(a0),
         nr::PRCTL => a0 == thread::PR_SET_SYSCALL_USER_DISPATCH as u64,
         _ => false,
     }
 }
 
-fn arch_prctl(kt: *mut KernelThread, code: u64, addr: u64) -> i64 {
-    match code {
-        // The program's FS base is loaded by the entry stubs on the way
-        // out; record it there.
-        // SAFETY: kt is the calling thread's own state; only this thread
-        // and its stubs use program_fs.
-        ARCH_SET_FS if addr >= TASK_SIZE_MAX => err(libc::EPERM),
-        ARCH_SET_FS => unsafe {
-            (*kt).program_fs = addr;
-            0
-        },
-        // SAFETY: as above.
-        ARCH_GET_FS => match memory::write_struct(addr, unsafe { &(*kt).program_fs }) {
-            Ok(()) => 0,
-            Err(e) => err(e),
-        },
-        // GS is the XSC thread-region register (ABI §3).
-        ARCH_SET_GS => err(libc::EPERM),
-        // SAFETY: as above.
-        ARCH_GET_GS => match memory::write_struct(addr, unsafe { &((*kt).region as u64) }) {
-            Ok(()) => 0,
-            Err(e) => err(e),
-        },
-        _ => raw_syscall(nr::ARCH_PRCTL, [code, addr, 0, 0, 0, 0]),
-    }
-}
-
 fn clone(kt: *mut KernelThread, a: [u64; 6], frame: *const CallerFrame) -> i64 {
-    let (flags, stack, ptid, ctid, tls) = (a[0], a[1], a[2], a[3], a[4]);
+    let (flags, stack, ptid) = (a[0], a[1], a[2]);
+    let (ctid, tls) = (a[nr::CLONE_CHILD_TID_ARG], a[nr::CLONE_TLS_ARG]);
     if flags & CLONE_THREAD != 0 {
-        if flags & (CLONE_VM | CLONE_SIGHAND) != CLONE_VM | CLONE_SIGHAND || stack == 0 {
+        if flags & (CLONE_VM | CLONE_SIGHAND) != CLONE_VM | CLONE_SIGHAND
+            || stack == 0
+            || (arch::CLONE_NEEDS_SETTLS && flags & CLONE_SETTLS == 0)
+        {
             return err(libc::EINVAL);
         }
         return clone_thread(kt, flags, stack, ptid, ctid, tls, frame);
@@ -170,28 +139,29 @@ fn clone_thread(
         Ok(c) => c,
         Err(_) => return err(libc::EAGAIN),
     };
-    let program_fs = if flags & CLONE_SETTLS != 0 {
+    let program_tp = if flags & CLONE_SETTLS != 0 {
         tls
     } else {
-        parent.program_fs
+        parent.program_tp
     };
     // SAFETY: child is fresh and not yet shared.
     unsafe {
         (*child).is_clone_child = true;
-        (*child).program_fs = program_fs;
+        (*child).program_tp = program_tp;
         // A new thread starts with its creator's seccomp filters.
         (*child).filters.inherit(&parent.filters);
         if flags & CLONE_CHILD_CLEARTID != 0 {
             (*child).clear_child_tid.store(ctid, Ordering::Release);
         }
     }
-    let start = ChildStart {
-        frame,
-        rsp: stack,
-        fs: program_fs,
-        // SAFETY: as above.
-        gs: unsafe { (*child).region as u64 },
-    };
+    // SAFETY: as above.
+    let region = unsafe { (*child).region as u64 };
+    if let Err(e) = arch::prepare_child_tls(program_tp, region) {
+        // SAFETY: the thread never started, so nothing else has child.
+        unsafe { KernelThread::free(child) };
+        return err(e);
+    }
+    let start = ChildStart::new(frame, stack, program_tp, region);
     let mask = sys::block_all_signals(); // the program's mask, for the child
     PROCESS.live_threads.fetch_add(1, Ordering::SeqCst);
     struct Ptr(*mut KernelThread);
@@ -303,8 +273,8 @@ fn run_clone_child(kt: *mut KernelThread, start: ChildStart, mask: libc::sigset_
     // SAFETY: kt is ours until this thread frees it when it ends.
     let k = unsafe { &*kt };
     k.set_tid(tid);
-    // SAFETY: only this thread writes its runner_fs, before entering.
-    unsafe { (*kt).runner_fs = arch::read_fs_base() };
+    // SAFETY: only this thread writes its runner_tp, before entering.
+    unsafe { (*kt).runner_tp = arch::thread_pointer() };
     // SAFETY: sigset_t holds the kernel's 64-bit mask first.
     k.note_signal_mask(unsafe { std::ptr::read(&mask as *const libc::sigset_t as *const u64) });
     if let Err(e) = thread::enable_guard(kt) {
@@ -317,7 +287,7 @@ fn run_clone_child(kt: *mut KernelThread, start: ChildStart, mask: libc::sigset_
     // thread (the signal entry finds the thread through it); the mask is
     // restored only after.
     let code = unsafe {
-        arch::write_gs_base((*kt).region as u64);
+        arch::set_thread_region((*kt).region as u64);
         sys::set_signal_mask(&mask);
         arch::xsc_enter_child(&start, kt)
     };
@@ -328,7 +298,7 @@ fn run_clone_child(kt: *mut KernelThread, start: ChildStart, mask: libc::sigset_
         raw_syscall(k.exit_op.opcode, k.exit_op.args);
     }
     // SAFETY: no program code runs on this thread any more.
-    unsafe { arch::write_gs_base(0) };
+    unsafe { arch::set_thread_region(0) };
     thread::disable_guard();
     // Entries still pending on the ring are cancelled with it (ABI §7.4):
     // nothing consumes them any more, and the region goes before the tid
@@ -357,7 +327,7 @@ pub fn then_exit(kt: *mut KernelThread, sqe: &SubmissionEntry) -> i64 {
         return err(libc::EINVAL);
     }
     trace::noreturn(k, sqe);
-    // SAFETY: exit_op is only touched by the owning thread; kt.runner_rsp
+    // SAFETY: exit_op is only touched by the owning thread; kt.runner_sp
     // was saved by xsc_enter_child on this thread.
     unsafe {
         (*kt).exit_op = *sqe;
@@ -371,7 +341,7 @@ fn exit_thread(kt: *mut KernelThread, code: i32) -> ! {
     // SAFETY: the calling thread's own state.
     let k = unsafe { &*kt };
     if k.is_clone_child {
-        // SAFETY: kt.runner_rsp was saved by xsc_enter_child on this thread.
+        // SAFETY: kt.runner_sp was saved by xsc_enter_child on this thread.
         unsafe { arch::xsc_resume_runner(kt, code) }
     }
     // The main thread (or a forked child's only thread).
@@ -379,7 +349,7 @@ fn exit_thread(kt: *mut KernelThread, code: i32) -> ! {
     sys::block_all_signals();
     // SAFETY: no program code runs on this thread any more, and its region
     // is about to go.
-    unsafe { arch::write_gs_base(0) };
+    unsafe { arch::set_thread_region(0) };
     thread::disable_guard();
     let _ = k;
     // SAFETY: as in run_clone_child: pending entries are cancelled.
@@ -447,12 +417,7 @@ fn fork(
     if let Some(stack) = stack {
         // SAFETY: the caller's saved registers; the child resumes on the
         // stack it asked for, as clone does.
-        let start = ChildStart {
-            frame: unsafe { *frame },
-            rsp: stack,
-            fs: k.program_fs,
-            gs: k.region as u64,
-        };
+        let start = ChildStart::new(unsafe { *frame }, stack, k.program_tp, k.region as u64);
         // SAFETY: never returns: is_clone_child is false for this thread
         // (set above), so its exit does not come back here.
         unsafe { arch::xsc_enter_child(&start, kt) };
@@ -495,7 +460,11 @@ fn execve(k: &KernelThread, sqe: &SubmissionEntry, path: u64, argv: u64, envp: u
     let mut filter_fds = Vec::new();
     let (exe, args): (Vec<u8>, Vec<Vec<u8>>) = match kind {
         loader::Kind::Xsc => {
-            let mut args = vec![cfg.runner_argv0.clone()];
+            let mut args = match &cfg.emulator {
+                // The host cannot start this runner by itself.
+                Some(q) => vec![q.clone(), crate::foreign::own_path()],
+                None => vec![cfg.runner_argv0.clone()],
+            };
             args.extend(cfg.forwarded_options());
             args.extend(crate::audit::exec_options(k, sqe));
             if let Some((opt, fd)) = crate::filters::exec_option(&k.filters) {
@@ -509,9 +478,15 @@ fn execve(k: &KernelThread, sqe: &SubmissionEntry, path: u64, argv: u64, envp: u
             args.push(b"--".to_vec());
             args.push(path.clone());
             args.extend(argv.iter().skip(1).cloned());
-            (b"/proc/self/exe".to_vec(), args)
+            match &cfg.emulator {
+                Some(q) => (q.clone(), args),
+                None => (b"/proc/self/exe".to_vec(), args),
+            }
         }
-        loader::Kind::Other => (path.clone(), argv),
+        loader::Kind::Plain | loader::Kind::Other => match (&kind, &cfg.emulator) {
+            (loader::Kind::Plain, Some(q)) => crate::foreign::under_emulator(q, &path, argv),
+            _ => (path.clone(), argv),
+        },
     };
     let conv = |v: Vec<Vec<u8>>| v.into_iter().map(cstr).collect::<Result<Vec<_>, _>>();
     let (exe, args, env) = match (cstr(exe), conv(args), conv(envp)) {

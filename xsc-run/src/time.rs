@@ -22,20 +22,15 @@ pub static GETTIMEOFDAY: AtomicU64 = AtomicU64::new(0);
 pub static TIME: AtomicU64 = AtomicU64::new(0);
 pub static GETCPU: AtomicU64 = AtomicU64::new(0);
 
-/// Finds the host's vDSO functions; falls back to the system calls for any
+/// Finds the host's vDSO functions (arch::VDSO_NAMES; an empty name is
+/// one the host's vDSO never has); falls back to the system calls for any
 /// the host does not provide. Called once before the program starts.
 pub fn init() {
-    const NAMES: [&str; 4] = [
-        "__vdso_clock_gettime",
-        "__vdso_gettimeofday",
-        "__vdso_time",
-        "__vdso_getcpu",
-    ];
-    let found = host_vdso().map_or([None; 4], |v| v.symbols(NAMES));
+    let found = host_vdso().map_or([None; 4], |v| v.symbols(crate::arch::VDSO_NAMES));
     let fallbacks = [
         fallback_clock_gettime as *const () as u64,
         fallback_gettimeofday as *const () as u64,
-        fallback_time as *const () as u64,
+        fallback_time_address(),
         fallback_getcpu as *const () as u64,
     ];
     for ((slot, found), fallback) in [&CLOCK_GETTIME, &GETTIMEOFDAY, &TIME, &GETCPU]
@@ -98,6 +93,7 @@ impl Vdso {
             for (slot, name) in out.iter_mut().zip(names) {
                 let end = at + name.len();
                 if value != 0
+                    && !name.is_empty()
                     && strings.get(at..end) == Some(name.as_bytes())
                     && strings.get(end) == Some(&0)
                 {
@@ -129,6 +125,16 @@ extern "C" fn fallback_gettimeofday(tv: *mut [i64; 2], tz: *mut [i32; 2]) -> i64
     raw(unsafe { syscalls::raw::syscall2(Sysno::gettimeofday, tv as usize, tz as usize) })
 }
 
+/// aarch64 has no `time` system call, nor an entry-table `time` (ABI
+/// §5.8).
+fn fallback_time_address() -> u64 {
+    #[cfg(target_arch = "x86_64")]
+    return fallback_time as *const () as u64;
+    #[cfg(not(target_arch = "x86_64"))]
+    return 0;
+}
+
+#[cfg(target_arch = "x86_64")]
 extern "C" fn fallback_time(t: *mut i64) -> i64 {
     // SAFETY: as above.
     raw(unsafe { syscalls::raw::syscall1(Sysno::time, t as usize) })

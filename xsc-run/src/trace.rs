@@ -134,6 +134,14 @@ pub fn diagnostic(msg: &[u8]) {
     write_all(if open { fd } else { 2 }, msg);
 }
 
+/// A note for the trace, if there is one (written as a diagnostic, where
+/// the trace's own lines go).
+pub fn diagnostic_if_traced(msg: &[u8]) {
+    if TRACE.enabled() {
+        TRACE.write(msg);
+    }
+}
+
 fn emit(line: String) {
     TRACE.write(line.as_bytes());
 }

@@ -10,7 +10,7 @@
 //!
 //! [`KernelThread`]: crate::thread::KernelThread
 
-use crate::thread::{KT_PROGRAM_FS, KT_RUNNER_FS, KT_RUNNER_RSP, KT_SELECTOR};
+use crate::thread::{KT_PROGRAM_TP, KT_RUNNER_SP, KT_RUNNER_TP, KT_SELECTOR};
 
 /// This architecture in the ABI's terms.
 pub const ARCH: xsc_abi::ops::Arch = xsc_abi::ops::Arch::X86_64;
@@ -21,8 +21,89 @@ pub use xsc_abi::ops::x86_64 as nr;
 /// `AUDIT_ARCH_*` of this architecture (linux/audit.h): what a seccomp
 /// filter sees in `seccomp_data.arch` for its calls.
 pub const AUDIT_ARCH: u32 = crate::bpf::AUDIT_ARCH_X86_64;
+/// Go's and uname's names of this architecture (OCI profiles'
+/// `includes.arches`).
+pub const ARCH_NAMES: &[&str] = &["amd64", "x86_64"];
 /// libseccomp's (and Docker profiles') name of this architecture.
 pub const SCMP_ARCH: &str = "SCMP_ARCH_X86_64";
+
+/// `e_machine` of the binaries this backend runs, and its name.
+pub const EM_MACHINE: u16 = object::elf::EM_X86_64;
+pub const MACHINE_NAME: &str = "x86_64";
+/// The `AT_PLATFORM` string (ABI §3.6).
+pub const PLATFORM: &[u8] = b"x86_64";
+/// The host vDSO's names of the entry table's time functions, in the order
+/// `clock_gettime`, `gettimeofday`, `time`, `getcpu` (crate::time).
+pub const VDSO_NAMES: [&str; 4] = [
+    "__vdso_clock_gettime",
+    "__vdso_gettimeofday",
+    "__vdso_time",
+    "__vdso_getcpu",
+];
+/// Whether a thread clone must pass `CLONE_SETTLS` (ABI §7.3): not here,
+/// where the region is in GS base, not in the thread's TLS.
+pub const CLONE_NEEDS_SETTLS: bool = false;
+
+/// Checks the CPU features the kernel side relies on.
+pub fn check_cpu() -> Result<(), String> {
+    const HWCAP2_FSGSBASE: u64 = 1 << 1;
+    // SAFETY: reads the runner's auxiliary vector.
+    if unsafe { libc::getauxval(libc::AT_HWCAP2) } & HWCAP2_FSGSBASE == 0 {
+        return Err("this CPU or kernel does not allow FSGSBASE instructions in user space (a CPU with FSGSBASE and Linux >= 5.11, which also brings Syscall User Dispatch, are needed)".into());
+    }
+    Ok(())
+}
+
+/// The operations that make a new process as `fork` does (served by
+/// crate::thread_ops::fork).
+pub const FORK_OPS: &[u32] = &[nr::FORK, nr::VFORK];
+
+/// `arch_prctl` codes (asm/prctl.h; the libc crate does not have them).
+const ARCH_SET_GS: u64 = 0x1001;
+const ARCH_SET_FS: u64 = 0x1002;
+const ARCH_GET_FS: u64 = 0x1003;
+const ARCH_GET_GS: u64 = 0x1004;
+/// The end of user address space (4-level paging); Linux refuses FS bases
+/// at or above it with EPERM.
+const TASK_SIZE_MAX: u64 = (1 << 47) - 4096;
+
+fn neg(e: i32) -> i64 {
+    -(e as i64)
+}
+
+/// Whether the kernel side serves `arch_prctl(code, ...)` itself (the
+/// thread pointer and the region register), rather than the host.
+pub fn arch_prctl_is_kernel_side(code: u64) -> bool {
+    matches!(code, ARCH_SET_GS | ARCH_SET_FS | ARCH_GET_FS | ARCH_GET_GS)
+}
+
+/// `arch_prctl(code, addr)` for the thread `kt`.
+pub fn arch_prctl(kt: *mut crate::thread::KernelThread, code: u64, addr: u64) -> i64 {
+    match code {
+        // The program's FS base is loaded by the entry stubs on the way
+        // out; record it there.
+        // SAFETY: kt is the calling thread's own state; only this thread
+        // and its stubs use program_tp.
+        ARCH_SET_FS if addr >= TASK_SIZE_MAX => neg(libc::EPERM),
+        ARCH_SET_FS => unsafe {
+            (*kt).program_tp = addr;
+            0
+        },
+        // SAFETY: as above.
+        ARCH_GET_FS => match crate::memory::write_struct(addr, unsafe { &(*kt).program_tp }) {
+            Ok(()) => 0,
+            Err(e) => neg(e),
+        },
+        // GS is the XSC thread-region register (ABI §3).
+        ARCH_SET_GS => neg(libc::EPERM),
+        // SAFETY: as above.
+        ARCH_GET_GS => match crate::memory::write_struct(addr, unsafe { &((*kt).region as u64) }) {
+            Ok(()) => 0,
+            Err(e) => neg(e),
+        },
+        _ => crate::sys::raw_syscall(nr::ARCH_PRCTL, [code, addr, 0, 0, 0, 0]),
+    }
+}
 
 /// SUD selector values (linux/prctl.h).
 pub const SELECTOR_ALLOW: u8 = 0;
@@ -53,6 +134,25 @@ pub struct ChildStart {
     pub rsp: u64,
     pub fs: u64,
     pub gs: u64,
+}
+
+impl ChildStart {
+    /// Resumes `frame` on `stack` with thread pointer `tp` (FS base) and
+    /// ring region `region` (GS base).
+    pub fn new(frame: CallerFrame, stack: u64, tp: u64, region: u64) -> ChildStart {
+        ChildStart {
+            frame,
+            rsp: stack,
+            fs: tp,
+            gs: region,
+        }
+    }
+}
+
+/// Makes what a new thread's TLS must hold before it runs (ABI §7.3):
+/// nothing on x86_64.
+pub fn prepare_child_tls(_tls: u64, _region: u64) -> Result<(), i32> {
+    Ok(())
 }
 
 /// The entry stubs' prologue: the callee-saved registers the kernel side
@@ -98,16 +198,16 @@ macro_rules! entry_stub {
             // The program's FS base first, then ALLOW: a signal that sees
             // ALLOW takes the program's FS base from the saved copy.
             "rdfsbase r13",
-            "mov [r12 + {pfs}], r13",
+            "mov [r12 + {ptp}], r13",
             "mov byte ptr [r12 + {sel}], {allow}",
-            "mov r14, [r12 + {rfs}]",
+            "mov r14, [r12 + {rtp}]",
             "wrfsbase r14",
             "sub rsp, 8",
             ".cfi_adjust_cfa_offset 8",
             "call {target}",
             "add rsp, 8",
             ".cfi_adjust_cfa_offset -8",
-            "mov r13, [r12 + {pfs}]",
+            "mov r13, [r12 + {ptp}]",
             "wrfsbase r13",
             "mov byte ptr [r12 + {sel}], {block}",
             restore_callee_saved!(),
@@ -115,8 +215,8 @@ macro_rules! entry_stub {
             ".cfi_endproc",
             concat!(".size ", $name, ", .-", $name),
             sel = const KT_SELECTOR,
-            pfs = const KT_PROGRAM_FS,
-            rfs = const KT_RUNNER_FS,
+            ptp = const KT_PROGRAM_TP,
+            rtp = const KT_RUNNER_TP,
             allow = const SELECTOR_ALLOW,
             block = const SELECTOR_BLOCK,
             target = sym $target,
@@ -136,7 +236,7 @@ core::arch::global_asm!(
     save_callee_saved!(),
     "mov r12, gs:[48]",
     "rdfsbase r13",
-    "mov [r12 + {pfs}], r13",
+    "mov [r12 + {ptp}], r13",
     "mov byte ptr [r12 + {sel}], {allow}",
     "mov rbx, rdi",
     "mov r14, rsi",
@@ -148,10 +248,10 @@ core::arch::global_asm!(
     "jne 2f",
     "mov rdi, rbx",
     "mov rsi, r14",
-    "mov r15, [r12 + {rfs}]",
+    "mov r15, [r12 + {rtp}]",
     "wrfsbase r15",
     "call {full}",
-    "mov r13, [r12 + {pfs}]",
+    "mov r13, [r12 + {ptp}]",
     "wrfsbase r13",
     "2:",
     "add rsp, 8",
@@ -162,8 +262,8 @@ core::arch::global_asm!(
     ".cfi_endproc",
     ".size xsc_entry_wait, .-xsc_entry_wait",
     sel = const KT_SELECTOR,
-    pfs = const KT_PROGRAM_FS,
-    rfs = const KT_RUNNER_FS,
+    ptp = const KT_PROGRAM_TP,
+    rtp = const KT_RUNNER_TP,
     allow = const SELECTOR_ALLOW,
     block = const SELECTOR_BLOCK,
     declined = const crate::entry::DECLINED,
@@ -187,7 +287,7 @@ macro_rules! time_stub {
             "push r12",
             "mov r12, gs:[48]",
             "rdfsbase rax",
-            "mov [r12 + {pfs}], rax",
+            "mov [r12 + {ptp}], rax",
             "mov byte ptr [r12 + {sel}], {allow}",
             "call qword ptr [rip + {target}]",
             "mov byte ptr [r12 + {sel}], {block}",
@@ -195,7 +295,7 @@ macro_rules! time_stub {
             "ret",
             concat!(".size ", $name, ", .-", $name),
             sel = const KT_SELECTOR,
-            pfs = const KT_PROGRAM_FS,
+            ptp = const KT_PROGRAM_TP,
             allow = const SELECTOR_ALLOW,
             block = const SELECTOR_BLOCK,
             target = sym $target,
@@ -248,7 +348,7 @@ core::arch::global_asm!(
 
 // The handler the kernel calls for every signal the program catches:
 // switch to kernel state, run the Rust dispatcher, switch back.
-// xsc_signal_dispatch(sig, info, uctx, kt, interrupted_fs, interrupted_selector)
+// xsc_signal_dispatch(sig, info, uctx, kt, interrupted_tp, interrupted_selector)
 core::arch::global_asm!(
     ".globl xsc_signal_entry",
     ".type xsc_signal_entry,@function",
@@ -265,7 +365,7 @@ core::arch::global_asm!(
     "movzx r13d, byte ptr [r12 + {sel}]",
     "mov byte ptr [r12 + {sel}], {allow}",
     "rdfsbase r14",
-    "mov rax, [r12 + {rfs}]",
+    "mov rax, [r12 + {rtp}]",
     "wrfsbase rax",
     "mov rcx, r12",
     "mov r8, r14",
@@ -290,12 +390,12 @@ core::arch::global_asm!(
     "ret",
     ".size xsc_signal_entry, .-xsc_signal_entry",
     sel = const KT_SELECTOR,
-    rfs = const KT_RUNNER_FS,
+    rtp = const KT_RUNNER_TP,
     allow = const SELECTOR_ALLOW,
     dispatch = sym crate::signals::xsc_signal_dispatch,
 );
 
-// xsc_call_program_handler(handler, sig, info, uctx, program_fs, kt):
+// xsc_call_program_handler(handler, sig, info, uctx, program_tp, kt):
 // run a program's signal handler in program state.
 core::arch::global_asm!(
     ".globl xsc_call_program_handler",
@@ -408,7 +508,7 @@ core::arch::global_asm!(
     "pop rbp",
     "ret",
     ".size xsc_resume_runner, .-xsc_resume_runner",
-    rsp_slot = const KT_RUNNER_RSP,
+    rsp_slot = const KT_RUNNER_SP,
     sel = const KT_SELECTOR,
     block = const SELECTOR_BLOCK,
 );
@@ -433,12 +533,31 @@ core::arch::global_asm!(
     "mov eax, 1",
     "ret",
     ".size xsc_copy_from_program, .-xsc_copy_from_program",
+    // xsc_copy_to_program(dst, src, len): the same for a write into
+    // program memory.
+    ".globl xsc_copy_to_program",
+    ".type xsc_copy_to_program,@function",
+    "xsc_copy_to_program:",
+    "mov rcx, rdx",
+    ".globl xsc_copy_to_program_insn",
+    "xsc_copy_to_program_insn:",
+    "rep movsb",
+    "xor eax, eax",
+    "ret",
+    ".globl xsc_copy_to_program_fixup",
+    "xsc_copy_to_program_fixup:",
+    "mov eax, 1",
+    "ret",
+    ".size xsc_copy_to_program, .-xsc_copy_to_program",
 );
 
 extern "C" {
     fn xsc_copy_from_program(dst: *mut u8, src: u64, len: usize) -> u64;
     fn xsc_copy_from_program_insn();
     fn xsc_copy_from_program_fixup();
+    fn xsc_copy_to_program(dst: u64, src: *const u8, len: usize) -> u64;
+    fn xsc_copy_to_program_insn();
+    fn xsc_copy_to_program_fixup();
     pub fn xsc_entry_wait();
     pub fn xsc_entry_doorbell();
     pub fn xsc_entry_thread_call();
@@ -464,7 +583,7 @@ extern "C" {
         sig: i32,
         info: *mut libc::siginfo_t,
         uctx: *mut libc::c_void,
-        program_fs: u64,
+        program_tp: u64,
         kt: *mut crate::thread::KernelThread,
     );
     pub fn xsc_enter_program(
@@ -489,7 +608,17 @@ pub unsafe fn copy_from_program(dst: &mut [u8], src: u64) -> bool {
     xsc_copy_from_program(dst.as_mut_ptr(), src, dst.len()) == 0
 }
 
-/// If the fault described by `uctx` happened in [`copy_from_program`],
+/// Copies `src` into program memory at `dst`; false if that memory is not
+/// writable. As [`copy_from_program`].
+///
+/// # Safety
+/// As for [`copy_from_program`].
+pub unsafe fn copy_to_program(dst: u64, src: &[u8]) -> bool {
+    xsc_copy_to_program(dst, src.as_ptr(), src.len()) == 0
+}
+
+/// If the fault described by `uctx` happened in [`copy_from_program`] or
+/// [`copy_to_program`],
 /// makes it resume at its fixup (which returns "faulted") and says so.
 ///
 /// # Safety
@@ -498,16 +627,38 @@ pub unsafe fn copy_from_program(dst: &mut [u8], src: u64) -> bool {
 pub unsafe fn fix_copy_fault(uctx: *mut libc::c_void) -> bool {
     let uc = uctx as *mut libc::ucontext_t;
     let rip = &mut (*uc).uc_mcontext.gregs[libc::REG_RIP as usize];
-    if *rip as u64 == xsc_copy_from_program_insn as *const () as u64 {
-        *rip = xsc_copy_from_program_fixup as *const () as i64;
-        true
-    } else {
-        false
+    let fixups = [
+        (
+            xsc_copy_from_program_insn as *const () as i64,
+            xsc_copy_from_program_fixup as *const () as i64,
+        ),
+        (
+            xsc_copy_to_program_insn as *const () as i64,
+            xsc_copy_to_program_fixup as *const () as i64,
+        ),
+    ];
+    match fixups.iter().find(|(insn, _)| *insn == *rip) {
+        Some(&(_, fixup)) => {
+            *rip = fixup;
+            true
+        }
+        None => false,
     }
 }
 
-/// The calling thread's FS base.
-pub fn read_fs_base() -> u64 {
+/// The calling program thread's ring region: GS base (ABI §3).
+///
+/// # Safety
+/// Only on program threads, whose GS base the kernel side set to their
+/// region.
+pub unsafe fn current_region() -> *mut xsc_abi::RingRegion {
+    let region: *mut xsc_abi::RingRegion;
+    core::arch::asm!("mov {}, gs:[0]", out(reg) region, options(nostack, readonly));
+    region
+}
+
+/// The calling thread's thread pointer (FS base).
+pub fn thread_pointer() -> u64 {
     let v: u64;
     // SAFETY: rdfsbase only reads a register; FSGSBASE support is checked at
     // start-up (crate::guard::check_cpu).
@@ -515,12 +666,13 @@ pub fn read_fs_base() -> u64 {
     v
 }
 
-/// Sets the calling thread's GS base.
+/// Makes `v` the calling thread's ring region for the program and the
+/// signal entry: its GS base.
 ///
 /// # Safety
 /// Nothing in the runner uses GS; the program relies on it pointing at its
 /// ring region (or 0 for a thread that is not a program thread).
-pub unsafe fn write_gs_base(v: u64) {
+pub unsafe fn set_thread_region(v: u64) {
     core::arch::asm!("wrgsbase {}", in(reg) v, options(nomem, nostack));
 }
 
