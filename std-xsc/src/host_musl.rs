@@ -120,3 +120,34 @@ pub fn ensure(home: &Path, repo: &Path, arch: Arch) -> Result<(PathBuf, bool), S
     let _ = std::fs::remove_dir_all(&work);
     Ok((dir, true))
 }
+
+/// What a cargo build of ordinary ("native") programs for the musl target
+/// of `arch` needs, with Rust's std built from the toolchain's library
+/// source (`-Zbuild-std`, which the caller passes): the variables to set.
+/// The differential tests build the aarch64 oracle this way, linked
+/// statically with this musl, and run it under qemu. std's source paths
+/// are remapped as in the XSC targets' std, so panics name the same files.
+pub fn native_cargo_env(home: &Path, arch: Arch) -> Result<Vec<(String, String)>, String> {
+    let target = rust_target(arch);
+    let var = |what: &str| {
+        format!(
+            "CARGO_TARGET_{}_{what}",
+            target.to_uppercase().replace('-', "_")
+        )
+    };
+    let remap = crate::rust_sysroot::remap_flag(&home.join("toolchain"))?;
+    Ok(vec![
+        (var("LINKER"), linker(home, arch).display().to_string()),
+        (
+            var("RUSTFLAGS"),
+            format!(
+                "-C link-self-contained=no -C target-feature=+crt-static -L {} {remap}",
+                prefix(home, arch).join("lib").display(),
+            ),
+        ),
+        (
+            format!("CC_{}", target.replace('-', "_")),
+            linker(home, arch).display().to_string(),
+        ),
+    ])
+}

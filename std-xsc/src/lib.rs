@@ -12,6 +12,7 @@
 //! The build is cached: a stamp records a hash of everything it depends on.
 
 pub mod arch;
+pub mod binfmt;
 pub mod build;
 pub mod host_musl;
 pub mod musl_source;

@@ -267,6 +267,7 @@ pub fn setup_all(say: &mut dyn FnMut(String)) -> Result<(), String> {
             .map_err(|e| format!("cannot lock {}: {e}", lock_path.display()))?;
     }
     ensure_packages(say)?;
+    crate::binfmt::ensure_aarch64(say)?;
     let repo = crate::repo_root();
     let tools = build_tools(&repo, &home, say)?;
     for line in toolchain::install(&home, &repo, &tools)? {

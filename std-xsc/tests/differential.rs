@@ -15,7 +15,14 @@
 //! (SIGPIPE from a ring write, execve of a directory, /proc/self
 //! describing the program, std's source paths) keep a focused test each.
 //!
-//! `cargo test --target x86_64-unknown-linux-xsc` is shown on the
+//! Every test runs for both targets (modules `x86_64` and `aarch64`). The
+//! aarch64 oracle is the same sample built natively for
+//! `aarch64-unknown-linux-musl` (std built from the toolchain's source,
+//! linked with plain musl) and run under qemu's user mode, through
+//! binfmt_misc as the setup registers it; the XSC side runs under
+//! `xsc-run`, which starts its aarch64 runner under qemu.
+//!
+//! `cargo test --target <arch>-unknown-linux-xsc` is shown on the
 //! `testable` sample: libtest's threads and output capture under xsc-run.
 //!
 //! They use the installed toolchain (`cargo xtask setup` installs it into
@@ -35,15 +42,49 @@ use std::time::{Duration, Instant};
 use std_xsc::testing::{run_ok, text};
 use std_xsc::{repo_root, xsc_home, Arch, Sysroot};
 
-const XSC_TARGET: &str = "x86_64-unknown-linux-xsc";
+/// The two architectures every test runs on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Target {
+    X86_64,
+    Aarch64,
+}
 
-fn require_setup() {
-    let s = Sysroot::new(&xsc_home(), Arch::X86_64);
+impl Target {
+    fn arch(self) -> Arch {
+        match self {
+            Target::X86_64 => Arch::X86_64,
+            Target::Aarch64 => Arch::Aarch64,
+        }
+    }
+    /// The XSC target's name.
+    fn xsc(self) -> String {
+        self.arch().xsc_target()
+    }
+    /// The native build's target: None for the host's own.
+    fn native(self) -> Option<String> {
+        match self {
+            Target::X86_64 => None,
+            Target::Aarch64 => Some(std_xsc::host_musl::rust_target(Arch::Aarch64)),
+        }
+    }
+    fn index(self) -> usize {
+        self as usize
+    }
+}
+
+fn require_setup(t: Target) {
+    let s = Sysroot::new(&xsc_home(), t.arch());
     assert!(
         s.is_built() && xsc_run().is_file(),
         "the XSC toolchain is not installed in {}: run `cargo xtask setup` first",
         xsc_home().display()
     );
+    if t == Target::Aarch64 {
+        assert!(
+            std_xsc::binfmt::aarch64_registered(),
+            "aarch64 executables do not run on this host (binfmt_misc has no qemu-aarch64): run `cargo xtask setup` as root"
+        );
+    }
 }
 
 fn xsc_run() -> PathBuf {
@@ -63,23 +104,48 @@ fn cargo_xsc(dir: &Path) -> Command {
     c
 }
 
-/// Builds the samples/std workspace for `target` (None: the host) once
-/// per test run; returns the output directory.
-fn build(target: Option<&str>) -> PathBuf {
-    static HOST: OnceLock<PathBuf> = OnceLock::new();
-    static XSC: OnceLock<PathBuf> = OnceLock::new();
-    let cell = if target.is_some() { &XSC } else { &HOST };
-    cell.get_or_init(|| {
-        require_setup();
-        let mut c = cargo_xsc(&std_samples());
-        c.args(["build", "--workspace"]);
-        if let Some(t) = target {
-            c.args(["--target", t]);
-        }
-        run_ok(&mut c);
-        target_dir(target, "debug")
-    })
-    .clone()
+/// Builds the samples/std workspace for `t`, natively (`xsc` false) or
+/// for its XSC target, with `profile` (and, for a profile other than dev,
+/// only `package`) once per test run; returns the output directory.
+fn build_with(t: Target, xsc: bool, profile: Option<(&str, &str)>) -> PathBuf {
+    type Cells = [[OnceLock<PathBuf>; 2]; 2];
+    static DEV: Cells = [const { [const { OnceLock::new() }; 2] }; 2];
+    static PANIC_ABORT: Cells = [const { [const { OnceLock::new() }; 2] }; 2];
+    let cells = if profile.is_some() {
+        &PANIC_ABORT
+    } else {
+        &DEV
+    };
+    cells[t.index()][xsc as usize]
+        .get_or_init(|| {
+            require_setup(t);
+            let target = if xsc { Some(t.xsc()) } else { t.native() };
+            let mut c = cargo_xsc(&std_samples());
+            c.arg("build");
+            match profile {
+                Some((p, package)) => c.args(["--profile", p, "-p", package]),
+                None => c.arg("--workspace"),
+            };
+            if let Some(target) = &target {
+                c.args(["--target", target]);
+            }
+            if !xsc && t.native().is_some() {
+                // The aarch64 oracle: std from source, linked with musl.
+                c.arg("-Zbuild-std=std,panic_abort");
+                for (k, v) in std_xsc::host_musl::native_cargo_env(&xsc_home(), t.arch())
+                    .unwrap_or_else(|e| panic!("{e}"))
+                {
+                    c.env(k, v);
+                }
+            }
+            run_ok(&mut c);
+            target_dir(target.as_deref(), profile.map_or("debug", |(p, _)| p))
+        })
+        .clone()
+}
+
+fn build(t: Target, xsc: bool) -> PathBuf {
+    build_with(t, xsc, None)
 }
 
 fn target_dir(target: Option<&str>, profile: &str) -> PathBuf {
@@ -92,23 +158,11 @@ fn target_dir(target: Option<&str>, profile: &str) -> PathBuf {
 
 /// Builds the panic-abort sample with its `panic = "abort"` profile (on
 /// XSC that builds std a second time, with that strategy) once per run.
-fn build_panic_abort(target: Option<&str>) -> PathBuf {
-    static HOST: OnceLock<PathBuf> = OnceLock::new();
-    static XSC: OnceLock<PathBuf> = OnceLock::new();
-    let cell = if target.is_some() { &XSC } else { &HOST };
-    cell.get_or_init(|| {
-        // After the workspace builds, so that a first (long) build of std
-        // with this profile does not hold up the other tests.
-        build(target);
-        let mut c = cargo_xsc(&std_samples());
-        c.args(["build", "--profile", "panic-abort", "-p", "panic-abort"]);
-        if let Some(t) = target {
-            c.args(["--target", t]);
-        }
-        run_ok(&mut c);
-        target_dir(target, "panic-abort")
-    })
-    .clone()
+fn build_panic_abort(t: Target, xsc: bool) -> PathBuf {
+    // After the workspace builds, so that a first (long) build of std
+    // with this profile does not hold up the other tests.
+    build(t, xsc);
+    build_with(t, xsc, Some(("panic-abort", "panic-abort")))
 }
 
 /// One run of a sample: what is compared.
@@ -241,8 +295,9 @@ fn mask_thread_ids(s: &str) -> String {
 
 /// What one sample run gets: arguments after the scratch directory,
 /// standard input and environment variables (on top of a minimal one).
-#[derive(Clone, Default)]
+#[derive(Clone)]
 struct Case {
+    target: Target,
     sample: &'static str,
     args: Vec<OsString>,
     stdin: Vec<u8>,
@@ -253,10 +308,14 @@ struct Case {
 }
 
 impl Case {
-    fn new(sample: &'static str) -> Case {
+    fn new(target: Target, sample: &'static str) -> Case {
         Case {
+            target,
             sample,
-            ..Case::default()
+            args: Vec::new(),
+            stdin: Vec::new(),
+            env: Vec::new(),
+            bin_dir: None,
         }
     }
     fn arg(mut self, a: impl Into<OsString>) -> Case {
@@ -333,13 +392,13 @@ fn scratch_root() -> PathBuf {
 fn observe(case: &Case, on_xsc: bool) -> (Observed, PathBuf) {
     let (host_dir, xsc_dir) = match &case.bin_dir {
         Some(dirs) => dirs.clone(),
-        None => (build(None), build(Some(XSC_TARGET))),
+        None => (build(case.target, false), build(case.target, true)),
     };
     // Several tests run the same sample, perhaps at the same time.
     static RUNS: AtomicUsize = AtomicUsize::new(0);
     let run = RUNS.fetch_add(1, Ordering::SeqCst);
     let side = if on_xsc { "xsc" } else { "native" };
-    let dir = scratch_root().join(format!("{}-{run}-{side}", case.sample));
+    let dir = scratch_root().join(format!("{}-{run}-{:?}-{side}", case.sample, case.target));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
     let bin = if on_xsc { xsc_dir } else { host_dir }.join(case.sample);
@@ -459,32 +518,29 @@ fn stdout_of(o: &Observed) -> String {
     text(&o.stdout)
 }
 
-#[test]
-fn fs() {
-    let o = differential(Case::new("fs"));
+fn fs(t: Target) {
+    let o = differential(Case::new(t, "fs"));
     assert_eq!(o.status, Status::Code(0), "{}", o.stderr);
     let out = stdout_of(&o);
     assert!(out.contains("copied 67108864 bytes"), "{out}");
     assert!(o.files.contains_key("big-copy.bin"), "{:?}", o.files.keys());
 }
 
-#[test]
-fn threads() {
-    let o = differential(Case::new("threads"));
+fn threads(t: Target) {
+    let o = differential(Case::new(t, "threads"));
     assert_eq!(o.status, Status::Code(0), "{}", o.stderr);
     assert!(stdout_of(&o).contains("32 threads, 32 distinct ids"));
     assert!(o.files.contains_key("tls-destructors.txt"));
 }
 
-#[test]
-fn time() {
-    let o = differential(Case::new("time"));
+fn time(t: Target) {
+    let o = differential(Case::new(t, "time"));
     assert_eq!(o.status, Status::Code(0), "{}", o.stderr);
     assert!(!stdout_of(&o).contains("false"), "{}", stdout_of(&o));
 }
 
-fn env_case() -> Case {
-    Case::new("env")
+fn env_case(t: Target) -> Case {
+    Case::new(t, "env")
         .arg("one")
         .arg("two words")
         .arg(OsString::from_vec(b"not \xff UTF-8".to_vec()))
@@ -499,9 +555,8 @@ fn env_case() -> Case {
         .env("TMPDIR", "/xsc-sample-tmp")
 }
 
-#[test]
-fn env() {
-    let o = differential(env_case());
+fn env(t: Target) {
+    let o = differential(env_case(t));
     assert_eq!(o.status, Status::Code(0), "{}", o.stderr);
     let out = stdout_of(&o);
     assert!(out.contains("arg 4: non-UTF-8"), "{out}");
@@ -517,9 +572,8 @@ fn env() {
 /// toolchain's copy of the library source, its paths remapped to the
 /// host's. Any panic inside std (a `println!` to a closed stdout, ...) and
 /// every backtrace shows it.
-#[test]
-fn env_args_panic_names_the_same_std_source() {
-    let o = differential(env_case().env("ENV_SAMPLE_TRY_ARGS", "1"));
+fn env_args_panic_names_the_same_std_source(t: Target) {
+    let o = differential(env_case(t).env("ENV_SAMPLE_TRY_ARGS", "1"));
     assert!(o.stderr.contains("panicked at"), "{}", o.stderr);
 }
 
@@ -529,9 +583,8 @@ fn env_args_panic_names_the_same_std_source() {
 /// options and /proc/self/comm is `xsc-run` unless xsc-run makes them
 /// describe the program (docs/xsc-run.md, section 5); /proc/thread-self is
 /// the program thread itself, since it makes its own calls.
-#[test]
-fn env_proc_self_describes_the_program() {
-    let o = differential(env_case().env("ENV_SAMPLE_PROC_SELF", "1"));
+fn env_proc_self_describes_the_program(t: Target) {
+    let o = differential(env_case(t).env("ENV_SAMPLE_PROC_SELF", "1"));
     assert!(
         stdout_of(&o).contains("comm: Ok(\"env\")"),
         "{}",
@@ -539,16 +592,14 @@ fn env_proc_self_describes_the_program() {
     );
 }
 
-#[test]
-fn net() {
-    let o = differential(Case::new("net"));
+fn net(t: Target) {
+    let o = differential(Case::new(t, "net"));
     assert_eq!(o.status, Status::Code(0), "{}", o.stderr);
     assert!(stdout_of(&o).contains("server handled 24 lines"));
 }
 
-#[test]
-fn process() {
-    let o = differential(Case::new("process"));
+fn process(t: Target) {
+    let o = differential(Case::new(t, "process"));
     assert_eq!(o.status, Status::Code(0), "{}", o.stderr);
     let out = stdout_of(&o);
     assert!(out.contains("wait after kill: signal: 9"), "{out}");
@@ -559,9 +610,8 @@ fn process() {
 /// the probe for an XSC binary reads the file first and returns the read's
 /// EISDIR instead (and execvp's PATH search, which goes on after EACCES,
 /// stops at EISDIR).
-#[test]
-fn process_spawning_a_directory() {
-    let o = differential(Case::new("process").arg("exec-dir"));
+fn process_spawning_a_directory(t: Target) {
+    let o = differential(Case::new(t, "process").arg("exec-dir"));
     assert_eq!(o.status, Status::Code(0), "{}", o.stderr);
 }
 
@@ -574,9 +624,8 @@ fn stdio_input() -> Vec<u8> {
     v
 }
 
-#[test]
-fn stdio() {
-    let o = differential(Case::new("stdio").stdin(stdio_input()));
+fn stdio(t: Target) {
+    let o = differential(Case::new(t, "stdio").stdin(stdio_input()));
     assert_eq!(o.status, Status::Code(0), "{}", o.stderr);
     assert!(o.stdout.len() > 2 << 20, "several MiB of output");
     assert!(
@@ -591,16 +640,14 @@ fn stdio() {
 /// the program thread's own, so the SIGPIPE the host raises is the
 /// program's (a kernel that executed it in another task would have to
 /// forward it).
-#[test]
-fn stdio_sigpipe_default_action() {
-    let o = differential(Case::new("stdio").arg("sigpipe"));
+fn stdio_sigpipe_default_action(t: Target) {
+    let o = differential(Case::new(t, "stdio").arg("sigpipe"));
     assert_eq!(o.status, Status::Code(0), "{}", o.stderr);
     assert!(o.stderr.contains("signal: 13 (SIGPIPE)"), "{}", o.stderr);
 }
 
-#[test]
-fn panics() {
-    let o = differential(Case::new("panics"));
+fn panics(t: Target) {
+    let o = differential(Case::new(t, "panics"));
     assert_eq!(o.status, Status::Code(0), "{}", o.stderr);
     let out = stdout_of(&o);
     assert!(out.contains("our frame: panics::level_one"), "{out}");
@@ -622,10 +669,9 @@ fn panics() {
     );
 }
 
-#[test]
-fn panic_abort() {
-    let dirs = (build_panic_abort(None), build_panic_abort(Some(XSC_TARGET)));
-    let mut case = Case::new("panic-abort");
+fn panic_abort(t: Target) {
+    let dirs = (build_panic_abort(t, false), build_panic_abort(t, true));
+    let mut case = Case::new(t, "panic-abort");
     case.bin_dir = Some(dirs);
     let o = differential(case);
     assert_eq!(o.status, Status::Signal(6), "{}", o.stderr);
@@ -634,9 +680,8 @@ fn panic_abort() {
     assert!(!out.contains("dropped"), "{out}");
 }
 
-#[test]
-fn signals() {
-    let o = differential(Case::new("signals"));
+fn signals(t: Target) {
+    let o = differential(Case::new(t, "signals"));
     assert_eq!(o.status, Status::Code(0), "{}", o.stderr);
     let out = stdout_of(&o);
     assert!(out.contains("got SIGINT, shutting down"), "{out}");
@@ -649,7 +694,7 @@ fn signals() {
 /// `cargo test` of the testable sample for `target` (None: the host),
 /// with `args` after `--`.
 fn cargo_test(target: Option<&str>, extra: &[&str], args: &[&str]) -> Output {
-    require_setup();
+    require_setup(Target::X86_64);
     let mut c = cargo_xsc(&std_samples());
     c.args(["test", "-p", "testable"]);
     if let Some(t) = target {
@@ -674,11 +719,12 @@ fn test_report(out: &Output) -> Vec<String> {
     v
 }
 
-#[test]
-fn cargo_test_runs_unit_integration_and_doc_tests_on_xsc() {
-    // The host first: the expected report comes from it.
+fn cargo_test_runs_unit_integration_and_doc_tests_on_xsc(t: Target) {
+    // The host first: the expected report comes from it (the same on
+    // both architectures).
+    require_setup(t);
     let host = cargo_test(None, &[], &[]);
-    let xsc = cargo_test(Some(XSC_TARGET), &[], &[]);
+    let xsc = cargo_test(Some(&t.xsc()), &[], &[]);
     let (h, x) = (test_report(&host), test_report(&xsc));
     assert!(
         host.status.success(),
@@ -707,7 +753,7 @@ fn cargo_test_runs_unit_integration_and_doc_tests_on_xsc() {
     // The unit tests ran under xsc-run, as XSC binaries.
     let err = text(&xsc.stderr);
     assert!(
-        err.contains("x86_64-unknown-linux-xsc/debug/deps/testable-"),
+        err.contains(&format!("{}/debug/deps/testable-", t.xsc())),
         "{err}"
     );
     // Output of passing tests is captured, threads' output included.
@@ -718,11 +764,10 @@ fn cargo_test_runs_unit_integration_and_doc_tests_on_xsc() {
     );
 }
 
-#[test]
-fn cargo_test_on_xsc_reports_a_failing_test_and_shows_its_output() {
+fn cargo_test_on_xsc_reports_a_failing_test_and_shows_its_output(t: Target) {
     let args = ["--ignored"];
     let host = cargo_test(None, &["--lib"], &args);
-    let xsc = cargo_test(Some(XSC_TARGET), &["--lib"], &args);
+    let xsc = cargo_test(Some(&t.xsc()), &["--lib"], &args);
     assert_eq!(test_report(&xsc), test_report(&host));
     assert_eq!(xsc.status.code(), host.status.code());
     assert_eq!(xsc.status.code(), Some(101));
@@ -745,11 +790,10 @@ fn cargo_test_on_xsc_reports_a_failing_test_and_shows_its_output() {
     );
 }
 
-#[test]
-fn cargo_test_on_xsc_shows_output_with_nocapture() {
+fn cargo_test_on_xsc_shows_output_with_nocapture(t: Target) {
     let args = ["--nocapture", "--test-threads=1", "tests::prints_output"];
     let host = cargo_test(None, &["--lib"], &args);
-    let xsc = cargo_test(Some(XSC_TARGET), &["--lib"], &args);
+    let xsc = cargo_test(Some(&t.xsc()), &["--lib"], &args);
     assert!(xsc.status.success(), "{}", text(&xsc.stderr));
     let captured = |o: &Output| -> Vec<String> {
         let mut v: Vec<String> = text(&o.stdout)
@@ -777,3 +821,35 @@ fn masking_thread_ids_leaves_the_rest() {
         "thread '<unnamed>' (TID) and thread 'x' (TID)"
     );
 }
+
+/// Each test above, once per target.
+macro_rules! for_each_target {
+    ($($test:ident),* $(,)?) => {
+        mod x86_64 {
+            $(#[test] fn $test() { super::$test(super::Target::X86_64) })*
+        }
+        mod aarch64 {
+            $(#[test] fn $test() { super::$test(super::Target::Aarch64) })*
+        }
+    };
+}
+
+for_each_target!(
+    fs,
+    threads,
+    time,
+    env,
+    env_args_panic_names_the_same_std_source,
+    env_proc_self_describes_the_program,
+    net,
+    process,
+    process_spawning_a_directory,
+    stdio,
+    stdio_sigpipe_default_action,
+    panics,
+    panic_abort,
+    signals,
+    cargo_test_runs_unit_integration_and_doc_tests_on_xsc,
+    cargo_test_on_xsc_reports_a_failing_test_and_shows_its_output,
+    cargo_test_on_xsc_shows_output_with_nocapture
+);

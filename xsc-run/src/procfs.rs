@@ -108,18 +108,55 @@ fn normalize(path: &[u8]) -> Vec<u8> {
     out
 }
 
-/// The argument index holding the path for the calls we rewrite.
+/// The argument index holding the path for the calls we rewrite (const
+/// and TLS-free: the fast path's tables use it). aarch64 has only the
+/// `*at` calls, and calls `newfstatat` `fstatat`.
 pub const fn path_arg(opcode: u32) -> Option<usize> {
-    match opcode {
-        2 | 4 | 21 | 89 => Some(0), // open, stat, access, readlink
-        // openat, newfstatat, readlinkat, faccessat, statx, openat2, faccessat2
-        257 | 262 | 267 | 269 | 332 | 437 | 439 => Some(1),
+    use crate::arch::Sysno;
+    let Some(call) = Sysno::new(opcode as usize) else {
+        return None;
+    };
+    match call {
+        #[cfg(target_arch = "x86_64")]
+        Sysno::open | Sysno::stat | Sysno::access | Sysno::readlink => Some(0),
+        #[cfg(target_arch = "x86_64")]
+        Sysno::newfstatat => Some(1),
+        #[cfg(target_arch = "aarch64")]
+        Sysno::fstatat => Some(1),
+        Sysno::openat
+        | Sysno::readlinkat
+        | Sysno::faccessat
+        | Sysno::statx
+        | Sysno::openat2
+        | Sysno::faccessat2 => Some(1),
         _ => None,
     }
 }
 
+fn call(opcode: u32) -> Option<crate::arch::Sysno> {
+    crate::arch::Sysno::new(opcode as usize)
+}
+
 pub fn is_open(opcode: u32) -> bool {
-    matches!(opcode, 2 | 257 | 437)
+    use crate::arch::Sysno;
+    #[cfg(target_arch = "x86_64")]
+    if call(opcode) == Some(Sysno::open) {
+        return true;
+    }
+    matches!(call(opcode), Some(Sysno::openat | Sysno::openat2))
+}
+
+fn is_openat2(opcode: u32) -> bool {
+    call(opcode) == Some(crate::arch::Sysno::openat2)
+}
+
+fn is_readlink(opcode: u32) -> bool {
+    use crate::arch::Sysno;
+    #[cfg(target_arch = "x86_64")]
+    if call(opcode) == Some(Sysno::readlink) {
+        return true;
+    }
+    call(opcode) == Some(Sysno::readlinkat)
 }
 
 /// What to do with a call that names one of these /proc files.
@@ -200,12 +237,13 @@ pub fn rewrite(opcode: u32, a: [u64; 6]) -> Option<Rewrite> {
         return exe(opcode, a, i);
     }
     let (args, env) = *STRINGS.get()?;
-    let flags = if opcode == 2 { a[1] } else { a[2] };
+    // open(path, flags, mode) / openat(dirfd, path, flags, mode)
+    let flags = a[i + 1];
     match own_proc_entry(&path) {
-        Some(b"cmdline") if is_open(opcode) && opcode != 437 => {
+        Some(b"cmdline") if is_open(opcode) && !is_openat2(opcode) => {
             Some(Rewrite::Result(memfd_with(args, flags)))
         }
-        Some(b"environ") if is_open(opcode) && opcode != 437 => {
+        Some(b"environ") if is_open(opcode) && !is_openat2(opcode) => {
             Some(Rewrite::Result(memfd_with(env, flags)))
         }
         _ => None,
@@ -215,7 +253,7 @@ pub fn rewrite(opcode: u32, a: [u64; 6]) -> Option<Rewrite> {
 /// The rewrites for the process's executable.
 fn exe(opcode: u32, a: [u64; 6], i: usize) -> Option<Rewrite> {
     let program = PROGRAM.get()?;
-    if opcode == 89 || opcode == 267 {
+    if is_readlink(opcode) {
         // readlink(path, buf, size) / readlinkat(dirfd, path, buf, size):
         // the link's target, truncated to the buffer, no NUL. The size is
         // an int; Linux refuses one <= 0.
