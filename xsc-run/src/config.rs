@@ -36,6 +36,11 @@ pub struct Config {
     /// The user-mode emulator this runner runs under (qemu), through which
     /// exec'd programs of this architecture start (crate::foreign).
     pub emulator: Option<Vec<u8>>,
+    /// With an emulator: this runner's own executable, open (close-on-exec,
+    /// at a high number), which the emulator starts again for an exec'd
+    /// XSC program as `/proc/self/fd/N`: that works whatever the program's
+    /// credentials by then, as `/proc/self/exe` does natively.
+    pub runner_fd: Option<i32>,
 }
 
 static CONFIG: OnceLock<Config> = OnceLock::new();
@@ -67,6 +72,9 @@ impl Config {
             let mut o = b"--emulator=".to_vec();
             o.extend_from_slice(e);
             v.push(o);
+        }
+        if let Some(fd) = self.runner_fd {
+            v.push(format!("--runner-fd={fd}").into_bytes());
         }
         v
     }

@@ -123,11 +123,28 @@ fn exec_args(exe: &[u8], args: Vec<OsString>) -> std::io::Error {
     std::io::Error::last_os_error()
 }
 
-/// This runner's own file, as the emulator reports it.
-pub fn own_path() -> Vec<u8> {
-    std::fs::read_link("/proc/self/exe")
-        .map(|p| p.into_os_string().into_vec())
-        .unwrap_or_else(|_| crate::config::get().runner_argv0.clone())
+/// Opens this runner's own executable for [`runner_path`] (close-on-exec,
+/// at a high number, out of the program's way).
+pub fn open_own_executable() -> std::io::Result<i32> {
+    use std::os::fd::AsRawFd;
+    let own = std::fs::read_link("/proc/self/exe")?;
+    let file = std::fs::File::open(own)?;
+    // The file's own descriptor closes when `file` is dropped.
+    crate::trace::dup_high(file.as_raw_fd())
+}
+
+/// The path the emulator starts this runner from again: its open
+/// descriptor (config `runner_fd`), made inheritable by [`prepare_exec`].
+pub fn runner_path(fd: i32) -> Vec<u8> {
+    format!("/proc/self/fd/{fd}").into_bytes()
+}
+
+/// Lets the runner's descriptor through the coming execve (or, with
+/// `inherit` false, closes it on exec again after a failed one).
+pub fn prepare_exec(fd: i32, inherit: bool) {
+    let flags = if inherit { 0 } else { libc::FD_CLOEXEC };
+    // SAFETY: changes only the descriptor's close-on-exec flag.
+    unsafe { libc::fcntl(fd, libc::F_SETFD, flags) };
 }
 
 /// The host's execve of a plain binary of this runner's machine at `path`

@@ -90,6 +90,10 @@ struct Cli {
     /// an x86_64 xsc-run hands an aarch64 program to the aarch64 runner).
     #[arg(long, value_name = "PATH", hide = true)]
     emulator: Option<OsString>,
+    /// This runner's executable, open at FD (an exec'd XSC program under
+    /// the emulator).
+    #[arg(long, value_name = "FD", hide = true)]
+    runner_fd: Option<i32>,
     /// argv[0] for the program (default: PROGRAM as given).
     #[arg(long, value_name = "NAME")]
     argv0: Option<OsString>,
@@ -111,6 +115,7 @@ const OPTIONS_WITH_VALUE: &[&str] = &[
     "--seccomp-profile",
     "--argv0",
     "--emulator",
+    "--runner-fd",
 ];
 
 /// Splits the command line at the program: what comes before it is
@@ -323,6 +328,23 @@ fn run(argv: Vec<std::ffi::OsString>) -> i32 {
             b"xsc-run: trap guard off: this host has no Syscall User Dispatch; raw system calls are stopped only by the verifier, before the run\n",
         );
     }
+    let runner_fd = match (&cli.emulator, cli.runner_fd) {
+        (None, _) => None,
+        (Some(_), Some(fd)) => {
+            // Inherited from the exec'ing runner: close-on-exec again.
+            foreign::prepare_exec(fd, false);
+            Some(fd)
+        }
+        (Some(_), None) => match foreign::open_own_executable() {
+            Ok(fd) => Some(fd),
+            Err(e) => {
+                return fail(
+                    EXIT_CANNOT_RUN,
+                    format_args!("cannot open xsc-run's own executable: {e}"),
+                )
+            }
+        },
+    };
     config::set(config::Config {
         guard,
         allow_unmarked: cli.allow_unmarked,
@@ -330,6 +352,7 @@ fn run(argv: Vec<std::ffi::OsString>) -> i32 {
         trace_fd: trace::trace_fd().filter(|_| trace_fd.is_some()),
         runner_argv0,
         emulator: cli.emulator.clone().map(OsString::into_vec),
+        runner_fd,
     });
     if let Err(e) = signals::init() {
         return fail(EXIT_CANNOT_RUN, format_args!("cannot set up signals: {e}"));

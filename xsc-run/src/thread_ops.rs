@@ -462,7 +462,10 @@ fn execve(k: &KernelThread, sqe: &SubmissionEntry, path: u64, argv: u64, envp: u
         loader::Kind::Xsc => {
             let mut args = match &cfg.emulator {
                 // The host cannot start this runner by itself.
-                Some(q) => vec![q.clone(), crate::foreign::own_path()],
+                Some(q) => vec![
+                    q.clone(),
+                    crate::foreign::runner_path(cfg.runner_fd.unwrap_or(-1)),
+                ],
                 None => vec![cfg.runner_argv0.clone()],
             };
             args.extend(cfg.forwarded_options());
@@ -502,6 +505,9 @@ fn execve(k: &KernelThread, sqe: &SubmissionEntry, path: u64, argv: u64, envp: u
     let (argp, envpp) = (ptrs(&args), ptrs(&env));
     trace::flush();
     let keep = trace::prepare_exec();
+    if let Some(fd) = cfg.runner_fd {
+        crate::foreign::prepare_exec(fd, true);
+    }
     // SAFETY: NUL-terminated strings and NULL-terminated pointer arrays that
     // live across the call.
     unsafe { libc::execve(exe.as_ptr(), argp.as_ptr(), envpp.as_ptr()) };
@@ -509,6 +515,9 @@ fn execve(k: &KernelThread, sqe: &SubmissionEntry, path: u64, argv: u64, envp: u
         .raw_os_error()
         .unwrap_or(libc::ENOEXEC);
     trace::exec_failed(keep);
+    if let Some(fd) = cfg.runner_fd {
+        crate::foreign::prepare_exec(fd, false);
+    }
     drop(filter_fds);
     err(e)
 }

@@ -22,7 +22,7 @@ static DIAG_FD: AtomicI32 = AtomicI32::new(2);
 
 const HIGH_FD: i32 = 500;
 
-fn dup_high(fd: i32) -> std::io::Result<i32> {
+pub fn dup_high(fd: i32) -> std::io::Result<i32> {
     // SAFETY: duplicating a descriptor we were given.
     let r = unsafe { libc::fcntl(fd, libc::F_DUPFD_CLOEXEC, HIGH_FD) };
     if r < 0 {
