@@ -9,6 +9,11 @@
 //! its header how it ends on Linux (`expect: exit N` or `expect: signal
 //! SIGNAME`), which checks the native run itself.
 //!
+//! The suite runs for either architecture ([`Suite::for_arch`]): for
+//! aarch64 the compilers are `aarch64-linux-gnu-gcc` and `aarch64-xsc-cc`,
+//! and both builds run under qemu's user mode (the native one through
+//! binfmt_misc, the XSC one under xsc-run's aarch64 runner).
+//!
 //! Differences fail the suite unless the case is in
 //! [`known_failures::KNOWN_FAILURES`]; a listed case that behaves as
 //! natively fails it too, so that the list is kept up to date.
@@ -184,6 +189,12 @@ impl Suite {
     /// All cases (or those whose id contains one of `filters`), the
     /// installed toolchain, builds under `out_dir`.
     pub fn new(out_dir: &Path, filters: &[String]) -> Suite {
+        Suite::for_arch(std_xsc::Arch::X86_64, out_dir, filters)
+    }
+
+    /// [`Suite::new`] for programs of `arch`. Under qemu (aarch64) runs
+    /// take longer: the time limit is three times as long.
+    pub fn for_arch(arch: std_xsc::Arch, out_dir: &Path, filters: &[String]) -> Suite {
         let home = xsc_home();
         let cases = discover(&cases_dir())
             .into_iter()
@@ -192,10 +203,19 @@ impl Suite {
         Suite {
             cases,
             out_dir: out_dir.to_path_buf(),
-            xsc_cc: home.join("bin/xsc-cc"),
+            xsc_cc: home.join("bin").join(match arch {
+                std_xsc::Arch::X86_64 => "xsc-cc",
+                std_xsc::Arch::Aarch64 => "aarch64-xsc-cc",
+            }),
             xsc_run: home.join("bin/xsc-run"),
-            cc: "gcc".into(),
-            timeout: CASE_TIMEOUT,
+            cc: match arch {
+                std_xsc::Arch::X86_64 => "gcc".into(),
+                std_xsc::Arch::Aarch64 => arch.cc().into(),
+            },
+            timeout: match arch {
+                std_xsc::Arch::X86_64 => CASE_TIMEOUT,
+                std_xsc::Arch::Aarch64 => CASE_TIMEOUT * 3,
+            },
             // Most cases sleep or block; three at once keep the suite short
             // on a two-core machine without starving the ones that time
             // CPU use.

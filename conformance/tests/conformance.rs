@@ -7,17 +7,33 @@
 //! written to `conformance-report.txt` in the test's scratch folder.
 
 use std::path::Path;
+use std_xsc::Arch;
 
 #[test]
 fn every_case_behaves_under_xsc_run_as_natively() {
-    let out = Path::new(env!("CARGO_TARGET_TMPDIR")).join("conformance");
+    suite(Arch::X86_64);
+}
+
+/// The same cases built for aarch64, natively (glibc, static, run through
+/// binfmt_misc under qemu) and for XSC (under xsc-run's aarch64 runner).
+#[test]
+fn every_case_behaves_under_xsc_run_as_natively_on_aarch64() {
+    assert!(
+        std_xsc::binfmt::aarch64_registered(),
+        "aarch64 executables do not run on this host (binfmt_misc has no qemu-aarch64): run `cargo xtask setup` as root"
+    );
+    suite(Arch::Aarch64);
+}
+
+fn suite(arch: Arch) {
+    let out = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("conformance-{arch}"));
     let filters: Vec<String> = std::env::var("XSC_CONFORMANCE")
         .unwrap_or_default()
         .split(',')
         .filter(|s| !s.is_empty())
         .map(String::from)
         .collect();
-    let suite = conformance::Suite::new(&out, &filters);
+    let suite = conformance::Suite::for_arch(arch, &out, &filters);
     if let Some(missing) = suite.toolchain_missing() {
         panic!("{missing}");
     }

@@ -43,7 +43,9 @@ pub fn runs(machine: u16) -> bool {
 }
 
 /// Where the runner of `name` is installed: `libexec/<name>/xsc-run` beside
-/// this runner's `bin`, or under `$XSC_HOME`.
+/// this runner's `bin`, or under `$XSC_HOME` (default `~/.xsc`, as the
+/// toolchain installer has it) for a runner started from elsewhere (a
+/// build folder).
 fn runner(name: &str) -> Vec<PathBuf> {
     let rel = PathBuf::from("libexec").join(name).join("xsc-run");
     let mut places = Vec::new();
@@ -53,8 +55,11 @@ fn runner(name: &str) -> Vec<PathBuf> {
     {
         places.push(home.join(&rel));
     }
-    if let Some(home) = std::env::var_os("XSC_HOME") {
-        places.push(PathBuf::from(home).join(&rel));
+    let home = std::env::var_os("XSC_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".xsc")));
+    if let Some(home) = home {
+        places.push(home.join(&rel));
     }
     places
 }

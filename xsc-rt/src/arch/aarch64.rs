@@ -4,9 +4,9 @@
 //! there; whoever moves the thread pointer carries it over
 //! ([`xsc_set_thread_area`](#xsc_set_thread_area)).
 //!
-//! This module has what the C ABI needs (the libc fork for aarch64). The
-//! `start` and `mem` features (programs without a libc) are x86_64 only so
-//! far, and no XSC kernel runs aarch64 programs yet.
+//! This module has what the C ABI needs (the libc fork for aarch64) and,
+//! for programs without a libc, `_start` and the memory functions
+//! (features `start` and `mem`).
 
 use xsc_abi::region::AARCH64_TP_REGION_WORD;
 use xsc_abi::{EntryTable, RingRegion, RingRegionHeader};
@@ -14,8 +14,6 @@ use xsc_abi::{EntryTable, RingRegion, RingRegionHeader};
 /// The system-call numbers of this architecture.
 pub use xsc_abi::ops::aarch64 as nr;
 
-#[cfg(any(feature = "start", feature = "mem"))]
-compile_error!("xsc-rt's `start` and `mem` features are implemented for x86_64 only");
 
 /// The calling thread's ring region.
 #[inline(always)]
@@ -123,3 +121,149 @@ extern "C" {
         child_arg: usize,
     ) -> i64;
 }
+
+// `_start`: apply the static-pie binary's own R_AARCH64_RELATIVE
+// relocations (DT_RELA, DT_RELASZ, DT_RELAENT), then hand the initial
+// stack pointer to the runtime's start code, as on x86_64: nothing
+// compiled from Rust may run before relocation. `__ehdr_start` (the load
+// base) and `_DYNAMIC` are reached PC-relatively (adrp/add), so they need
+// no relocation themselves.
+#[cfg(feature = "start")]
+core::arch::global_asm!(
+    ".globl _start",
+    ".type _start,%function",
+    "_start:",
+    "mov x29, #0",
+    "mov x30, #0",
+    "mov x19, sp",
+    "adrp x2, __ehdr_start",
+    "add x2, x2, :lo12:__ehdr_start",
+    "adrp x1, _DYNAMIC",
+    "add x1, x1, :lo12:_DYNAMIC",
+    "mov x3, #0",
+    "mov x4, #0",
+    "mov x5, #24",
+    "2:",
+    "ldr x0, [x1]",
+    "cbz x0, 6f",
+    "cmp x0, #{dt_rela}",
+    "b.ne 3f",
+    "ldr x3, [x1, #8]",
+    "3:",
+    "cmp x0, #{dt_relasz}",
+    "b.ne 4f",
+    "ldr x4, [x1, #8]",
+    "4:",
+    "cmp x0, #{dt_relaent}",
+    "b.ne 5f",
+    "ldr x5, [x1, #8]",
+    "5:",
+    "add x1, x1, #16",
+    "b 2b",
+    "6:",
+    "add x3, x3, x2",
+    "add x4, x4, x3",
+    "7:",
+    "cmp x3, x4",
+    "b.hs 9f",
+    "ldr w0, [x3, #8]",
+    "cmp w0, #{relative}",
+    "b.ne 8f",
+    "ldr x6, [x3, #16]",
+    "add x6, x6, x2",
+    "ldr x0, [x3]",
+    "str x6, [x2, x0]",
+    "8:",
+    "add x3, x3, x5",
+    "b 7b",
+    "9:",
+    "mov x0, x19",
+    "bl {start}",
+    "brk #0",
+    ".size _start, .-_start",
+    dt_rela = const 7,
+    dt_relasz = const 8,
+    dt_relaent = const 9,
+    relative = const 1027,
+    start = sym crate::start::start_c,
+);
+
+// memcpy, strlen and friends for programs without a libc: byte loops,
+// correct for any alignment; written in assembly so the compiler cannot
+// turn them back into calls to themselves.
+#[cfg(feature = "mem")]
+core::arch::global_asm!(
+    ".globl memcpy",
+    ".type memcpy,%function",
+    "memcpy:",
+    "mov x3, x0",
+    "cbz x2, 2f",
+    "1:",
+    "ldrb w4, [x1], #1",
+    "strb w4, [x3], #1",
+    "subs x2, x2, #1",
+    "b.ne 1b",
+    "2:",
+    "ret",
+    ".globl memmove",
+    ".type memmove,%function",
+    "memmove:",
+    "cmp x0, x1",
+    "b.ls memcpy",
+    "add x5, x1, x2",
+    "cmp x0, x5",
+    "b.hs memcpy",
+    "add x1, x1, x2",
+    "add x3, x0, x2",
+    "cbz x2, 4f",
+    "3:",
+    "ldrb w4, [x1, #-1]!",
+    "strb w4, [x3, #-1]!",
+    "subs x2, x2, #1",
+    "b.ne 3b",
+    "4:",
+    "ret",
+    ".globl memset",
+    ".type memset,%function",
+    "memset:",
+    "mov x3, x0",
+    "cbz x2, 6f",
+    "5:",
+    "strb w1, [x3], #1",
+    "subs x2, x2, #1",
+    "b.ne 5b",
+    "6:",
+    "ret",
+    ".globl memcmp",
+    ".type memcmp,%function",
+    ".globl bcmp",
+    ".type bcmp,%function",
+    "memcmp:",
+    "bcmp:",
+    "cbz x2, 8f",
+    "7:",
+    "ldrb w3, [x0], #1",
+    "ldrb w4, [x1], #1",
+    "subs w5, w3, w4",
+    "b.ne 9f",
+    "subs x2, x2, #1",
+    "b.ne 7b",
+    "8:",
+    "mov w0, #0",
+    "ret",
+    "9:",
+    "mov w0, w5",
+    "ret",
+    ".globl strlen",
+    ".type strlen,%function",
+    "strlen:",
+    "mov x1, x0",
+    "10:",
+    "ldrb w2, [x1]",
+    "cbz w2, 11f",
+    "add x1, x1, #1",
+    "b 10b",
+    "11:",
+    "sub x0, x1, x0",
+    "ret",
+);
