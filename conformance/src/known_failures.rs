@@ -16,3 +16,44 @@ pub struct KnownFailure {
 
 /// The list. Keep it sorted by case id.
 pub const KNOWN_FAILURES: &[KnownFailure] = &[];
+
+/// A case whose native run under qemu's user mode is not Linux's
+/// behaviour, so that it cannot be the oracle for aarch64 on this host:
+/// not run for aarch64, reported as skipped with the reason.
+#[derive(Clone, Copy, Debug)]
+pub struct NotUnderQemu {
+    pub case: &'static str,
+    pub why: &'static str,
+}
+
+/// The list. Keep it sorted by case id.
+pub const NOT_UNDER_QEMU: &[NotUnderQemu] = &[
+    NotUnderQemu {
+        case: "proc/exe_link_aliases",
+        why: "qemu emulates only /proc/self/exe and /proc/PID/exe: natively /proc/thread-self/exe and the other spellings name qemu",
+    },
+    NotUnderQemu {
+        case: "proc/readlink_bad_size",
+        why: "qemu checks the buffer before the size: natively a size of -1 gives EFAULT where Linux gives EINVAL (the x86_64 run checks it)",
+    },
+    NotUnderQemu {
+        case: "proc/seccomp_strict_kills",
+        why: "qemu has no seccomp (the native run is not killed)",
+    },
+    NotUnderQemu {
+        case: "seccomp/libc_open_and_stat_calls",
+        why: "qemu has no seccomp (ENOSYS): the case cannot set up natively",
+    },
+    NotUnderQemu {
+        case: "seccomp/user_notif_supervisor",
+        why: "qemu has no seccomp (ENOSYS): the case cannot set up natively",
+    },
+    NotUnderQemu {
+        case: "signals/sigaction_ignored_signal_race",
+        why: "the native run crashes inside qemu 7.2 (SIGSEGV) when sigaction races a signal being delivered",
+    },
+    NotUnderQemu {
+        case: "threads/rusage_thread",
+        why: "qemu charges its translation of the code to the thread that runs it first: the idle main thread's CPU time is qemu's, larger for the larger runner",
+    },
+];

@@ -22,7 +22,7 @@ pub mod diff;
 pub mod known_failures;
 pub mod process;
 
-use known_failures::{KnownFailure, KNOWN_FAILURES};
+use known_failures::{KnownFailure, KNOWN_FAILURES, NOT_UNDER_QEMU};
 use process::{Run, Status};
 use std::fmt::{self, Write as _};
 use std::path::{Path, PathBuf};
@@ -183,6 +183,8 @@ pub struct Suite {
     pub timeout: Duration,
     /// Cases run at once.
     pub jobs: usize,
+    /// The architecture of the programs.
+    pub arch: std_xsc::Arch,
 }
 
 impl Suite {
@@ -220,6 +222,7 @@ impl Suite {
             // on a two-core machine without starving the ones that time
             // CPU use.
             jobs: 3,
+            arch,
         }
     }
 
@@ -326,6 +329,16 @@ impl Suite {
             xsc,
             verdict: Verdict::Broken(why),
         };
+        if self.arch == std_xsc::Arch::Aarch64 {
+            if let Some(q) = NOT_UNDER_QEMU.iter().find(|q| q.case == case.id) {
+                return CaseResult {
+                    case: case.clone(),
+                    native: None,
+                    xsc: None,
+                    verdict: Verdict::Skipped(format!("not under qemu: {}", q.why)),
+                };
+            }
+        }
         let expect = match std::fs::read_to_string(&case.source)
             .map_err(|e| e.to_string())
             .and_then(|s| Expect::parse(&s))
@@ -504,6 +517,21 @@ impl fmt::Display for Report {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_listed_case_exists() {
+        let ids: Vec<String> = discover(&cases_dir()).into_iter().map(|c| c.id).collect();
+        for id in KNOWN_FAILURES
+            .iter()
+            .map(|k| k.case)
+            .chain(NOT_UNDER_QEMU.iter().map(|q| q.case))
+        {
+            assert!(
+                ids.iter().any(|i| i == id),
+                "{id} is listed but has no case"
+            );
+        }
+    }
 
     #[test]
     fn expect_lines_parse() {

@@ -159,14 +159,11 @@ impl Driver {
             .arg(self.cc_file(crtbegin)?);
         c.arg("-L").arg(&lib);
         c.args(args);
-        c.args([
-            "-Wl,-Bstatic",
-            "-Wl,--start-group",
-            "-lc",
-            "-lxsc_rt",
-            "-Wl,--end-group",
-        ]);
+        // libgcc in the group: on aarch64 its outline atomics
+        // (lse-init.o) call back into libc (`__getauxval`).
+        c.args(["-Wl,-Bstatic", "-Wl,--start-group", "-lc", "-lxsc_rt"]);
         c.arg(self.cc_file("libgcc.a")?);
+        c.arg("-Wl,--end-group");
         c.arg(self.sysroot.note_object());
         c.arg(self.cc_file(crtend)?).arg(lib.join("crtn.o"));
         // separate-code: read-only data gets its own non-executable

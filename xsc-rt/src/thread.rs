@@ -11,6 +11,7 @@ pub const CLONE_FILES: usize = 0x400;
 pub const CLONE_SIGHAND: usize = 0x800;
 pub const CLONE_THREAD: usize = 0x10000;
 pub const CLONE_SYSVSEM: usize = 0x40000;
+pub const CLONE_SETTLS: usize = 0x80000;
 pub const CLONE_PARENT_SETTID: usize = 0x100000;
 pub const CLONE_CHILD_CLEARTID: usize = 0x200000;
 
@@ -44,8 +45,23 @@ pub unsafe fn spawn<'a>(
     arg: usize,
 ) -> Result<RawThread<'a>, i32> {
     let top = (stack.as_mut_ptr() as usize + stack.len()) & !15;
+    // On aarch64 a thread finds its ring region through its thread pointer
+    // (the word at TPIDR_EL0 + 8, ABI §3.5), so a new thread needs a
+    // thread control block of its own, passed with CLONE_SETTLS, where the
+    // kernel stores its region (ABI §7.3: without it, -EINVAL). The top 16
+    // bytes of its stack serve; the thread has no TLS blocks after them. On
+    // x86_64 the region is in GS base and the thread keeps its creator's FS.
+    #[cfg(target_arch = "aarch64")]
+    let (top, flags, tls) = {
+        let tcb = top - 16;
+        // SAFETY: the 16 bytes below `top` are the caller's stack memory.
+        unsafe { core::ptr::write_bytes(tcb as *mut u8, 0, 16) };
+        (tcb, THREAD_FLAGS | CLONE_SETTLS, tcb)
+    };
+    #[cfg(not(target_arch = "aarch64"))]
+    let (flags, tls) = (THREAD_FLAGS, 0);
     let tid_ptr = tid.as_ptr() as usize;
-    let r = clone_raw(THREAD_FLAGS, top as *mut u8, tid_ptr, tid_ptr, 0, f, arg);
+    let r = clone_raw(flags, top as *mut u8, tid_ptr, tid_ptr, tls, f, arg);
     if r < 0 {
         Err(-r as i32)
     } else {

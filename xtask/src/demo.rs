@@ -152,6 +152,39 @@ pub fn run() -> Result {
         "stdio, a file, a pthread, malloc, exit code 5: C on the musl fork",
         &out,
     );
+
+    // The same std sample and C program for aarch64: xsc-run starts its
+    // aarch64 build under qemu for them.
+    let std_samples_arm = build_std_samples("aarch64-unknown-linux-xsc")?;
+    let out = Command::new(&runner)
+        .arg(std_samples_arm.join("hello"))
+        .args([tmp.to_str().unwrap_or("/tmp"), "7", "an", "argument"])
+        .env("HELLO_NAME", "XSC on aarch64")
+        .output()
+        .map_err(|e| e.to_string())?;
+    show(
+        "samples/std hello for aarch64 (`cargo +xsc build --target aarch64-unknown-linux-xsc`)",
+        "the same program; xsc-run hands it to its aarch64 build, run by qemu-aarch64-static",
+        &out,
+    );
+    let c_hello_arm = tmp.join("c-hello-aarch64");
+    cmd::run(
+        Command::new(home.join("bin/aarch64-xsc-cc"))
+            .args(["-O2", "-pthread"])
+            .arg(cmd::root().join("samples/c/hello.c"))
+            .arg("-o")
+            .arg(&c_hello_arm),
+    )?;
+    let out = Command::new(&runner)
+        .arg(&c_hello_arm)
+        .args([tmp.to_str().unwrap_or("/tmp"), "5"])
+        .output()
+        .map_err(|e| e.to_string())?;
+    show(
+        "samples/c hello.c for aarch64, built with aarch64-xsc-cc",
+        "the same C program on the aarch64 musl fork, under xsc-run's aarch64 runner",
+        &out,
+    );
     let _ = std::fs::remove_dir_all(&tmp);
     println!("\nxtask: demo done");
     Ok(())

@@ -9,7 +9,7 @@
 #include <setjmp.h>
 #include <sys/mman.h>
 
-#define STACK (64 * 1024)
+#define STACK (128 * 1024) /* glibc's PTHREAD_STACK_MIN on aarch64 */
 #define CANARIES 16
 
 static int p[2];

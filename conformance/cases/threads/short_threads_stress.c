@@ -11,7 +11,7 @@
 #define WAVES 40
 #define PER_WAVE 12
 #define CALLS 6
-#define STACK (64 * 1024)
+#define STACK (128 * 1024) /* glibc's PTHREAD_STACK_MIN on aarch64 */
 #define CANARIES 24
 #define CANARY_SIZE (128 * 1024)
 

@@ -20,19 +20,38 @@ use core::sync::atomic::{AtomicU32, Ordering};
 use xsc_rt::syscall::*;
 use xsc_rt::{sys, Ring};
 
-const BRK: u32 = 12;
-const MUNMAP: u32 = 11;
-const RT_SIGACTION: u32 = 13;
-const SETITIMER: u32 = 38;
-const FORK: u32 = 57;
-const EXECVE: u32 = 59;
-const WAIT4: u32 = 61;
-const KILL: u32 = 62;
-const PIPE2: u32 = 293;
-const NANOSLEEP: u32 = 35;
-const SETUID: u32 = 105;
-const SETGID: u32 = 106;
-const GETEUID: u32 = 107;
+/// The system-call numbers used here, which are the opcodes (ABI §6).
+#[cfg(target_arch = "x86_64")]
+mod nr {
+    pub const BRK: u32 = 12;
+    pub const MUNMAP: u32 = 11;
+    pub const RT_SIGACTION: u32 = 13;
+    pub const SETITIMER: u32 = 38;
+    pub const EXECVE: u32 = 59;
+    pub const WAIT4: u32 = 61;
+    pub const KILL: u32 = 62;
+    pub const PIPE2: u32 = 293;
+    pub const NANOSLEEP: u32 = 35;
+    pub const SETUID: u32 = 105;
+    pub const SETGID: u32 = 106;
+    pub const GETEUID: u32 = 107;
+}
+#[cfg(target_arch = "aarch64")]
+mod nr {
+    pub const BRK: u32 = 214;
+    pub const MUNMAP: u32 = 215;
+    pub const RT_SIGACTION: u32 = 134;
+    pub const SETITIMER: u32 = 103;
+    pub const EXECVE: u32 = 221;
+    pub const WAIT4: u32 = 260;
+    pub const KILL: u32 = 129;
+    pub const PIPE2: u32 = 59;
+    pub const NANOSLEEP: u32 = 101;
+    pub const SETUID: u32 = 146;
+    pub const SETGID: u32 = 144;
+    pub const GETEUID: u32 = 175;
+}
+use nr::*;
 const EACCES: i32 = 13;
 
 const SIGUSR1: usize = 10;
@@ -89,9 +108,20 @@ extern "C" fn on_alarm_feed_pipe(_: i32) {
     let _ = sys::write(PIPE_WRITE_END.load(Ordering::SeqCst) as i32, b"x");
 }
 
+#[cfg(target_arch = "x86_64")]
 fn fork() -> isize {
     // SAFETY: no arguments.
-    unsafe { syscall0(FORK) }
+    unsafe { syscall0(57) }
+}
+
+/// aarch64 has no fork system call: clone(SIGCHLD) with no stack, as its
+/// libc forks (ABI §7.5).
+#[cfg(target_arch = "aarch64")]
+fn fork() -> isize {
+    const CLONE: u32 = 220;
+    const SIGCHLD: usize = 17;
+    // SAFETY: a clone without CLONE_VM; no pointers.
+    unsafe { syscall5(CLONE, SIGCHLD, 0, 0, 0, 0) }
 }
 
 /// Waits for `pid`; returns the raw wait status.

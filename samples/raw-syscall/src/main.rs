@@ -4,18 +4,20 @@
 //! as a failure of the trap guard.
 //!
 //! `raw-syscall [MODE]`:
-//! - `syscall` (default): `syscall` with getpid;
-//! - `int80`: `int 0x80` with the i386 getpid;
+//! - `syscall` (default): getpid with the architecture's system-call
+//!   instruction (`syscall` on x86_64, `svc #0` on aarch64);
+//! - `int80` (x86_64 only): `int 0x80` with the i386 getpid;
 //! - `defeat-dispatch`: first switches Syscall User Dispatch off for this
 //!   thread by writing ALLOW into the kernel's selector byte (reachable
 //!   through the ring region, since the kernel shares the address space),
-//!   then `syscall`: the default guard cannot stop this, the seccomp guard
-//!   must.
+//!   then the raw call: the default guard cannot stop this, the seccomp
+//!   guard must.
 #![no_std]
 #![no_main]
 
 use xsc_rt::sys;
 
+#[cfg(target_arch = "x86_64")]
 #[inline(never)]
 #[no_mangle]
 fn forbidden_getpid() -> isize {
@@ -28,6 +30,19 @@ fn forbidden_getpid() -> isize {
     r
 }
 
+#[cfg(target_arch = "aarch64")]
+#[inline(never)]
+#[no_mangle]
+fn forbidden_getpid() -> isize {
+    let r: isize;
+    // SAFETY: as above: getpid is 172 on aarch64, its number in x8.
+    unsafe {
+        core::arch::asm!("svc #0", in("x8") 172usize, lateout("x0") r, options(nostack));
+    }
+    r
+}
+
+#[cfg(target_arch = "x86_64")]
 #[inline(never)]
 #[no_mangle]
 fn forbidden_int80_getpid() -> isize {
@@ -37,6 +52,13 @@ fn forbidden_int80_getpid() -> isize {
         core::arch::asm!("int 0x80", inlateout("rax") 20isize => r, options(nostack));
     }
     r
+}
+
+/// aarch64 has one system-call instruction: `int80` is a usage error.
+#[cfg(target_arch = "aarch64")]
+fn forbidden_int80_getpid() -> isize {
+    let _ = sys::write_all(2, b"raw-syscall: int80 is x86_64 only\n");
+    sys::exit_group(2)
 }
 
 fn arg_is(argc: isize, argv: *const *const u8, want: &[u8]) -> bool {

@@ -6,9 +6,9 @@
 
 use core::fmt::Write as _;
 use core::sync::atomic::Ordering;
-use xsc_rt::abi::ops::x86_64 as nr;
 use xsc_rt::abi::ring_entry::*;
 use xsc_rt::abi::{CompletionEntry, SubmissionEntry};
+use xsc_rt::arch::nr;
 use xsc_rt::{sys, Ring};
 
 const ENOSYS: i64 = 38;

@@ -7,8 +7,8 @@
 #![no_main]
 
 use core::fmt::Write as _;
-use xsc_rt::abi::ops::x86_64 as nr;
 use xsc_rt::abi::{CompletionEntry, SubmissionEntry};
+use xsc_rt::arch::nr;
 use xsc_rt::syscall::*;
 use xsc_rt::{batch, sys, Ring};
 

@@ -14,7 +14,6 @@ use xsc_abi::{EntryTable, RingRegion, RingRegionHeader};
 /// The system-call numbers of this architecture.
 pub use xsc_abi::ops::aarch64 as nr;
 
-
 /// The calling thread's ring region.
 #[inline(always)]
 pub fn current_region() -> *mut RingRegion {
