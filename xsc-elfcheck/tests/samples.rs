@@ -1,41 +1,87 @@
-//! The XSC samples (built here with cargo, as xsc-run's tests do): the
-//! clean ones pass, raw-syscall fails exactly where its source says.
+//! The XSC samples, for x86_64 and aarch64 (built here with cargo, as
+//! xsc-run's tests do): the clean ones pass, raw-syscall fails exactly
+//! where its source says.
 
 mod common;
 use common::*;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::OnceLock;
+use xsc_elfcheck::Arch;
 
-fn sample(name: &str) -> Vec<u8> {
-    static BUILT: OnceLock<Result<PathBuf, String>> = OnceLock::new();
-    let dir = BUILT.get_or_init(|| {
-        let root = Path::new(env!("CARGO_MANIFEST_DIR"))
-            .parent()
-            .unwrap()
-            .to_path_buf();
-        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-        let out = Command::new(cargo)
-            .current_dir(&root)
-            .args(["build", "--manifest-path", "samples/Cargo.toml"])
-            .output()
-            .map_err(|e| e.to_string())?;
-        if !out.status.success() {
-            return Err(String::from_utf8_lossy(&out.stderr).into_owned());
-        }
-        Ok(root.join("samples/target/debug"))
-    });
-    match dir {
+/// Sample `name` built for `arch`, the samples' workspace built once per
+/// test run and architecture.
+fn sample(arch: Arch, name: &str) -> Vec<u8> {
+    static X86_64: OnceLock<Result<PathBuf, String>> = OnceLock::new();
+    static AARCH64: OnceLock<Result<PathBuf, String>> = OnceLock::new();
+    let built = match arch {
+        Arch::X86_64 => &X86_64,
+        Arch::Aarch64 => &AARCH64,
+    };
+    match built.get_or_init(|| build_samples(arch)) {
         Ok(d) => std::fs::read(d.join(name)).unwrap(),
-        Err(e) => panic!("building the samples failed:\n{e}"),
+        Err(e) => panic!("building the samples for {arch} failed:\n{e}"),
     }
+}
+
+/// x86_64, the host: with the cargo running the tests. aarch64: as
+/// xsc-run's end-to-end tests build them (see `build_samples` there):
+/// Debian's cargo and rustc with `-Zbuild-std=core`, for
+/// aarch64-unknown-linux-gnu, linked by aarch64-linux-gnu-gcc.
+fn build_samples(arch: Arch) -> Result<PathBuf, String> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap();
+    let (mut c, dir) = match arch {
+        Arch::X86_64 => {
+            let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+            let mut c = Command::new(cargo);
+            c.args(["build", "--manifest-path", "samples/Cargo.toml"]);
+            (c, root.join("samples/target/debug"))
+        }
+        Arch::Aarch64 => {
+            let a = std_xsc::Arch::Aarch64;
+            let target = a.rust_target();
+            let mut c = Command::new(std_xsc::rt_staticlib::DEBIAN_CARGO);
+            std_xsc::toolchain::clean_env(&mut c)
+                .args(["build", "--manifest-path", "samples/Cargo.toml"])
+                .args(["--target-dir", "samples/target", "--target", target])
+                .arg("-Zbuild-std=core")
+                .env("RUSTC", std_xsc::rt_staticlib::DEBIAN_RUSTC)
+                .env("RUSTC_BOOTSTRAP", "1")
+                .env(
+                    format!(
+                        "CARGO_TARGET_{}_LINKER",
+                        target.to_uppercase().replace('-', "_")
+                    ),
+                    a.cc(),
+                );
+            (c, root.join("samples/target").join(target).join("debug"))
+        }
+    };
+    let out = c
+        .current_dir(root)
+        .output()
+        .map_err(|e| format!("cannot run {c:?} (`cargo xtask setup` installs it): {e}"))?;
+    if !out.status.success() {
+        return Err(String::from_utf8_lossy(&out.stderr).into_owned());
+    }
+    Ok(dir)
 }
 
 #[test]
 fn the_clean_samples_pass() {
+    clean_samples_pass(Arch::X86_64);
+}
+
+#[test]
+fn the_clean_samples_pass_on_aarch64() {
+    clean_samples_pass(Arch::Aarch64);
+}
+
+fn clean_samples_pass(arch: Arch) {
     for name in ["raw-hello", "raw-process", "ring-abuse", "ring-bench"] {
-        let data = sample(name);
+        let data = sample(arch, name);
         let r = check(&data, &opts()).unwrap_or_else(|e| panic!("{name}: {e}"));
+        assert_eq!(r.arch, arch, "{name}");
         assert!(
             r.passed(&opts()),
             "{name}:\n{}",
@@ -55,7 +101,7 @@ fn the_clean_samples_pass() {
 
 #[test]
 fn raw_syscall_fails_in_its_two_forbidden_functions() {
-    let data = sample("raw-syscall");
+    let data = sample(Arch::X86_64, "raw-syscall");
     let r = check(&data, &opts()).unwrap();
     assert!(!r.passed(&opts()));
     let v: Vec<&Finding> = r.violations(&opts()).collect();
@@ -84,4 +130,28 @@ fn raw_syscall_fails_in_its_two_forbidden_functions() {
     );
     assert_eq!(int80.bytes, [0xcd, 0x80]);
     assert_eq!(int80.disasm.as_deref(), Some("int 0x80"));
+}
+
+/// aarch64's raw-syscall has one forbidden function (`svc #0`; there is no
+/// `int 0x80`).
+#[test]
+fn raw_syscall_fails_in_its_forbidden_function_on_aarch64() {
+    let data = sample(Arch::Aarch64, "raw-syscall");
+    let r = check(&data, &opts()).unwrap();
+    assert_eq!(r.arch, Arch::Aarch64);
+    assert!(!r.passed(&opts()));
+    let v: Vec<&Finding> = r.violations(&opts()).collect();
+    assert_eq!(v.len(), 1, "{v:#?}");
+    let svc = v[0];
+    assert_eq!(svc.kind, FindingKind::Svc);
+    assert_eq!(svc.symbol.as_deref(), Some("forbidden_getpid"));
+    assert_eq!(
+        svc.vaddr,
+        Some(sym(&data, "forbidden_getpid") + svc.symbol_offset.unwrap())
+    );
+    assert_eq!(svc.bytes, 0xd400_0001u32.to_le_bytes());
+    assert_eq!(svc.disasm.as_deref(), Some("svc #0x0"));
+    assert_eq!(svc.section.as_deref(), Some(".text"));
+    let (seg, off) = exec_segment_of(&data, svc.vaddr.unwrap());
+    assert_eq!((svc.segment, svc.file_offset), (Some(seg), Some(off)));
 }
