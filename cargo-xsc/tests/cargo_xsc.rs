@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::OnceLock;
 use std_xsc::testing::{run_ok, text};
+use std_xsc::Arch;
 
 fn repo() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -119,12 +120,20 @@ mod tests {
     );
 }
 
-/// Builds samples/ecosystem for XSC (with cargo xsc) and for the host, once.
-fn ecosystem() -> &'static (PathBuf, PathBuf) {
-    static BUILT: OnceLock<(PathBuf, PathBuf)> = OnceLock::new();
-    BUILT.get_or_init(|| {
+/// Builds samples/ecosystem for the XSC target of `arch` (with cargo xsc)
+/// and natively, once per architecture: for x86_64 the host's own build;
+/// for aarch64 `aarch64-unknown-linux-musl` with std built from the
+/// toolchain's source and linked with plain musl, run under qemu through
+/// binfmt_misc (as the std samples' differential tests do).
+fn ecosystem(arch: Arch) -> &'static (PathBuf, PathBuf) {
+    static BUILT: [OnceLock<(PathBuf, PathBuf)>; 2] = [OnceLock::new(), OnceLock::new()];
+    BUILT[arch as usize].get_or_init(|| {
         let dir = repo().join("samples/ecosystem");
-        let out = run_ok(&mut cargo_xsc(&dir, &["build", "--workspace"]));
+        let xsc_target = arch.xsc_target();
+        let out = run_ok(&mut cargo_xsc(
+            &dir,
+            &["build", "--workspace", "--target", &xsc_target],
+        ));
         let verified = text(&out.stderr).matches("cargo-xsc: verified").count();
         let meta = cargo_metadata::MetadataCommand::new()
             .current_dir(&dir)
@@ -144,17 +153,36 @@ fn ecosystem() -> &'static (PathBuf, PathBuf) {
             "every binary verified: {}",
             text(&out.stderr)
         );
-        run_ok(std_xsc::toolchain::cargo_xsc(&dir).args(["build", "--workspace"]));
+        let mut native = std_xsc::toolchain::cargo_xsc(&dir);
+        native.args(["build", "--workspace"]);
+        let native_dir = match arch {
+            Arch::X86_64 => dir.join("target/debug"),
+            Arch::Aarch64 => {
+                assert!(
+                    std_xsc::binfmt::aarch64_registered(),
+                    "aarch64 executables do not run on this host: run `cargo xtask setup` as root"
+                );
+                let target = std_xsc::host_musl::rust_target(arch);
+                native.args(["--target", &target, "-Zbuild-std=std,panic_abort"]);
+                for (k, v) in std_xsc::host_musl::native_cargo_env(&std_xsc::xsc_home(), arch)
+                    .unwrap_or_else(|e| panic!("{e}"))
+                {
+                    native.env(k, v);
+                }
+                dir.join("target").join(target).join("debug")
+            }
+        };
+        run_ok(&mut native);
         (
-            dir.join("target/x86_64-unknown-linux-xsc/debug"),
-            dir.join("target/debug"),
+            dir.join("target").join(xsc_target).join("debug"),
+            native_dir,
         )
     })
 }
 
-fn differential(bin: &str, with_dir: bool) {
-    let (xsc, host) = ecosystem();
-    let dir = tmpdir(bin);
+fn differential(arch: Arch, bin: &str, with_dir: bool) {
+    let (xsc, host) = ecosystem(arch);
+    let dir = tmpdir(&format!("{bin}-{arch}"));
     let args: Vec<&str> = if with_dir {
         vec![dir.to_str().unwrap()]
     } else {
@@ -182,26 +210,29 @@ fn differential(bin: &str, with_dir: bool) {
     assert!(!native.stdout.is_empty());
 }
 
-#[test]
-fn rustix_through_tempfile_matches_the_host() {
-    differential("tempfile-user", true);
+/// Each ecosystem sample, natively and on XSC, for both architectures.
+/// (seccompiler-user builds for both; it runs in xsc-run's own tests, for
+/// x86_64 only: qemu has no seccomp.)
+macro_rules! ecosystem_tests {
+    ($($name:ident: $bin:literal, $with_dir:expr, $doc:literal;)*) => {
+        mod ecosystem_x86_64 {
+            $(#[doc = $doc] #[test] fn $name() { super::differential(std_xsc::Arch::X86_64, $bin, $with_dir) })*
+        }
+        mod ecosystem_aarch64 {
+            $(#[doc = $doc] #[test] fn $name() { super::differential(std_xsc::Arch::Aarch64, $bin, $with_dir) })*
+        }
+    };
 }
 
-#[test]
-fn a_sys_crate_compiled_by_xsc_cc_matches_the_host() {
-    differential("zstd-user", false);
-}
-
-/// Native builds that look the target up by name (autoconf's config.sub,
-/// openssl-src's table, the cmake crate) work for an XSC target unchanged.
-#[test]
-fn autoconf_openssl_and_cmake_builds_match_the_host() {
-    differential("native-builds", false);
-}
-
-#[test]
-fn tokio_echo_on_the_multi_threaded_runtime_matches_the_host() {
-    differential("tokio-echo", false);
+ecosystem_tests! {
+    rustix_through_tempfile_matches_native: "tempfile-user", true,
+        "rustix (libc backend) through tempfile.";
+    a_sys_crate_compiled_by_xsc_cc_matches_native: "zstd-user", false,
+        "zstd-sys, C compiled by xsc-cc.";
+    autoconf_openssl_and_cmake_builds_match_native: "native-builds", false,
+        "Native builds that look the target up by name (autoconf's config.sub, openssl-src's table, the cmake crate) work for an XSC target unchanged.";
+    tokio_echo_on_the_multi_threaded_runtime_matches_native: "tokio-echo", false,
+        "tokio's multi-threaded runtime, TCP and timers.";
 }
 
 #[test]

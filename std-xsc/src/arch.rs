@@ -34,6 +34,14 @@ impl Arch {
         }
     }
 
+    /// The archiver for this architecture's objects.
+    pub fn ar(self) -> &'static str {
+        match self {
+            Arch::X86_64 => "ar",
+            Arch::Aarch64 => "aarch64-linux-gnu-ar",
+        }
+    }
+
     /// Where the host keeps the Linux UAPI headers for this architecture
     /// (Debian's `linux-libc-dev`, and its cross version): the
     /// `linux`/`asm-generic` directory and the `asm` directory.

@@ -149,5 +149,9 @@ pub fn native_cargo_env(home: &Path, arch: Arch) -> Result<Vec<(String, String)>
             format!("CC_{}", target.replace('-', "_")),
             linker(home, arch).display().to_string(),
         ),
+        (
+            format!("AR_{}", target.replace('-', "_")),
+            arch.ar().to_string(),
+        ),
     ])
 }

@@ -77,7 +77,8 @@ struct Cli {
     #[arg(long)]
     allow_unmarked: bool,
     /// Run a binary that fails verification (raw system-call instructions
-    /// in its code); the trap guard stops the first one it executes.
+    /// in its code); the trap guard stops the first one it executes
+    /// (where the host has none, they execute).
     #[arg(long)]
     allow_unverified: bool,
     /// Enforce an OCI/Docker seccomp profile (JSON) on every call of the
@@ -224,8 +225,13 @@ fn verify(
         .and_then(|whole| xsc_elfcheck::check(&whole, &opts).ok())
         .filter(|r| !r.passed(&opts))
         .unwrap_or(report);
+    let anyway = if thread::dispatch_available() {
+        "the trap guard stops the first raw system call"
+    } else {
+        "this host has no trap guard: its raw system calls would execute"
+    };
     Err(format!(
-        "{name}: refused: the binary fails XSC verification:\n{}xsc-run: pass --allow-unverified to run it anyway (the trap guard stops the first raw system call)",
+        "{name}: refused: the binary fails XSC verification:\n{}xsc-run: pass --allow-unverified to run it anyway ({anyway})",
         xsc_elfcheck::render_human(&name, &named, &opts)
     ))
 }
@@ -323,6 +329,9 @@ fn run(argv: Vec<std::ffi::OsString>) -> i32 {
         None if thread::dispatch_available() => config::Guard::Dispatch,
         None => config::Guard::Off,
     };
+    if guard == config::Guard::Off && cli.allow_unverified {
+        eprintln!("xsc-run: warning: running a binary without verifying it, and with no trap guard: its raw system calls execute");
+    }
     if guard == config::Guard::Off {
         trace::diagnostic_if_traced(
             b"xsc-run: trap guard off: this host has no Syscall User Dispatch; raw system calls are stopped only by the verifier, before the run\n",

@@ -14,12 +14,18 @@ use std::collections::BTreeMap;
 use std::io::Write;
 use std::sync::atomic::{AtomicI32, Ordering};
 
+/// The filters' architecture: this program's.
+#[cfg(target_arch = "x86_64")]
+const ARCH: TargetArch = TargetArch::x86_64;
+#[cfg(target_arch = "aarch64")]
+const ARCH: TargetArch = TargetArch::aarch64;
+
 fn filter(
     rules: Vec<(i64, Vec<SeccompRule>)>,
     on_match: SeccompAction,
 ) -> Result<BpfProgram, seccompiler::Error> {
     let rules: BTreeMap<i64, Vec<SeccompRule>> = rules.into_iter().collect();
-    SeccompFilter::new(rules, SeccompAction::Allow, on_match, TargetArch::x86_64)?
+    SeccompFilter::new(rules, SeccompAction::Allow, on_match, ARCH)?
         .try_into()
         .map_err(seccompiler::Error::Backend)
 }
@@ -82,34 +88,31 @@ fn main() {
 
     let o_wronly = libc::O_WRONLY as u64;
     let accmode = libc::O_ACCMODE as u64;
-    let refuse = filter(
-        vec![
-            (
-                libc::SYS_getpgid,
-                vec![rule(vec![cond(0, Len::Qword, Op::Eq, 7)])],
-            ),
-            (
-                libc::SYS_open,
-                vec![rule(vec![cond(
-                    1,
-                    Len::Dword,
-                    Op::MaskedEq(accmode),
-                    o_wronly,
-                )])],
-            ),
-            (
-                libc::SYS_openat,
-                vec![rule(vec![cond(
-                    2,
-                    Len::Dword,
-                    Op::MaskedEq(accmode),
-                    o_wronly,
-                )])],
-            ),
-        ],
-        SeccompAction::Errno(libc::EROFS as u32),
-    )
-    .unwrap();
+    let mut rules = vec![(
+        libc::SYS_getpgid,
+        vec![rule(vec![cond(0, Len::Qword, Op::Eq, 7)])],
+    )];
+    // aarch64 has openat only.
+    #[cfg(target_arch = "x86_64")]
+    rules.push((
+        libc::SYS_open,
+        vec![rule(vec![cond(
+            1,
+            Len::Dword,
+            Op::MaskedEq(accmode),
+            o_wronly,
+        )])],
+    ));
+    rules.push((
+        libc::SYS_openat,
+        vec![rule(vec![cond(
+            2,
+            Len::Dword,
+            Op::MaskedEq(accmode),
+            o_wronly,
+        )])],
+    ));
+    let refuse = filter(rules, SeccompAction::Errno(libc::EROFS as u32)).unwrap();
     let big = filter(
         vec![(
             libc::SYS_getsid,
