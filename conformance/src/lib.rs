@@ -50,7 +50,7 @@ pub enum Expect {
 }
 
 impl Expect {
-    fn parse(source: &str) -> Result<Expect, String> {
+    pub fn parse(source: &str) -> Result<Expect, String> {
         let line = source
             .lines()
             .find_map(|l| l.split_once("expect:").map(|(_, rest)| rest.trim()))

@@ -57,7 +57,7 @@ pub fn patches_for(arch: Arch, repo: &Path) -> Result<Vec<PathBuf>, String> {
 }
 
 /// The `.patch` files in `dir`, sorted by name (the order they apply in).
-pub(crate) fn patch_files(dir: &Path) -> Result<Vec<PathBuf>, String> {
+pub fn patch_files(dir: &Path) -> Result<Vec<PathBuf>, String> {
     let mut v: Vec<PathBuf> = std::fs::read_dir(dir)
         .map_err(|e| format!("cannot read {}: {e}", dir.display()))?
         .filter_map(|e| e.ok().map(|e| e.path()))

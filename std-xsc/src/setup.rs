@@ -33,6 +33,14 @@ pub const PACKAGES: &[(&str, &str)] = &[
     ("perl", "perl"),
     // The debugging test runs an XSC program under gdb.
     ("gdb", "gdb"),
+    // The XSC kernel (cargo xtask kernel) and its VM test (vm-test).
+    ("/usr/src/linux-source-6.1.tar.xz", "linux-source-6.1"),
+    ("flex", "flex"),
+    ("bison", "bison"),
+    ("bc", "bc"),
+    ("/usr/include/libelf.h", "libelf-dev"),
+    ("cpio", "cpio"),
+    ("qemu-system-x86_64", "qemu-system-x86"),
 ];
 
 /// The crates whose binaries make up the installed tools.

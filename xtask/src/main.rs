@@ -6,13 +6,17 @@
 //! - `cargo xtask bench`: benchmarks, reported as side-by-side ratios.
 //! - `cargo xtask compat`: popular crates from crates.io built and run for
 //!   XSC and natively, compared.
+//! - `cargo xtask kernel`: Linux with the XSC ABI (kernel/README.md).
+//! - `cargo xtask vm-test`: that kernel under qemu, running XSC programs.
 
 mod bench;
 mod cmd;
 mod compat;
 mod demo;
+mod kernel;
 mod setup;
 mod test;
+mod vm;
 
 use clap::{Parser, Subcommand};
 
@@ -42,6 +46,13 @@ enum Command {
     /// natively, run them (test suites, fixed workloads) and compare
     /// (downloads and builds a lot; not part of `test`).
     Compat(compat::Args),
+    /// Build Linux 6.1 with the XSC patches (kernel/), cached under
+    /// $XSC_HOME/kernel.
+    Kernel,
+    /// Boot the XSC kernel under qemu-system-x86_64 and run XSC programs
+    /// on it, with no xsc-run: conformance cases against native in the
+    /// same VM, the raw-syscall variants (SIGSYS), raw-hello, ring-abuse.
+    VmTest,
 }
 
 fn main() {
@@ -52,6 +63,8 @@ fn main() {
         Command::Test => test::run(),
         Command::Bench(args) => bench::run(args),
         Command::Compat(args) => compat::run(args),
+        Command::Kernel => kernel::run(),
+        Command::VmTest => vm::run(),
     };
     if let Err(e) = result {
         eprintln!("xtask: {e}");

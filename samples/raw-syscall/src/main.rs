@@ -80,8 +80,15 @@ extern "C" fn xsc_main(argc: isize, argv: *const *const u8, _: *const *const u8)
             let region = xsc_rt::Ring::current().region();
             // SAFETY: deliberately scribbling on the kernel's private state
             // (the selector byte is the first byte of it in xsc-run), which
-            // the shared address space allows.
-            unsafe { *((*region).header.kernel_private as *mut u8) = 0 };
+            // the shared address space allows. A kernel that keeps nothing
+            // in program memory (Linux with the XSC patches) leaves
+            // kernel_private 0: nothing to scribble on there.
+            unsafe {
+                let private = (*region).header.kernel_private as *mut u8;
+                if !private.is_null() {
+                    *private = 0;
+                }
+            }
         }
         forbidden_getpid()
     };

@@ -1,0 +1,190 @@
+/* /init of the XSC test VM (cargo xtask vm-test), itself an XSC program.
+ *
+ * Mounts /proc, /dev and /tmp, then runs the cases listed in /cases, one
+ * per line: `ID NATIVE XSC [ARGS...]`. Each case runs twice, its native
+ * build and its XSC build, each with a fresh scratch folder as its first
+ * argument (NATIVE `-`: the XSC build only, with the line's arguments
+ * alone, and native status `none`), stdout captured, with a time limit. Both endings and stdouts
+ * are reported on the console, between markers the host reads:
+ *
+ *   xsc-vm: case ID
+ *   xsc-vm: native STATUS
+ *   xsc-vm: xsc STATUS
+ *   xsc-vm: same-stdout yes|no
+ *   (if not the same, both stdouts, each line prefixed "xsc-vm: - " or "xsc-vm: + ")
+ *   xsc-vm: end
+ *
+ * STATUS is `exit N`, `signal NAME` or `timeout`. The run ends with
+ * `xsc-vm: done N` and a reboot, which ends qemu (-no-reboot). */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/reboot.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#define LIMIT_S 60
+#define OUT_MAX (1 << 20)
+
+struct run {
+	char status[64];
+	char *out;
+	size_t len;
+};
+
+static const char *const SIGNAMES[32] = {
+	[SIGHUP] = "SIGHUP", [SIGINT] = "SIGINT", [SIGQUIT] = "SIGQUIT",
+	[SIGILL] = "SIGILL", [SIGTRAP] = "SIGTRAP", [SIGABRT] = "SIGABRT",
+	[SIGBUS] = "SIGBUS", [SIGFPE] = "SIGFPE", [SIGKILL] = "SIGKILL",
+	[SIGUSR1] = "SIGUSR1", [SIGSEGV] = "SIGSEGV", [SIGUSR2] = "SIGUSR2",
+	[SIGPIPE] = "SIGPIPE", [SIGALRM] = "SIGALRM", [SIGTERM] = "SIGTERM",
+	[SIGSTKFLT] = "SIGSTKFLT", [SIGCHLD] = "SIGCHLD", [SIGCONT] = "SIGCONT",
+	[SIGSTOP] = "SIGSTOP", [SIGTSTP] = "SIGTSTP", [SIGTTIN] = "SIGTTIN",
+	[SIGTTOU] = "SIGTTOU", [SIGURG] = "SIGURG", [SIGXCPU] = "SIGXCPU",
+	[SIGXFSZ] = "SIGXFSZ", [SIGVTALRM] = "SIGVTALRM", [SIGPROF] = "SIGPROF",
+	[SIGWINCH] = "SIGWINCH", [SIGIO] = "SIGIO", [SIGPWR] = "SIGPWR",
+	[SIGSYS] = "SIGSYS",
+};
+
+static void describe(int st, char *buf, size_t n)
+{
+	if (WIFEXITED(st))
+		snprintf(buf, n, "exit %d", WEXITSTATUS(st));
+	else if (WIFSIGNALED(st) && WTERMSIG(st) < 32 && SIGNAMES[WTERMSIG(st)])
+		snprintf(buf, n, "signal %s", SIGNAMES[WTERMSIG(st)]);
+	else if (WIFSIGNALED(st))
+		snprintf(buf, n, "signal %d", WTERMSIG(st));
+	else
+		snprintf(buf, n, "status %#x", st);
+}
+
+static void run_one(char *const argv[], const char *scratch, struct run *r)
+{
+	int p[2];
+	r->out = calloc(OUT_MAX + 1, 1);
+	r->len = 0;
+	strcpy(r->status, "not run");
+	if (!r->out || pipe2(p, O_CLOEXEC) != 0)
+		return;
+	mkdir(scratch, 0755);
+	pid_t pid = fork();
+	if (pid == 0) {
+		dup2(p[1], 1);
+		int null = open("/dev/null", O_RDONLY);
+		if (null >= 0)
+			dup2(null, 0);
+		if (chdir(scratch) != 0)
+			_exit(125);
+		execv(argv[0], argv);
+		_exit(127);
+	}
+	close(p[1]);
+	time_t start = time(0);
+	fcntl(p[0], F_SETFL, O_NONBLOCK);
+	int st = 0, done = 0;
+	while (!done) {
+		ssize_t n = read(p[0], r->out + r->len, OUT_MAX - r->len);
+		if (n > 0) {
+			r->len += (size_t)n;
+			continue;
+		}
+		pid_t w = waitpid(pid, &st, WNOHANG);
+		if (w == pid) {
+			/* the rest of the output */
+			while ((n = read(p[0], r->out + r->len, OUT_MAX - r->len)) > 0)
+				r->len += (size_t)n;
+			describe(st, r->status, sizeof r->status);
+			done = 1;
+		} else if (time(0) - start > LIMIT_S) {
+			kill(pid, SIGKILL);
+			waitpid(pid, &st, 0);
+			strcpy(r->status, "timeout");
+			done = 1;
+		} else {
+			struct timespec ts = { 0, 2 * 1000 * 1000 };
+			nanosleep(&ts, 0);
+		}
+	}
+	close(p[0]);
+}
+
+static void show(const char *mark, const struct run *r)
+{
+	const char *s = r->out, *end = r->out + r->len;
+	while (s < end) {
+		const char *nl = memchr(s, '\n', (size_t)(end - s));
+		size_t n = nl ? (size_t)(nl - s) : (size_t)(end - s);
+		printf("xsc-vm: %s %.*s\n", mark, (int)n, s);
+		s += n + (nl ? 1 : 0);
+	}
+}
+
+int main(void)
+{
+	mount("proc", "/proc", "proc", 0, 0);
+	mount("devtmpfs", "/dev", "devtmpfs", 0, 0);
+	mount("tmpfs", "/tmp", "tmpfs", 0, 0);
+	setvbuf(stdout, 0, _IOLBF, 0);
+	printf("xsc-vm: start\n");
+	FILE *f = fopen("/cases", "r");
+	char line[4096];
+	int n = 0;
+	while (f && fgets(line, sizeof line, f)) {
+		char *argv[64], *native[64], *xsc[64];
+		int argc = 0;
+		for (char *t = strtok(line, " \n"); t && argc < 60; t = strtok(0, " \n"))
+			argv[argc++] = t;
+		if (argc < 3)
+			continue;
+		char scratch[256];
+		struct run a, b;
+		native[0] = argv[1];
+		xsc[0] = argv[2];
+		snprintf(scratch, sizeof scratch, "/tmp/%d-native", n);
+		native[1] = scratch;
+		for (int i = 3; i < argc; i++)
+			native[i - 1] = argv[i];
+		native[argc - 1] = 0;
+		if (strcmp(argv[1], "-") == 0) {
+			/* no native build: the host checks this one */
+			a.out = calloc(1, 1);
+			a.len = 0;
+			strcpy(a.status, "none");
+		} else {
+			run_one(native, scratch, &a);
+		}
+		char scratch2[256];
+		snprintf(scratch2, sizeof scratch2, "/tmp/%d-xsc", n);
+		/* A case without a native build gets no scratch folder: its
+		 * arguments are the line's. */
+		int first = 1;
+		if (strcmp(argv[1], "-") != 0)
+			xsc[first++] = scratch2;
+		for (int i = 3; i < argc; i++)
+			xsc[first++] = argv[i];
+		xsc[first] = 0;
+		run_one(xsc, scratch2, &b);
+		int same = a.len == b.len && memcmp(a.out, b.out, a.len) == 0;
+		printf("xsc-vm: case %s\nxsc-vm: native %s\nxsc-vm: xsc %s\nxsc-vm: same-stdout %s\n",
+		       argv[0], a.status, b.status, same ? "yes" : "no");
+		if (!same) {
+			show("-", &a);
+			show("+", &b);
+		}
+		printf("xsc-vm: end\n");
+		free(a.out);
+		free(b.out);
+		n++;
+	}
+	printf("xsc-vm: done %d\n", n);
+	sync();
+	reboot(RB_AUTOBOOT);
+	return 0;
+}

@@ -1,0 +1,117 @@
+//! `cargo xtask kernel`: Linux with the XSC ABI (kernel/README.md).
+//!
+//! Debian's Linux 6.1 source (`linux-source-6.1`), the patches in
+//! `kernel/patches` in order, `make tinyconfig` plus
+//! `kernel/config.fragment`, `bzImage`. The result is kept under
+//! `$XSC_HOME/kernel/<fingerprint>/bzImage`, the fingerprint covering the
+//! source tarball, the patches and the fragment: a second run with nothing
+//! changed builds nothing.
+
+use crate::cmd::{self, Result};
+use std::hash::{DefaultHasher, Hash, Hasher};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// Debian's package of the kernel source.
+pub const SOURCE_TARBALL: &str = "/usr/src/linux-source-6.1.tar.xz";
+
+fn kernel_dir() -> PathBuf {
+    cmd::root().join("kernel")
+}
+
+fn patches() -> Result<Vec<PathBuf>> {
+    std_xsc::build::patch_files(&kernel_dir().join("patches"))
+}
+
+/// What the build depends on: the tarball (its size and modification
+/// time: Debian replaces it on an update), the patches and the fragment.
+fn fingerprint() -> Result<String> {
+    let mut h = DefaultHasher::new();
+    let meta = std::fs::metadata(SOURCE_TARBALL).map_err(|e| {
+        format!("{SOURCE_TARBALL}: {e} (the Debian package linux-source-6.1; `cargo xtask setup` installs it)")
+    })?;
+    meta.len().hash(&mut h);
+    meta.modified().ok().hash(&mut h);
+    for p in patches()? {
+        std::fs::read(&p)
+            .map_err(|e| format!("{}: {e}", p.display()))?
+            .hash(&mut h);
+    }
+    std::fs::read(kernel_dir().join("config.fragment"))
+        .map_err(|e| format!("kernel/config.fragment: {e}"))?
+        .hash(&mut h);
+    Ok(format!("{:016x}", h.finish()))
+}
+
+/// The options the fragment sets (`CONFIG_X=y`).
+fn wanted_options() -> Result<Vec<String>> {
+    let text = std::fs::read_to_string(kernel_dir().join("config.fragment"))
+        .map_err(|e| format!("kernel/config.fragment: {e}"))?;
+    Ok(text
+        .lines()
+        .map(str::trim)
+        .filter(|l| l.starts_with("CONFIG_"))
+        .map(String::from)
+        .collect())
+}
+
+/// Builds the kernel unless the cache has it; returns the bzImage.
+pub fn build() -> Result<PathBuf> {
+    let home = std_xsc::xsc_home();
+    let fp = fingerprint()?;
+    let cached = home.join("kernel").join(&fp).join("bzImage");
+    if cached.is_file() {
+        eprintln!("xtask: kernel up to date: {}", cached.display());
+        return Ok(cached);
+    }
+    let work = home.join("build/kernel");
+    let _ = std::fs::remove_dir_all(&work);
+    std::fs::create_dir_all(&work).map_err(|e| format!("{}: {e}", work.display()))?;
+    cmd::run(
+        Command::new("tar")
+            .args(["xf", SOURCE_TARBALL, "-C"])
+            .arg(&work),
+    )?;
+    let src = work.join("linux-source-6.1");
+    for p in patches()? {
+        cmd::run(
+            Command::new("patch")
+                .args(["-p1", "-s", "-i"])
+                .arg(&p)
+                .current_dir(&src),
+        )
+        .map_err(|e| format!("{} does not apply: {e}", p.display()))?;
+    }
+    let make =
+        |args: &[&str]| -> Result { cmd::run(Command::new("make").args(args).current_dir(&src)) };
+    make(&["-s", "tinyconfig"])?;
+    cmd::run(
+        Command::new("scripts/kconfig/merge_config.sh")
+            .args(["-m", ".config"])
+            .arg(kernel_dir().join("config.fragment"))
+            .current_dir(&src),
+    )?;
+    make(&["-s", "olddefconfig"])?;
+    let config = std::fs::read_to_string(src.join(".config")).map_err(|e| e.to_string())?;
+    for want in wanted_options()? {
+        if !config.lines().any(|l| l.trim() == want) {
+            return Err(format!(
+                "kernel/config.fragment: {want} did not stick (a dependency is missing from the fragment)"
+            ));
+        }
+    }
+    let jobs = std::thread::available_parallelism().map_or(2, |n| n.get());
+    make(&[&format!("-j{jobs}"), "-s", "bzImage"])?;
+    let dir = cached.parent().unwrap_or(Path::new("."));
+    std::fs::create_dir_all(dir).map_err(|e| e.to_string())?;
+    let tmp = dir.join("bzImage.tmp");
+    std::fs::copy(src.join("arch/x86/boot/bzImage"), &tmp).map_err(|e| e.to_string())?;
+    std::fs::rename(&tmp, &cached).map_err(|e| e.to_string())?;
+    let _ = std::fs::remove_dir_all(&work);
+    eprintln!("xtask: built the XSC kernel: {}", cached.display());
+    Ok(cached)
+}
+
+pub fn run() -> Result {
+    build().map(|_| ())
+}

@@ -1,0 +1,416 @@
+//! `cargo xtask vm-test`: the XSC kernel (`cargo xtask kernel`) booted
+//! under `qemu-system-x86_64`, running the toolchain's binaries with no
+//! xsc-run (kernel/README.md).
+//!
+//! The initramfs holds only static binaries: its `/init` is an XSC program
+//! (`kernel/vm/init.c`, built with xsc-cc), which runs the cases listed in
+//! `/cases` and reports each over the serial console. The cases:
+//! - every conformance case (`conformance/cases`), built natively (gcc,
+//!   static glibc) and for XSC (xsc-cc), both run in the VM: the native
+//!   build must end as the case's `expect:` line says, and the XSC build
+//!   exactly as the native one (stdout and ending);
+//! - each `raw-syscall` variant, which must die by SIGSYS, raised by the
+//!   kernel;
+//! - `raw-hello` and `ring-abuse`, which must do in the VM what they do
+//!   under xsc-run on the host (the same stdout and ending).
+//!
+//! The run ends by itself: `/init` reboots, which ends qemu (`-no-reboot`),
+//! and qemu is killed after a time limit otherwise. KVM is used when a
+//! short probe boot with it reaches `/init`; TCG otherwise. The report
+//! says which.
+
+use crate::cmd::{self, Result};
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// The whole VM run's limit (TCG on 2 cores runs the suite in minutes).
+const RUN_LIMIT: Duration = Duration::from_secs(20 * 60);
+/// How long a KVM probe may take to reach /init.
+const KVM_PROBE_LIMIT: Duration = Duration::from_secs(15);
+
+/// One case as the VM reported it.
+#[derive(Debug, Default)]
+struct Reported {
+    id: String,
+    native: String,
+    xsc: String,
+    same_stdout: bool,
+    native_stdout: Vec<String>,
+    xsc_stdout: Vec<String>,
+}
+
+/// What the host expects of a case.
+enum Check {
+    /// Native as `expect:` says, XSC as native.
+    Differential(String),
+    /// No native build: dies by this status (e.g. `signal SIGSYS`).
+    Status(String),
+    /// No native build: the same stdout and ending as under xsc-run.
+    AsXscRun { stdout: String, status: String },
+}
+
+fn xsc_cc() -> PathBuf {
+    std_xsc::xsc_home().join("bin/xsc-cc")
+}
+
+fn compile(cc: &Path, flags: &[&str], src: &Path, out: &Path) -> Result {
+    cmd::run(
+        Command::new(cc)
+            .args(flags)
+            .args(["-O1", "-pthread", "-I"])
+            .arg(conformance::cases_dir())
+            .arg(src)
+            .arg("-o")
+            .arg(out),
+    )
+}
+
+/// Runs `prog args` under the host's xsc-run: (stdout, ending).
+fn under_xsc_run(prog: &Path, args: &[&str]) -> Result<(String, String)> {
+    let out = Command::new(std_xsc::xsc_home().join("bin/xsc-run"))
+        .arg(prog)
+        .args(args)
+        .stdin(Stdio::null())
+        .output()
+        .map_err(|e| format!("cannot run xsc-run: {e}"))?;
+    use std::os::unix::process::ExitStatusExt;
+    let status = match (out.status.code(), out.status.signal()) {
+        (Some(c), _) => format!("exit {c}"),
+        (None, Some(s)) => format!("signal {}", conformance::process::signal_name(s)),
+        _ => "unknown".into(),
+    };
+    Ok((String::from_utf8_lossy(&out.stdout).into_owned(), status))
+}
+
+/// Builds the initramfs: `/init`, `/cases`, the programs. Returns the
+/// archive and what to check of each case.
+fn initramfs(dir: &Path) -> Result<(PathBuf, Vec<(String, Check)>)> {
+    let root = dir.join("root");
+    let _ = std::fs::remove_dir_all(dir);
+    for d in ["proc", "dev", "tmp", "c", "s", "data"] {
+        std::fs::create_dir_all(root.join(d)).map_err(|e| e.to_string())?;
+    }
+    compile(
+        &xsc_cc(),
+        &["-Wall", "-Wextra"],
+        &cmd::root().join("kernel/vm/init.c"),
+        &root.join("init"),
+    )?;
+    let mut lines = Vec::new();
+    let mut checks = Vec::new();
+    for case in conformance::discover(&conformance::cases_dir()) {
+        let source = std::fs::read_to_string(&case.source).map_err(|e| e.to_string())?;
+        let expect = conformance::Expect::parse(&source)
+            .map_err(|e| format!("{}: {e}", case.source.display()))?;
+        let name = case.id.replace('/', "__");
+        compile(
+            Path::new("gcc"),
+            &["-static"],
+            &case.source,
+            &root.join("c").join(format!("{name}.native")),
+        )?;
+        compile(
+            &xsc_cc(),
+            &[],
+            &case.source,
+            &root.join("c").join(format!("{name}.xsc")),
+        )?;
+        lines.push(format!("{} /c/{name}.native /c/{name}.xsc", case.id));
+        checks.push((case.id.clone(), Check::Differential(expect.to_string())));
+    }
+    let samples = cmd::build_samples(false)?;
+    for s in ["raw-syscall", "raw-hello", "ring-abuse"] {
+        std::fs::copy(samples.join(s), root.join("s").join(s)).map_err(|e| e.to_string())?;
+    }
+    for mode in ["syscall", "int80", "defeat-dispatch"] {
+        let id = format!("raw-syscall/{mode}");
+        lines.push(format!("{id} - /s/raw-syscall {mode}"));
+        checks.push((id, Check::Status("signal SIGSYS".into())));
+    }
+    // raw-hello reads a file and exits with the code it is given: the
+    // same file on both sides.
+    let text = "read through the ring\nin the VM as on the host\n";
+    std::fs::write(root.join("data/in.txt"), text).map_err(|e| e.to_string())?;
+    let host_file = dir.join("in.txt");
+    std::fs::write(&host_file, text).map_err(|e| e.to_string())?;
+    let (stdout, status) = under_xsc_run(
+        &samples.join("raw-hello"),
+        &[host_file.to_str().unwrap_or_default(), "9"],
+    )?;
+    lines.push("raw-hello - /s/raw-hello /data/in.txt 9".into());
+    checks.push(("raw-hello".into(), Check::AsXscRun { stdout, status }));
+    let (stdout, status) = under_xsc_run(&samples.join("ring-abuse"), &[])?;
+    lines.push("ring-abuse - /s/ring-abuse".into());
+    checks.push(("ring-abuse".into(), Check::AsXscRun { stdout, status }));
+    std::fs::write(root.join("cases"), lines.join("\n") + "\n").map_err(|e| e.to_string())?;
+    let cpio = dir.join("root.cpio");
+    let files = Command::new("sh")
+        .arg("-c")
+        .arg(format!(
+            "cd '{}' && find . | LC_ALL=C sort | cpio -o -H newc --quiet > '{}'",
+            root.display(),
+            cpio.display()
+        ))
+        .status()
+        .map_err(|e| format!("cannot run cpio: {e}"))?;
+    if !files.success() {
+        return Err("making the initramfs failed (is cpio installed? `cargo xtask setup`)".into());
+    }
+    Ok((cpio, checks))
+}
+
+/// Boots `kernel` with `initrd`, with KVM or not; returns the console
+/// output, or None if `limit` passed (qemu is killed then).
+fn boot(kernel: &Path, initrd: &Path, kvm: bool, limit: Duration) -> Result<Option<String>> {
+    let mut c = Command::new("qemu-system-x86_64");
+    c.arg("-kernel")
+        .arg(kernel)
+        .arg("-initrd")
+        .arg(initrd)
+        .args([
+            "-append",
+            "console=ttyS0 panic=-1 quiet",
+            "-nographic",
+            "-no-reboot",
+            "-m",
+            "1024",
+            "-smp",
+            "2",
+        ]);
+    if kvm {
+        c.args(["-enable-kvm", "-cpu", "host"]);
+    } else {
+        c.args(["-cpu", "max"]);
+    }
+    let mut child = c
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .map_err(|e| format!("cannot start qemu-system-x86_64: {e} (`cargo xtask setup` installs qemu-system-x86)"))?;
+    let mut out = child.stdout.take().ok_or("no qemu stdout")?;
+    let reader = std::thread::spawn(move || {
+        let mut v = Vec::new();
+        let _ = out.read_to_end(&mut v);
+        v
+    });
+    let start = Instant::now();
+    let finished = loop {
+        if child.try_wait().map_err(|e| e.to_string())?.is_some() {
+            break true;
+        }
+        if start.elapsed() > limit {
+            let _ = child.kill();
+            let _ = child.wait();
+            break false;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    let text = String::from_utf8_lossy(&reader.join().unwrap_or_default()).into_owned();
+    Ok(finished.then_some(text))
+}
+
+/// KVM if `/dev/kvm` is there and a probe boot with it reaches `/init`
+/// within [`KVM_PROBE_LIMIT`] (here a KVM guest has hung before its first
+/// console line).
+fn choose_kvm(kernel: &Path, initrd: &Path) -> Result<(bool, String)> {
+    if !Path::new("/dev/kvm").exists() {
+        return Ok((false, "TCG (no /dev/kvm)".into()));
+    }
+    let probe = initrd.with_file_name("probe.cpio");
+    // The same /init with no cases: it starts, reports and reboots.
+    let dir = initrd.with_file_name("probe-root");
+    let _ = std::fs::remove_dir_all(&dir);
+    for d in ["proc", "dev", "tmp"] {
+        std::fs::create_dir_all(dir.join(d)).map_err(|e| e.to_string())?;
+    }
+    let init = initrd
+        .parent()
+        .map(|p| p.join("root/init"))
+        .ok_or("no initramfs folder")?;
+    std::fs::copy(init, dir.join("init")).map_err(|e| e.to_string())?;
+    let made = Command::new("sh")
+        .arg("-c")
+        .arg(format!(
+            "cd '{}' && find . | cpio -o -H newc --quiet > '{}'",
+            dir.display(),
+            probe.display()
+        ))
+        .status()
+        .map_err(|e| e.to_string())?;
+    if !made.success() {
+        return Err("making the probe initramfs failed".into());
+    }
+    match boot(kernel, &probe, true, KVM_PROBE_LIMIT)? {
+        Some(out) if out.contains("xsc-vm: done 0") => Ok((true, "KVM".into())),
+        _ => Ok((
+            false,
+            format!(
+                "TCG (a KVM probe boot did not reach /init within {} s)",
+                KVM_PROBE_LIMIT.as_secs()
+            ),
+        )),
+    }
+}
+
+fn parse(console: &str) -> Vec<Reported> {
+    let mut cases = Vec::new();
+    let mut cur: Option<Reported> = None;
+    for line in console.lines() {
+        let line = line.trim_end_matches('\r');
+        let Some(rest) = line.strip_prefix("xsc-vm: ") else {
+            continue;
+        };
+        if let Some(id) = rest.strip_prefix("case ") {
+            cur = Some(Reported {
+                id: id.to_string(),
+                ..Default::default()
+            });
+            continue;
+        }
+        let Some(c) = cur.as_mut() else { continue };
+        if let Some(s) = rest.strip_prefix("native ") {
+            c.native = s.to_string();
+        } else if let Some(s) = rest.strip_prefix("xsc ") {
+            c.xsc = s.to_string();
+        } else if let Some(s) = rest.strip_prefix("same-stdout ") {
+            c.same_stdout = s == "yes";
+        } else if let Some(s) = rest.strip_prefix("- ") {
+            c.native_stdout.push(s.to_string());
+        } else if let Some(s) = rest.strip_prefix("+ ") {
+            c.xsc_stdout.push(s.to_string());
+        } else if rest == "-" {
+            c.native_stdout.push(String::new());
+        } else if rest == "+" {
+            c.xsc_stdout.push(String::new());
+        } else if rest == "end" {
+            cases.extend(cur.take());
+        }
+    }
+    cases
+}
+
+/// The problems with one case, if any.
+fn judge(r: &Reported, check: &Check) -> Option<String> {
+    let stdout_diff = || {
+        let mut s = String::new();
+        for l in &r.native_stdout {
+            s.push_str(&format!("\n      - {l}"));
+        }
+        for l in &r.xsc_stdout {
+            s.push_str(&format!("\n      + {l}"));
+        }
+        s
+    };
+    match check {
+        Check::Differential(expect) => {
+            if &r.native != expect {
+                Some(format!(
+                    "natively it ended with {}, but its header expects {expect}",
+                    r.native
+                ))
+            } else if r.native != r.xsc || !r.same_stdout {
+                Some(format!(
+                    "native {}, XSC {}; stdout {}{}",
+                    r.native,
+                    r.xsc,
+                    if r.same_stdout {
+                        "the same"
+                    } else {
+                        "differs:"
+                    },
+                    stdout_diff()
+                ))
+            } else {
+                None
+            }
+        }
+        Check::Status(want) => (&r.xsc != want).then(|| {
+            format!(
+                "ended with {}, expected {want}; stdout:{}",
+                r.xsc,
+                stdout_diff()
+            )
+        }),
+        Check::AsXscRun { stdout, status } => {
+            // Only the XSC build ran: the driver reported its stdout as
+            // differing from the empty native one.
+            let got = r.xsc_stdout.join("\n");
+            let want = stdout.trim_end_matches('\n');
+            (got != want || &r.xsc != status).then(|| {
+                format!(
+                    "in the VM: {} with stdout\n{got}\nunder xsc-run: {status} with stdout\n{want}",
+                    r.xsc
+                )
+            })
+        }
+    }
+}
+
+pub fn run() -> Result {
+    crate::setup::run()?;
+    let kernel = crate::kernel::build()?;
+    let dir = cmd::root().join("target/vm");
+    let (initrd, checks) = initramfs(&dir)?;
+    let (kvm, accel) = choose_kvm(&kernel, &initrd)?;
+    eprintln!("xtask: booting the XSC kernel with {accel}");
+    let start = Instant::now();
+    let console = boot(&kernel, &initrd, kvm, RUN_LIMIT)?
+        .ok_or_else(|| format!("the VM did not finish within {} s", RUN_LIMIT.as_secs()))?;
+    let elapsed = start.elapsed();
+    std::fs::write(dir.join("console.txt"), &console).map_err(|e| e.to_string())?;
+    let reported = parse(&console);
+    let mut problems = Vec::new();
+    let mut passed = 0;
+    for (id, check) in &checks {
+        match reported.iter().find(|r| &r.id == id) {
+            None => problems.push(format!("{id}: not reported by the VM")),
+            Some(r) => match judge(r, check) {
+                Some(p) => problems.push(format!("{id}: {p}")),
+                None => passed += 1,
+            },
+        }
+    }
+    println!(
+        "vm-test: {} cases on the XSC kernel ({accel}, {:.0} s): {passed} pass, {} fail",
+        checks.len(),
+        elapsed.as_secs_f64(),
+        problems.len()
+    );
+    for p in &problems {
+        println!("FAIL {p}");
+    }
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        let tail: Vec<&str> = console.lines().rev().take(20).collect();
+        Err(format!(
+            "{} of {} VM cases failed (console in {}; its end:\n{})",
+            problems.len(),
+            checks.len(),
+            dir.join("console.txt").display(),
+            tail.into_iter().rev().collect::<Vec<_>>().join("\n")
+        ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_console_report_parses() {
+        let console = "noise\nxsc-vm: start\nxsc-vm: case a/b\nxsc-vm: native exit 0\nxsc-vm: xsc exit 1\nxsc-vm: same-stdout no\nxsc-vm: - one\nxsc-vm: -\nxsc-vm: + two\r\nxsc-vm: end\nxsc-vm: case c\nxsc-vm: native exit 0\nxsc-vm: xsc exit 0\nxsc-vm: same-stdout yes\nxsc-vm: end\nxsc-vm: done 2\n";
+        let r = parse(console);
+        assert_eq!(r.len(), 2);
+        assert_eq!(r[0].id, "a/b");
+        assert_eq!(r[0].native_stdout, ["one", ""]);
+        assert_eq!(r[0].xsc_stdout, ["two"]);
+        assert!(judge(&r[0], &Check::Differential("exit 0".into())).is_some());
+        assert!(judge(&r[1], &Check::Differential("exit 0".into())).is_none());
+        assert!(judge(&r[1], &Check::Differential("exit 3".into())).is_some());
+        assert!(judge(&r[1], &Check::Status("signal SIGSYS".into())).is_some());
+    }
+}
