@@ -23,7 +23,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <net/if.h>
+#include <sys/ioctl.h>
 #include <sys/mount.h>
+#include <sys/socket.h>
 #include <sys/reboot.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -126,8 +129,24 @@ static void show(const char *mark, const struct run *r)
 	}
 }
 
+/* The loopback interface starts down. */
+static void loopback_up(void)
+{
+	struct ifreq r = { 0 };
+	int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (s < 0)
+		return;
+	strcpy(r.ifr_name, "lo");
+	if (ioctl(s, SIOCGIFFLAGS, &r) == 0) {
+		r.ifr_flags |= IFF_UP;
+		ioctl(s, SIOCSIFFLAGS, &r);
+	}
+	close(s);
+}
+
 int main(void)
 {
+	loopback_up();
 	mount("proc", "/proc", "proc", 0, 0);
 	mount("devtmpfs", "/dev", "devtmpfs", 0, 0);
 	mount("tmpfs", "/tmp", "tmpfs", 0, 0);

@@ -41,6 +41,8 @@ pub const PACKAGES: &[(&str, &str)] = &[
     ("/usr/include/libelf.h", "libelf-dev"),
     ("cpio", "cpio"),
     ("qemu-system-x86_64", "qemu-system-x86"),
+    // The VM's shell and tools (a static binary).
+    ("/bin/busybox", "busybox-static"),
 ];
 
 /// The crates whose binaries make up the installed tools.

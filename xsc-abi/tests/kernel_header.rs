@@ -9,7 +9,7 @@
 use std::collections::BTreeSet;
 use std::mem::{offset_of, size_of};
 use std::path::{Path, PathBuf};
-use xsc_abi::region::{RingRegion, RingRegionHeader, SqStatus};
+use xsc_abi::region::RingRegionHeader;
 use xsc_abi::{CompletionEntry, EntryTable, SubmissionEntry};
 
 fn patch() -> String {

@@ -46,6 +46,8 @@ pub fn run() -> Result {
     // Unit tests and the end-to-end tests (which build the samples, std for
     // the XSC targets included, and run them under xsc-run).
     cmd::run(stable_cargo().args(["test", "--workspace"]))?;
+    // The XSC kernel (kernel/): built, booted under qemu, the VM suite.
+    crate::vm::suite()?;
     eprintln!("xtask: all tests passed");
     Ok(())
 }

@@ -12,7 +12,13 @@
 //! - each `raw-syscall` variant, which must die by SIGSYS, raised by the
 //!   kernel;
 //! - `raw-hello` and `ring-abuse`, which must do in the VM what they do
-//!   under xsc-run on the host (the same stdout and ending).
+//!   under xsc-run on the host (the same stdout and ending);
+//! - the std samples that need nothing the initramfs lacks, built for
+//!   XSC and natively (static glibc), both run in the VM and compared as
+//!   the conformance cases are.
+//!
+//! `XSC_KERNEL=path/to/bzImage` boots that kernel instead of building
+//! one (a tree with the patches applied, while working on them).
 //!
 //! The run ends by itself: `/init` reboots, which ends qemu (`-no-reboot`),
 //! and qemu is killed after a time limit otherwise. KVM is used when a
@@ -89,8 +95,16 @@ fn under_xsc_run(prog: &Path, args: &[&str]) -> Result<(String, String)> {
 fn initramfs(dir: &Path) -> Result<(PathBuf, Vec<(String, Check)>)> {
     let root = dir.join("root");
     let _ = std::fs::remove_dir_all(dir);
-    for d in ["proc", "dev", "tmp", "c", "s", "data"] {
+    for d in ["proc", "dev", "tmp", "c", "s", "data", "bin"] {
         std::fs::create_dir_all(root.join(d)).map_err(|e| e.to_string())?;
+    }
+    // A shell and the tools the samples start (busybox-static: a native
+    // static binary, running beside the XSC ones).
+    std::fs::copy(BUSYBOX, root.join("bin/busybox"))
+        .map_err(|e| format!("{BUSYBOX}: {e} (the Debian package busybox-static)"))?;
+    for tool in BUSYBOX_TOOLS {
+        std::os::unix::fs::symlink("busybox", root.join("bin").join(tool))
+            .map_err(|e| e.to_string())?;
     }
     compile(
         &xsc_cc(),
@@ -119,6 +133,25 @@ fn initramfs(dir: &Path) -> Result<(PathBuf, Vec<(String, Check)>)> {
         )?;
         lines.push(format!("{} /c/{name}.native /c/{name}.xsc", case.id));
         checks.push((case.id.clone(), Check::Differential(expect.to_string())));
+    }
+    // The std samples: the XSC build, and the same source built natively
+    // for the host, linked statically (no dynamic loader in the VM).
+    let (native_std, xsc_std) = std_samples()?;
+    // The same file name on both sides: the samples print their own.
+    for side in ["native", "xsc"] {
+        std::fs::create_dir_all(root.join("std").join(side)).map_err(|e| e.to_string())?;
+    }
+    for (sample, args) in STD_SAMPLES {
+        for (dir, side) in [(&native_std, "native"), (&xsc_std, "xsc")] {
+            std::fs::copy(dir.join(sample), root.join("std").join(side).join(sample))
+                .map_err(|e| format!("{sample}: {e}"))?;
+        }
+        let id = format!("std/{sample}");
+        lines.push(format!(
+            "{id} /std/native/{sample} /std/xsc/{sample}{}",
+            args.iter().map(|a| format!(" {a}")).collect::<String>()
+        ));
+        checks.push((id, Check::Differential("exit 0".into())));
     }
     let samples = cmd::build_samples(false)?;
     for s in ["raw-syscall", "raw-hello", "ring-abuse"] {
@@ -159,6 +192,47 @@ fn initramfs(dir: &Path) -> Result<(PathBuf, Vec<(String, Check)>)> {
         return Err("making the initramfs failed (is cpio installed? `cargo xtask setup`)".into());
     }
     Ok((cpio, checks))
+}
+
+const BUSYBOX: &str = "/bin/busybox";
+/// The commands the samples run, as busybox applets.
+const BUSYBOX_TOOLS: &[&str] = &[
+    "sh", "cat", "head", "id", "tr", "wc", "echo", "kill", "sleep", "true", "false",
+];
+
+/// The std samples the VM runs (their first argument, the scratch folder,
+/// comes from /init) with their other arguments: all but those that need
+/// what the VM lacks (net: DNS; stdio: its input; testable: cargo test).
+const STD_SAMPLES: &[(&str, &[&str])] = &[
+    ("hello", &["0", "an", "argument"]),
+    ("threads", &[]),
+    ("time", &[]),
+    ("fs", &[]),
+    ("env", &[]),
+    ("signals", &[]),
+    ("panics", &[]),
+    ("process", &[]),
+];
+
+/// Builds samples/std for x86_64-unknown-linux-xsc and natively, static:
+/// the two output folders.
+fn std_samples() -> Result<(PathBuf, PathBuf)> {
+    let dir = cmd::root().join("samples/std");
+    let host = "x86_64-unknown-linux-gnu";
+    let xsc = "x86_64-unknown-linux-xsc";
+    for target in [host, xsc] {
+        let mut c = std_xsc::toolchain::cargo_xsc(&dir);
+        c.args(["build", "--workspace", "--target", target]);
+        if target == host {
+            c.env(
+                "CARGO_TARGET_X86_64_UNKNOWN_LINUX_GNU_RUSTFLAGS",
+                "-C target-feature=+crt-static",
+            );
+        }
+        cmd::run(&mut c)?;
+    }
+    let out = |t: &str| dir.join("target").join(t).join("debug");
+    Ok((out(host), out(xsc)))
 }
 
 /// Boots `kernel` with `initrd`, with KVM or not; returns the console
@@ -351,7 +425,20 @@ fn judge(r: &Reported, check: &Check) -> Option<String> {
 
 pub fn run() -> Result {
     crate::setup::run()?;
-    let kernel = crate::kernel::build()?;
+    suite()
+}
+
+/// The VM suite, on a machine set up already (`cargo xtask test` runs it
+/// after the other tests).
+pub fn suite() -> Result {
+    // A kernel developer's own build (a tree with the patches applied).
+    let kernel = match std::env::var_os("XSC_KERNEL") {
+        Some(k) => {
+            eprintln!("xtask: using XSC_KERNEL={}", Path::new(&k).display());
+            PathBuf::from(k)
+        }
+        None => crate::kernel::build()?,
+    };
     let dir = cmd::root().join("target/vm");
     let (initrd, checks) = initramfs(&dir)?;
     let (kvm, accel) = choose_kvm(&kernel, &initrd)?;
