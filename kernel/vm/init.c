@@ -1,15 +1,18 @@
-/* /init of the XSC test VM (cargo xtask vm-test), itself an XSC program.
+/* /init of the XSC test VM (cargo xtask vm-test, and the VM rows of
+ * cargo xtask bench), itself an XSC program.
  *
- * Mounts /proc, /dev and /tmp, then runs the cases listed in /cases, one
- * per line: `ID NATIVE XSC [ARGS...]`. Each case runs twice, its native
- * build and its XSC build, each with a fresh scratch folder as its first
- * argument (NATIVE `-`: the XSC build only, with the line's arguments
- * alone, and native status `none`), stdout captured, with a time limit. Both endings and stdouts
- * are reported on the console, between markers the host reads:
+ * Mounts /proc, /dev and /tmp, brings up loopback, then runs the cases
+ * listed in /cases, one per line: `ID NATIVE XSC [ARGS...]`. Each case runs
+ * its native build, then its XSC build (NATIVE `-`: the XSC build only,
+ * native status `none`), each with ARGS, where `{DIR}` stands for a fresh
+ * scratch folder of that run, also its working directory; stdout is
+ * captured and the run has a time limit. Both endings and stdouts are
+ * reported on the console, between markers the host reads:
  *
  *   xsc-vm: case ID
  *   xsc-vm: native STATUS
  *   xsc-vm: xsc STATUS
+ *   xsc-vm: ms NATIVE_MS XSC_MS            (wall time of each run)
  *   xsc-vm: same-stdout yes|no
  *   (if not the same, both stdouts, each line prefixed "xsc-vm: - " or "xsc-vm: + ")
  *   xsc-vm: end
@@ -40,7 +43,15 @@ struct run {
 	char status[64];
 	char *out;
 	size_t len;
+	double ms;
 };
+
+static double now_ms(void)
+{
+	struct timespec t;
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return t.tv_sec * 1e3 + t.tv_nsec / 1e6;
+}
 
 static const char *const SIGNAMES[32] = {
 	[SIGHUP] = "SIGHUP", [SIGINT] = "SIGINT", [SIGQUIT] = "SIGQUIT",
@@ -73,10 +84,12 @@ static void run_one(char *const argv[], const char *scratch, struct run *r)
 	int p[2];
 	r->out = calloc(OUT_MAX + 1, 1);
 	r->len = 0;
+	r->ms = 0;
 	strcpy(r->status, "not run");
 	if (!r->out || pipe2(p, O_CLOEXEC) != 0)
 		return;
 	mkdir(scratch, 0755);
+	double t0 = now_ms();
 	pid_t pid = fork();
 	if (pid == 0) {
 		dup2(p[1], 1);
@@ -104,6 +117,7 @@ static void run_one(char *const argv[], const char *scratch, struct run *r)
 			while ((n = read(p[0], r->out + r->len, OUT_MAX - r->len)) > 0)
 				r->len += (size_t)n;
 			describe(st, r->status, sizeof r->status);
+			r->ms = now_ms() - t0;
 			done = 1;
 		} else if (time(0) - start > LIMIT_S) {
 			kill(pid, SIGKILL);
@@ -162,37 +176,30 @@ int main(void)
 			argv[argc++] = t;
 		if (argc < 3)
 			continue;
-		char scratch[256];
+		char scratch[2][256];
 		struct run a, b;
-		native[0] = argv[1];
-		xsc[0] = argv[2];
-		snprintf(scratch, sizeof scratch, "/tmp/%d-native", n);
-		native[1] = scratch;
-		for (int i = 3; i < argc; i++)
-			native[i - 1] = argv[i];
-		native[argc - 1] = 0;
+		for (int side = 0; side < 2; side++) {
+			char **v = side ? xsc : native;
+			snprintf(scratch[side], sizeof scratch[side], "/tmp/%d-%s", n,
+				 side ? "xsc" : "native");
+			v[0] = argv[1 + side];
+			for (int i = 3; i < argc; i++)
+				v[i - 2] = strcmp(argv[i], "{DIR}") == 0 ? scratch[side] : argv[i];
+			v[argc - 2] = 0;
+		}
 		if (strcmp(argv[1], "-") == 0) {
 			/* no native build: the host checks this one */
 			a.out = calloc(1, 1);
 			a.len = 0;
+			a.ms = 0;
 			strcpy(a.status, "none");
 		} else {
-			run_one(native, scratch, &a);
+			run_one(native, scratch[0], &a);
 		}
-		char scratch2[256];
-		snprintf(scratch2, sizeof scratch2, "/tmp/%d-xsc", n);
-		/* A case without a native build gets no scratch folder: its
-		 * arguments are the line's. */
-		int first = 1;
-		if (strcmp(argv[1], "-") != 0)
-			xsc[first++] = scratch2;
-		for (int i = 3; i < argc; i++)
-			xsc[first++] = argv[i];
-		xsc[first] = 0;
-		run_one(xsc, scratch2, &b);
+		run_one(xsc, scratch[1], &b);
 		int same = a.len == b.len && memcmp(a.out, b.out, a.len) == 0;
-		printf("xsc-vm: case %s\nxsc-vm: native %s\nxsc-vm: xsc %s\nxsc-vm: same-stdout %s\n",
-		       argv[0], a.status, b.status, same ? "yes" : "no");
+		printf("xsc-vm: case %s\nxsc-vm: native %s\nxsc-vm: xsc %s\nxsc-vm: ms %.1f %.1f\nxsc-vm: same-stdout %s\n",
+		       argv[0], a.status, b.status, a.ms, b.ms, same ? "yes" : "no");
 		if (!same) {
 			show("-", &a);
 			show("+", &b);

@@ -54,6 +54,9 @@ pub enum Row {
     Alloc,
     /// CPU used while blocked in read for 5 s.
     Idle,
+    /// The trivial call, the batch and a real program inside a VM running
+    /// the XSC kernel (kernel/), XSC against native in the same VM.
+    Vm,
     /// The verifier's throughput against objdump (not a ratio row).
     Verifier,
 }
@@ -239,6 +242,37 @@ fn pairs(
                 return;
             }
         }
+    }
+}
+
+/// The VM rows (crate::vm::bench): one boot of the XSC kernel under qemu
+/// runs every run of both sides.
+fn vm_rows(runs: usize, calls: u64) -> Vec<Metric> {
+    match crate::vm::bench(runs, calls) {
+        Ok((measures, accel)) => {
+            eprintln!("xtask: bench: the VM rows ran with {accel}");
+            measures
+                .into_iter()
+                .map(|m| {
+                    let mut metric = Metric::new("vm", m.name, m.unit).detail(m.detail);
+                    metric.native = m.native;
+                    metric.xsc = m.xsc;
+                    metric
+                })
+                .collect()
+        }
+        Err(e) => fail(
+            vec![
+                Metric::new("vm", "in the VM: trivial call (getppid), per call", "ns"),
+                Metric::new("vm", "in the VM: 64-entry batch (getppid), per entry", "ns"),
+                Metric::new(
+                    "vm",
+                    "in the VM: 8 threads x 250k checked calls, wall",
+                    "ms",
+                ),
+            ],
+            &e,
+        ),
     }
 }
 
@@ -850,6 +884,9 @@ pub fn run(args: Args) -> Result {
     }
     if want(Row::Idle) {
         metrics.extend(idle(&ctx));
+    }
+    if want(Row::Vm) {
+        metrics.extend(vm_rows(ctx.runs, args.calls));
     }
 
     let busy_after = busy_percent();

@@ -43,6 +43,9 @@ struct Reported {
     native: String,
     xsc: String,
     same_stdout: bool,
+    /// Wall time of each run in the VM.
+    native_ms: f64,
+    xsc_ms: f64,
     native_stdout: Vec<String>,
     xsc_stdout: Vec<String>,
 }
@@ -131,7 +134,10 @@ fn initramfs(dir: &Path) -> Result<(PathBuf, Vec<(String, Check)>)> {
             &case.source,
             &root.join("c").join(format!("{name}.xsc")),
         )?;
-        lines.push(format!("{} /c/{name}.native /c/{name}.xsc", case.id));
+        lines.push(format!(
+            "{} /c/{name}.native /c/{name}.xsc {{DIR}}",
+            case.id
+        ));
         checks.push((case.id.clone(), Check::Differential(expect.to_string())));
     }
     // The std samples: the XSC build, and the same source built natively
@@ -148,7 +154,7 @@ fn initramfs(dir: &Path) -> Result<(PathBuf, Vec<(String, Check)>)> {
         }
         let id = format!("std/{sample}");
         lines.push(format!(
-            "{id} /std/native/{sample} /std/xsc/{sample}{}",
+            "{id} /std/native/{sample} /std/xsc/{sample} {{DIR}}{}",
             args.iter().map(|a| format!(" {a}")).collect::<String>()
         ));
         checks.push((id, Check::Differential("exit 0".into())));
@@ -349,6 +355,10 @@ fn parse(console: &str) -> Vec<Reported> {
             c.native = s.to_string();
         } else if let Some(s) = rest.strip_prefix("xsc ") {
             c.xsc = s.to_string();
+        } else if let Some(s) = rest.strip_prefix("ms ") {
+            let mut w = s.split_whitespace().map(|v| v.parse().unwrap_or(f64::NAN));
+            c.native_ms = w.next().unwrap_or(f64::NAN);
+            c.xsc_ms = w.next().unwrap_or(f64::NAN);
         } else if let Some(s) = rest.strip_prefix("same-stdout ") {
             c.same_stdout = s == "yes";
         } else if let Some(s) = rest.strip_prefix("- ") {
@@ -489,7 +499,7 @@ mod tests {
 
     #[test]
     fn the_console_report_parses() {
-        let console = "noise\nxsc-vm: start\nxsc-vm: case a/b\nxsc-vm: native exit 0\nxsc-vm: xsc exit 1\nxsc-vm: same-stdout no\nxsc-vm: - one\nxsc-vm: -\nxsc-vm: + two\r\nxsc-vm: end\nxsc-vm: case c\nxsc-vm: native exit 0\nxsc-vm: xsc exit 0\nxsc-vm: same-stdout yes\nxsc-vm: end\nxsc-vm: done 2\n";
+        let console = "noise\nxsc-vm: start\nxsc-vm: case a/b\nxsc-vm: native exit 0\nxsc-vm: xsc exit 1\nxsc-vm: same-stdout no\nxsc-vm: - one\nxsc-vm: -\nxsc-vm: + two\r\nxsc-vm: end\nxsc-vm: case c\nxsc-vm: native exit 0\nxsc-vm: xsc exit 0\nxsc-vm: ms 1.5 2.0\nxsc-vm: same-stdout yes\nxsc-vm: end\nxsc-vm: done 2\n";
         let r = parse(console);
         assert_eq!(r.len(), 2);
         assert_eq!(r[0].id, "a/b");
@@ -499,5 +509,165 @@ mod tests {
         assert!(judge(&r[1], &Check::Differential("exit 0".into())).is_none());
         assert!(judge(&r[1], &Check::Differential("exit 3".into())).is_some());
         assert!(judge(&r[1], &Check::Status("signal SIGSYS".into())).is_some());
+        assert_eq!((r[1].native_ms, r[1].xsc_ms), (1.5, 2.0));
     }
+}
+
+/// One VM bench measurement: medians over the runs.
+pub struct VmMeasure {
+    pub name: &'static str,
+    pub unit: &'static str,
+    pub detail: String,
+    pub native: Vec<f64>,
+    pub xsc: Vec<f64>,
+}
+
+/// The real program of the VM bench: the conformance stress case that
+/// makes 2 million calls on 8 threads, every completion checked.
+const BENCH_PROGRAM: &str = "stress/ring_calls_every_completion_checked";
+
+/// The VM rows of `cargo xtask bench`: in one boot of the XSC kernel,
+/// `runs` runs of each side, alternating, of the trivial call and the
+/// 64-entry batch (natively `bench-calls`, static; on XSC the no_std
+/// `ring-bench`, as on the host) with `calls` calls, and of
+/// [`BENCH_PROGRAM`] (wall time). Native and XSC run in the same VM.
+pub fn bench(runs: usize, calls: u64) -> Result<(Vec<VmMeasure>, String)> {
+    let kernel = match std::env::var_os("XSC_KERNEL") {
+        Some(k) => PathBuf::from(k),
+        None => crate::kernel::build()?,
+    };
+    let dir = cmd::root().join("target/vm-bench");
+    let root = dir.join("root");
+    let _ = std::fs::remove_dir_all(&dir);
+    for d in ["proc", "dev", "tmp", "b"] {
+        std::fs::create_dir_all(root.join(d)).map_err(|e| e.to_string())?;
+    }
+    compile(
+        &xsc_cc(),
+        &[],
+        &cmd::root().join("kernel/vm/init.c"),
+        &root.join("init"),
+    )?;
+    // bench-calls, static, for the native side.
+    let bench_dir = cmd::root().join("samples/bench");
+    let host = "x86_64-unknown-linux-gnu";
+    cmd::run(
+        std_xsc::toolchain::cargo_xsc(&bench_dir)
+            .args(["build", "--release", "-p", "bench-calls", "--target", host])
+            .env(
+                "CARGO_TARGET_X86_64_UNKNOWN_LINUX_GNU_RUSTFLAGS",
+                "-C target-feature=+crt-static",
+            ),
+    )?;
+    let copy = |from: PathBuf, to: &str| {
+        std::fs::copy(&from, root.join("b").join(to))
+            .map(|_| ())
+            .map_err(|e| format!("{}: {e}", from.display()))
+    };
+    copy(
+        bench_dir
+            .join("target")
+            .join(host)
+            .join("release/bench-calls"),
+        "bench-calls",
+    )?;
+    copy(cmd::build_samples(true)?.join("ring-bench"), "ring-bench")?;
+    let program = conformance::discover(&conformance::cases_dir())
+        .into_iter()
+        .find(|c| c.id == BENCH_PROGRAM)
+        .ok_or(format!("no conformance case {BENCH_PROGRAM}"))?;
+    compile(
+        Path::new("gcc"),
+        &["-static"],
+        &program.source,
+        &root.join("b/program.native"),
+    )?;
+    compile(&xsc_cc(), &[], &program.source, &root.join("b/program.xsc"))?;
+    let mut lines = Vec::new();
+    for _ in 0..runs {
+        lines.push(format!("bench/calls /b/bench-calls /b/ring-bench {calls}"));
+        lines.push("bench/program /b/program.native /b/program.xsc {DIR}".to_string());
+    }
+    std::fs::write(root.join("cases"), lines.join("\n") + "\n").map_err(|e| e.to_string())?;
+    let cpio = dir.join("root.cpio");
+    let made = Command::new("sh")
+        .arg("-c")
+        .arg(format!(
+            "cd '{}' && find . | LC_ALL=C sort | cpio -o -H newc --quiet > '{}'",
+            root.display(),
+            cpio.display()
+        ))
+        .status()
+        .map_err(|e| format!("cannot run cpio: {e}"))?;
+    if !made.success() {
+        return Err("making the bench initramfs failed".into());
+    }
+    let (kvm, accel) = choose_kvm(&kernel, &cpio)?;
+    let console = boot(&kernel, &cpio, kvm, RUN_LIMIT)?.ok_or_else(|| {
+        format!(
+            "the bench VM did not finish within {} s",
+            RUN_LIMIT.as_secs()
+        )
+    })?;
+    std::fs::write(dir.join("console.txt"), &console).map_err(|e| e.to_string())?;
+    let value = |lines: &[String], key: &str| -> Result<f64> {
+        lines
+            .iter()
+            .find_map(|l| l.strip_prefix(key).and_then(|v| v.trim().parse().ok()))
+            .ok_or_else(|| format!("the VM run printed no `{key}`"))
+    };
+    let mut trivial = VmMeasure {
+        name: "in the VM: trivial call (getppid), per call",
+        unit: "ns",
+        detail: format!("{calls} getppid calls: natively bench-calls (static glibc), XSC ring-bench; the XSC kernel under qemu ({accel})"),
+        native: vec![],
+        xsc: vec![],
+    };
+    let mut batch = VmMeasure {
+        name: "in the VM: 64-entry batch (getppid), per entry",
+        unit: "ns",
+        detail: trivial.detail.clone(),
+        native: vec![],
+        xsc: vec![],
+    };
+    let mut real = VmMeasure {
+        name: "in the VM: 8 threads x 250k checked calls, wall",
+        unit: "ms",
+        detail: format!("{BENCH_PROGRAM}, gcc -static against xsc-cc, in the same VM ({accel})"),
+        native: vec![],
+        xsc: vec![],
+    };
+    for r in parse(&console) {
+        let ok = |s: &str| s == "exit 0";
+        if !ok(&r.native) || !ok(&r.xsc) {
+            return Err(format!(
+                "{} in the VM: native {}, XSC {}",
+                r.id, r.native, r.xsc
+            ));
+        }
+        match r.id.as_str() {
+            "bench/calls" => {
+                trivial.native.push(value(&r.native_stdout, "call_ns")?);
+                batch
+                    .native
+                    .push(value(&r.native_stdout, "group_ns_per_call")?);
+                trivial.xsc.push(value(&r.xsc_stdout, "ring_ns_per_call")?);
+                batch.xsc.push(value(&r.xsc_stdout, "batch_ns_per_entry")?);
+            }
+            "bench/program" => {
+                real.native.push(r.native_ms);
+                real.xsc.push(r.xsc_ms);
+            }
+            _ => {}
+        }
+    }
+    if real.native.len() != runs || trivial.native.len() != runs {
+        return Err(format!(
+            "the bench VM reported {} and {} of {runs} runs (console in {})",
+            trivial.native.len(),
+            real.native.len(),
+            dir.join("console.txt").display()
+        ));
+    }
+    Ok((vec![trivial, batch, real], accel))
 }
