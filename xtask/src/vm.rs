@@ -493,26 +493,6 @@ pub fn suite() -> Result {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_console_report_parses() {
-        let console = "noise\nxsc-vm: start\nxsc-vm: case a/b\nxsc-vm: native exit 0\nxsc-vm: xsc exit 1\nxsc-vm: same-stdout no\nxsc-vm: - one\nxsc-vm: -\nxsc-vm: + two\r\nxsc-vm: end\nxsc-vm: case c\nxsc-vm: native exit 0\nxsc-vm: xsc exit 0\nxsc-vm: ms 1.5 2.0\nxsc-vm: same-stdout yes\nxsc-vm: end\nxsc-vm: done 2\n";
-        let r = parse(console);
-        assert_eq!(r.len(), 2);
-        assert_eq!(r[0].id, "a/b");
-        assert_eq!(r[0].native_stdout, ["one", ""]);
-        assert_eq!(r[0].xsc_stdout, ["two"]);
-        assert!(judge(&r[0], &Check::Differential("exit 0".into())).is_some());
-        assert!(judge(&r[1], &Check::Differential("exit 0".into())).is_none());
-        assert!(judge(&r[1], &Check::Differential("exit 3".into())).is_some());
-        assert!(judge(&r[1], &Check::Status("signal SIGSYS".into())).is_some());
-        assert_eq!((r[1].native_ms, r[1].xsc_ms), (1.5, 2.0));
-    }
-}
-
 /// One VM bench measurement: medians over the runs.
 pub struct VmMeasure {
     pub name: &'static str,
@@ -670,4 +650,24 @@ pub fn bench(runs: usize, calls: u64) -> Result<(Vec<VmMeasure>, String)> {
         ));
     }
     Ok((vec![trivial, batch, real], accel))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_console_report_parses() {
+        let console = "noise\nxsc-vm: start\nxsc-vm: case a/b\nxsc-vm: native exit 0\nxsc-vm: xsc exit 1\nxsc-vm: same-stdout no\nxsc-vm: - one\nxsc-vm: -\nxsc-vm: + two\r\nxsc-vm: end\nxsc-vm: case c\nxsc-vm: native exit 0\nxsc-vm: xsc exit 0\nxsc-vm: ms 1.5 2.0\nxsc-vm: same-stdout yes\nxsc-vm: end\nxsc-vm: done 2\n";
+        let r = parse(console);
+        assert_eq!(r.len(), 2);
+        assert_eq!(r[0].id, "a/b");
+        assert_eq!(r[0].native_stdout, ["one", ""]);
+        assert_eq!(r[0].xsc_stdout, ["two"]);
+        assert!(judge(&r[0], &Check::Differential("exit 0".into())).is_some());
+        assert!(judge(&r[1], &Check::Differential("exit 0".into())).is_none());
+        assert!(judge(&r[1], &Check::Differential("exit 3".into())).is_some());
+        assert!(judge(&r[1], &Check::Status("signal SIGSYS".into())).is_some());
+        assert_eq!((r[1].native_ms, r[1].xsc_ms), (1.5, 2.0));
+    }
 }
