@@ -185,18 +185,7 @@ fn initramfs(dir: &Path) -> Result<(PathBuf, Vec<(String, Check)>)> {
     checks.push(("ring-abuse".into(), Check::AsXscRun { stdout, status }));
     std::fs::write(root.join("cases"), lines.join("\n") + "\n").map_err(|e| e.to_string())?;
     let cpio = dir.join("root.cpio");
-    let files = Command::new("sh")
-        .arg("-c")
-        .arg(format!(
-            "cd '{}' && find . | LC_ALL=C sort | cpio -o -H newc --quiet > '{}'",
-            root.display(),
-            cpio.display()
-        ))
-        .status()
-        .map_err(|e| format!("cannot run cpio: {e}"))?;
-    if !files.success() {
-        return Err("making the initramfs failed (is cpio installed? `cargo xtask setup`)".into());
-    }
+    make_cpio(&root, &cpio)?;
     Ok((cpio, checks))
 }
 
@@ -239,6 +228,27 @@ fn std_samples() -> Result<(PathBuf, PathBuf)> {
     }
     let out = |t: &str| dir.join("target").join(t).join("debug");
     Ok((out(host), out(xsc)))
+}
+
+/// Packs the folder `root` as an initramfs (cpio, newc) into `out`.
+fn make_cpio(root: &Path, out: &Path) -> Result {
+    let made = Command::new("sh")
+        .arg("-c")
+        .arg(format!(
+            "cd '{}' && find . | LC_ALL=C sort | cpio -o -H newc --quiet > '{}'",
+            root.display(),
+            out.display()
+        ))
+        .status()
+        .map_err(|e| format!("cannot run cpio: {e}"))?;
+    if made.success() {
+        Ok(())
+    } else {
+        Err(format!(
+            "making the initramfs {} failed (is cpio installed? `cargo xtask setup`)",
+            out.display()
+        ))
+    }
 }
 
 /// Boots `kernel` with `initrd`, with KVM or not; returns the console
@@ -311,18 +321,7 @@ fn choose_kvm(kernel: &Path, initrd: &Path) -> Result<(bool, String)> {
         .map(|p| p.join("root/init"))
         .ok_or("no initramfs folder")?;
     std::fs::copy(init, dir.join("init")).map_err(|e| e.to_string())?;
-    let made = Command::new("sh")
-        .arg("-c")
-        .arg(format!(
-            "cd '{}' && find . | cpio -o -H newc --quiet > '{}'",
-            dir.display(),
-            probe.display()
-        ))
-        .status()
-        .map_err(|e| e.to_string())?;
-    if !made.success() {
-        return Err("making the probe initramfs failed".into());
-    }
+    make_cpio(&dir, &probe)?;
     match boot(kernel, &probe, true, KVM_PROBE_LIMIT)? {
         Some(out) if out.contains("xsc-vm: done 0") => Ok((true, "KVM".into())),
         _ => Ok((
@@ -570,18 +569,7 @@ pub fn bench(runs: usize, calls: u64) -> Result<(Vec<VmMeasure>, String)> {
     }
     std::fs::write(root.join("cases"), lines.join("\n") + "\n").map_err(|e| e.to_string())?;
     let cpio = dir.join("root.cpio");
-    let made = Command::new("sh")
-        .arg("-c")
-        .arg(format!(
-            "cd '{}' && find . | LC_ALL=C sort | cpio -o -H newc --quiet > '{}'",
-            root.display(),
-            cpio.display()
-        ))
-        .status()
-        .map_err(|e| format!("cannot run cpio: {e}"))?;
-    if !made.success() {
-        return Err("making the bench initramfs failed".into());
-    }
+    make_cpio(&root, &cpio)?;
     let (kvm, accel) = choose_kvm(&kernel, &cpio)?;
     let console = boot(&kernel, &cpio, kvm, RUN_LIMIT)?.ok_or_else(|| {
         format!(
