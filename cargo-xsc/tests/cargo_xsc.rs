@@ -163,13 +163,18 @@ fn ecosystem(arch: Arch) -> &'static (PathBuf, PathBuf) {
                     "aarch64 executables do not run on this host: run `cargo xtask setup` as root"
                 );
                 let target = std_xsc::host_musl::rust_target(arch);
+                // A target folder of its own: its build scripts run with
+                // other variables than the XSC build's and the host's, and
+                // would otherwise make each other's stale.
+                let own = dir.join("target/native-aarch64");
                 native.args(["--target", &target, "-Zbuild-std=std,panic_abort"]);
+                native.arg("--target-dir").arg(&own);
                 for (k, v) in std_xsc::host_musl::native_cargo_env(&std_xsc::xsc_home(), arch)
                     .unwrap_or_else(|e| panic!("{e}"))
                 {
                     native.env(k, v);
                 }
-                dir.join("target").join(target).join("debug")
+                own.join(target).join("debug")
             }
         };
         run_ok(&mut native);

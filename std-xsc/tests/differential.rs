@@ -129,9 +129,14 @@ fn build_with(t: Target, xsc: bool, profile: Option<(&str, &str)>) -> PathBuf {
             if let Some(target) = &target {
                 c.args(["--target", target]);
             }
-            if !xsc && t.native().is_some() {
-                // The aarch64 oracle: std from source, linked with musl.
+            let own_dir = !xsc && t.native().is_some();
+            if own_dir {
+                // The aarch64 oracle: std from source, linked with musl, in
+                // a target folder of its own (its build scripts see other
+                // variables than the other builds').
                 c.arg("-Zbuild-std=std,panic_abort");
+                c.arg("--target-dir")
+                    .arg(std_samples().join(NATIVE_AARCH64_DIR));
                 for (k, v) in std_xsc::host_musl::native_cargo_env(&xsc_home(), t.arch())
                     .unwrap_or_else(|e| panic!("{e}"))
                 {
@@ -139,10 +144,23 @@ fn build_with(t: Target, xsc: bool, profile: Option<(&str, &str)>) -> PathBuf {
                 }
             }
             run_ok(&mut c);
-            target_dir(target.as_deref(), profile.map_or("debug", |(p, _)| p))
+            let out = target_dir(target.as_deref(), profile.map_or("debug", |(p, _)| p));
+            if own_dir {
+                // target/T/P -> target/native-aarch64/T/P
+                let rel = out
+                    .strip_prefix(std_samples().join("target"))
+                    .unwrap()
+                    .to_path_buf();
+                std_samples().join(NATIVE_AARCH64_DIR).join(rel)
+            } else {
+                out
+            }
         })
         .clone()
 }
+
+/// The aarch64 oracle's target folder, under samples/std.
+const NATIVE_AARCH64_DIR: &str = "target/native-aarch64";
 
 fn build(t: Target, xsc: bool) -> PathBuf {
     build_with(t, xsc, None)
