@@ -4,8 +4,7 @@
 
 mod common;
 use common::*;
-use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::path::PathBuf;
 use std::sync::OnceLock;
 use xsc_elfcheck::Arch;
 
@@ -18,53 +17,14 @@ fn sample(arch: Arch, name: &str) -> Vec<u8> {
         Arch::X86_64 => &X86_64,
         Arch::Aarch64 => &AARCH64,
     };
-    match built.get_or_init(|| build_samples(arch)) {
+    let arch_of = match arch {
+        Arch::X86_64 => std_xsc::Arch::X86_64,
+        Arch::Aarch64 => std_xsc::Arch::Aarch64,
+    };
+    match built.get_or_init(|| std_xsc::testing::build_no_std_samples(arch_of)) {
         Ok(d) => std::fs::read(d.join(name)).unwrap(),
         Err(e) => panic!("building the samples for {arch} failed:\n{e}"),
     }
-}
-
-/// x86_64, the host: with the cargo running the tests. aarch64: as
-/// xsc-run's end-to-end tests build them (see `build_samples` there):
-/// Debian's cargo and rustc with `-Zbuild-std=core`, for
-/// aarch64-unknown-linux-gnu, linked by aarch64-linux-gnu-gcc.
-fn build_samples(arch: Arch) -> Result<PathBuf, String> {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap();
-    let (mut c, dir) = match arch {
-        Arch::X86_64 => {
-            let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-            let mut c = Command::new(cargo);
-            c.args(["build", "--manifest-path", "samples/Cargo.toml"]);
-            (c, root.join("samples/target/debug"))
-        }
-        Arch::Aarch64 => {
-            let a = std_xsc::Arch::Aarch64;
-            let target = a.rust_target();
-            let mut c = Command::new(std_xsc::rt_staticlib::DEBIAN_CARGO);
-            std_xsc::toolchain::clean_env(&mut c)
-                .args(["build", "--manifest-path", "samples/Cargo.toml"])
-                .args(["--target-dir", "samples/target", "--target", target])
-                .arg("-Zbuild-std=core")
-                .env("RUSTC", std_xsc::rt_staticlib::DEBIAN_RUSTC)
-                .env("RUSTC_BOOTSTRAP", "1")
-                .env(
-                    format!(
-                        "CARGO_TARGET_{}_LINKER",
-                        target.to_uppercase().replace('-', "_")
-                    ),
-                    a.cc(),
-                );
-            (c, root.join("samples/target").join(target).join("debug"))
-        }
-    };
-    let out = c
-        .current_dir(root)
-        .output()
-        .map_err(|e| format!("cannot run {c:?} (`cargo xtask setup` installs it): {e}"))?;
-    if !out.status.success() {
-        return Err(String::from_utf8_lossy(&out.stderr).into_owned());
-    }
-    Ok(dir)
 }
 
 #[test]

@@ -10,14 +10,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
-use std_xsc::{rt_staticlib, toolchain, Arch};
-
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .unwrap()
-        .to_path_buf()
-}
+use std_xsc::Arch;
 
 /// Sample `name` built for `arch`; the samples' workspace is built once
 /// per test run and architecture.
@@ -28,64 +21,10 @@ fn sample(arch: Arch, name: &str) -> PathBuf {
         Arch::X86_64 => &X86_64,
         Arch::Aarch64 => &AARCH64,
     };
-    match built.get_or_init(|| build_samples(arch)) {
+    match built.get_or_init(|| std_xsc::testing::build_no_std_samples(arch)) {
         Ok(d) => d.join(name),
         Err(e) => panic!("building the samples for {arch} failed:\n{e}"),
     }
-}
-
-/// Builds the samples (no_std, on xsc-rt alone, linked by their own flags:
-/// samples/link-static-pie.rs) for a plain Linux target of `arch`.
-///
-/// x86_64, the host: with the cargo running the tests. aarch64: with
-/// Debian's cargo and rustc (1.96, what the `xsc` toolchain is made of)
-/// and `-Zbuild-std=core` from their library source, for
-/// aarch64-unknown-linux-gnu, linked by aarch64-linux-gnu-gcc, as setup
-/// builds xsc-rt's C library for aarch64 (std_xsc::rt_staticlib): rustup
-/// has no aarch64 target installed here, and the XSC target would link
-/// through xsc-ld, which adds the libc and its start files that these
-/// programs replace (and refuses raw-syscall at link time).
-fn build_samples(arch: Arch) -> Result<PathBuf, String> {
-    let mut c = match arch {
-        Arch::X86_64 => Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into())),
-        Arch::Aarch64 => Command::new(rt_staticlib::DEBIAN_CARGO),
-    };
-    c.current_dir(root())
-        // An explicit target directory: a CARGO_TARGET_DIR from outside
-        // must not move the samples elsewhere.
-        .args([
-            "build",
-            "--manifest-path",
-            "samples/Cargo.toml",
-            "--target-dir",
-            "samples/target",
-        ])
-        .env_remove("RUSTFLAGS");
-    let dir = match arch {
-        Arch::X86_64 => root().join("samples/target/debug"),
-        Arch::Aarch64 => {
-            let target = arch.rust_target();
-            toolchain::clean_env(&mut c)
-                .args(["--target", target, "-Zbuild-std=core"])
-                .env("RUSTC", rt_staticlib::DEBIAN_RUSTC)
-                .env("RUSTC_BOOTSTRAP", "1")
-                .env(
-                    format!(
-                        "CARGO_TARGET_{}_LINKER",
-                        target.to_uppercase().replace('-', "_")
-                    ),
-                    arch.cc(),
-                );
-            root().join("samples/target").join(target).join("debug")
-        }
-    };
-    let out = c
-        .output()
-        .map_err(|e| format!("cannot run {c:?} (`cargo xtask setup` installs it): {e}"))?;
-    if !out.status.success() {
-        return Err(String::from_utf8_lossy(&out.stderr).into_owned());
-    }
-    Ok(dir)
 }
 
 /// `on_both_arches!(case, ...)`: for each `case(arch: Arch)`, a module
