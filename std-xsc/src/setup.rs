@@ -277,7 +277,11 @@ pub fn setup_all(say: &mut dyn FnMut(String)) -> Result<(), String> {
             .map_err(|e| format!("cannot lock {}: {e}", lock_path.display()))?;
     }
     ensure_packages(say)?;
-    crate::binfmt::ensure_aarch64(say)?;
+    // Only the native side of the aarch64 tests needs it: without it they
+    // fail with a message saying so, and everything else works.
+    if let Err(e) = crate::binfmt::ensure_aarch64(say) {
+        say(format!("warning: aarch64 executables will not run directly here: {e}"));
+    }
     let repo = crate::repo_root();
     let tools = build_tools(&repo, &home, say)?;
     for line in toolchain::install(&home, &repo, &tools)? {
