@@ -280,7 +280,9 @@ pub fn setup_all(say: &mut dyn FnMut(String)) -> Result<(), String> {
     // Only the native side of the aarch64 tests needs it: without it they
     // fail with a message saying so, and everything else works.
     if let Err(e) = crate::binfmt::ensure_aarch64(say) {
-        say(format!("warning: aarch64 executables will not run directly here: {e}"));
+        say(format!(
+            "warning: aarch64 executables will not run directly here: {e}"
+        ));
     }
     let repo = crate::repo_root();
     let tools = build_tools(&repo, &home, say)?;
