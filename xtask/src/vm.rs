@@ -230,6 +230,18 @@ fn std_samples() -> Result<(PathBuf, PathBuf)> {
     Ok((out(host), out(xsc)))
 }
 
+/// The kernel to boot: `XSC_KERNEL` (a kernel developer's own build, a
+/// tree with the patches applied), else `cargo xtask kernel`'s.
+fn kernel() -> Result<PathBuf> {
+    match std::env::var_os("XSC_KERNEL") {
+        Some(k) => {
+            eprintln!("xtask: using XSC_KERNEL={}", Path::new(&k).display());
+            Ok(PathBuf::from(k))
+        }
+        None => crate::kernel::build(),
+    }
+}
+
 /// Packs the folder `root` as an initramfs (cpio, newc) into `out`.
 fn make_cpio(root: &Path, out: &Path) -> Result {
     let made = Command::new("sh")
@@ -440,14 +452,7 @@ pub fn run() -> Result {
 /// The VM suite, on a machine set up already (`cargo xtask test` runs it
 /// after the other tests).
 pub fn suite() -> Result {
-    // A kernel developer's own build (a tree with the patches applied).
-    let kernel = match std::env::var_os("XSC_KERNEL") {
-        Some(k) => {
-            eprintln!("xtask: using XSC_KERNEL={}", Path::new(&k).display());
-            PathBuf::from(k)
-        }
-        None => crate::kernel::build()?,
-    };
+    let kernel = kernel()?;
     let dir = cmd::root().join("target/vm");
     let (initrd, checks) = initramfs(&dir)?;
     let (kvm, accel) = choose_kvm(&kernel, &initrd)?;
@@ -511,10 +516,7 @@ const BENCH_PROGRAM: &str = "stress/ring_calls_every_completion_checked";
 /// `ring-bench`, as on the host) with `calls` calls, and of
 /// [`BENCH_PROGRAM`] (wall time). Native and XSC run in the same VM.
 pub fn bench(runs: usize, calls: u64) -> Result<(Vec<VmMeasure>, String)> {
-    let kernel = match std::env::var_os("XSC_KERNEL") {
-        Some(k) => PathBuf::from(k),
-        None => crate::kernel::build()?,
-    };
+    let kernel = kernel()?;
     let dir = cmd::root().join("target/vm-bench");
     let root = dir.join("root");
     let _ = std::fs::remove_dir_all(&dir);
