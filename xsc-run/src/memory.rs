@@ -71,7 +71,7 @@ const VM_CALLS_MISSING: u8 = 1;
 /// fault (the signal entry is the host action of both, signals::init).
 fn direct_copy(remote: u64, local: *mut u8, len: usize, write: bool) -> Result<(), i32> {
     let faults = sig_bit(libc::SIGSEGV) | sig_bit(libc::SIGBUS);
-    let old = crate::sys::set_raw_signal_mask(crate::sys::current_signal_mask() & !faults);
+    let old = crate::sys::unblock_raw_signals(faults);
     // SAFETY: `local` is valid for `len` bytes (callers pass their own
     // buffers); SIGSEGV and SIGBUS reach this thread until the mask is put
     // back, so a fault on the program's side is recovered from.

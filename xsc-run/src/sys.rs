@@ -115,16 +115,15 @@ pub fn tgkill(tid: i32, sig: i32) -> i64 {
     )
 }
 
-/// Sets the calling thread's signal mask to `mask` (bit n-1 = signal n)
-/// with the raw system call: glibc's `pthread_sigmask` quietly leaves its
-/// own signals 32 and 33 unblocked, which must not reach kernel threads.
-pub fn set_raw_signal_mask(mask: u64) -> u64 {
+/// `rt_sigprocmask(how, set, &old)` with the raw system call (no set:
+/// `set` None): the old mask (bit n-1 = signal n).
+fn raw_sigprocmask(how: i32, set: Option<u64>) -> u64 {
     let mut old: u64 = 0;
     raw_syscall(
         libc::SYS_rt_sigprocmask as u32,
         [
-            libc::SIG_SETMASK as u64,
-            &mask as *const u64 as u64,
+            how as u64,
+            set.as_ref().map_or(0, |m| m as *const u64 as u64),
             &mut old as *mut u64 as u64,
             8,
             0,
@@ -134,21 +133,21 @@ pub fn set_raw_signal_mask(mask: u64) -> u64 {
     old
 }
 
+/// Sets the calling thread's signal mask to `mask` (bit n-1 = signal n)
+/// with the raw system call: glibc's `pthread_sigmask` quietly leaves its
+/// own signals 32 and 33 unblocked, which must not reach kernel threads.
+pub fn set_raw_signal_mask(mask: u64) -> u64 {
+    raw_sigprocmask(libc::SIG_SETMASK, Some(mask))
+}
+
+/// Unblocks the signals of `bits` in the calling thread; the old mask.
+pub fn unblock_raw_signals(bits: u64) -> u64 {
+    raw_sigprocmask(libc::SIG_UNBLOCK, Some(bits))
+}
+
 /// The calling thread's signal mask (bit n-1 = signal n).
 pub fn current_signal_mask() -> u64 {
-    let mut cur: u64 = 0;
-    raw_syscall(
-        libc::SYS_rt_sigprocmask as u32,
-        [
-            libc::SIG_BLOCK as u64,
-            0,
-            &mut cur as *mut u64 as u64,
-            8,
-            0,
-            0,
-        ],
-    );
-    cur
+    raw_sigprocmask(libc::SIG_BLOCK, None)
 }
 
 /// Blocks every signal in the calling thread and returns the old mask.
