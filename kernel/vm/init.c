@@ -17,7 +17,10 @@
  *   (if not the same, both stdouts, each line prefixed "xsc-vm: - " or "xsc-vm: + ")
  *   xsc-vm: end
  *
- * STATUS is `exit N`, `signal NAME` or `timeout`. The run ends with
+ * STATUS is `exit N`, `signal NAME` or `timeout`. A line `!set PATH VALUE`
+ * writes VALUE to PATH (a kernel setting: `/proc/sys/kernel/xsc_poll_us`
+ * turns polled mode on for the cases after it) and reports
+ * `xsc-vm: set PATH VALUE ok` or `... error ERRNO`. The run ends with
  * `xsc-vm: done N` and a reboot, which ends qemu (-no-reboot). */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -144,6 +147,22 @@ static void show(const char *mark, const struct run *r)
 }
 
 /* The loopback interface starts down. */
+/* `!set PATH VALUE`: a kernel setting for the cases that follow. */
+static void set(const char *path, const char *value)
+{
+	int fd = open(path, O_WRONLY | O_CLOEXEC);
+	size_t len = strlen(value);
+	int ok = fd >= 0 && write(fd, value, len) == (ssize_t)len;
+	int err = errno;
+
+	if (fd >= 0)
+		close(fd);
+	if (ok)
+		printf("xsc-vm: set %s %s ok\n", path, value);
+	else
+		printf("xsc-vm: set %s %s error %d\n", path, value, err);
+}
+
 static void loopback_up(void)
 {
 	struct ifreq r = { 0 };
@@ -174,6 +193,10 @@ int main(void)
 		int argc = 0;
 		for (char *t = strtok(line, " \n"); t && argc < 60; t = strtok(0, " \n"))
 			argv[argc++] = t;
+		if (argc == 3 && strcmp(argv[0], "!set") == 0) {
+			set(argv[1], argv[2]);
+			continue;
+		}
 		if (argc < 3)
 			continue;
 		char scratch[2][256];

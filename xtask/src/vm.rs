@@ -15,7 +15,13 @@
 //!   under xsc-run on the host (the same stdout and ending);
 //! - the std samples that need nothing the initramfs lacks, built for
 //!   XSC and natively (static glibc), both run in the VM and compared as
-//!   the conformance cases are.
+//!   the conformance cases are;
+//! - `poll-probe inline`: an entry published without `wait` completes only
+//!   at the thread's `wait`.
+//!
+//! Then `/init` turns polled mode on (`kernel.xsc_poll_us`) and runs every
+//! case again as `polled/ID`, with a kernel poller in every XSC process,
+//! and `poll-probe polled`: the same entry completes by itself.
 //!
 //! `XSC_KERNEL=path/to/bzImage` boots that kernel instead of building
 //! one (a tree with the patches applied, while working on them).
@@ -51,6 +57,7 @@ struct Reported {
 }
 
 /// What the host expects of a case.
+#[derive(Clone)]
 enum Check {
     /// Native as `expect:` says, XSC as native.
     Differential(String),
@@ -93,9 +100,23 @@ fn under_xsc_run(prog: &Path, args: &[&str]) -> Result<(String, String)> {
     Ok((String::from_utf8_lossy(&out.stdout).into_owned(), status))
 }
 
-/// Builds the initramfs: `/init`, `/cases`, the programs. Returns the
-/// archive and what to check of each case.
-fn initramfs(dir: &Path) -> Result<(PathBuf, Vec<(String, Check)>)> {
+/// The kernel setting that turns polled mode on (kernel/README.md), and the
+/// poll time the second pass of the suite gives it.
+const POLL_SETTING: &str = "/proc/sys/kernel/xsc_poll_us";
+const POLL_US: u32 = 200;
+
+/// What the VM runs and what the host checks of it.
+struct Plan {
+    initrd: PathBuf,
+    checks: Vec<(String, Check)>,
+    /// The `xsc-vm: set ...` reports that must say `ok`.
+    settings: Vec<String>,
+}
+
+/// Builds the initramfs: `/init`, `/cases`, the programs. Every case runs
+/// twice: inline (no poller), then as `polled/ID` with the kernel's
+/// pollers on.
+fn initramfs(dir: &Path) -> Result<Plan> {
     let root = dir.join("root");
     let _ = std::fs::remove_dir_all(dir);
     for d in ["proc", "dev", "tmp", "c", "s", "data", "bin"] {
@@ -160,7 +181,7 @@ fn initramfs(dir: &Path) -> Result<(PathBuf, Vec<(String, Check)>)> {
         checks.push((id, Check::Differential("exit 0".into())));
     }
     let samples = cmd::build_samples(false)?;
-    for s in ["raw-syscall", "raw-hello", "ring-abuse"] {
+    for s in ["raw-syscall", "raw-hello", "ring-abuse", "poll-probe"] {
         std::fs::copy(samples.join(s), root.join("s").join(s)).map_err(|e| e.to_string())?;
     }
     for mode in ["syscall", "int80", "defeat-dispatch"] {
@@ -183,10 +204,33 @@ fn initramfs(dir: &Path) -> Result<(PathBuf, Vec<(String, Check)>)> {
     let (stdout, status) = under_xsc_run(&samples.join("ring-abuse"), &[])?;
     lines.push("ring-abuse - /s/ring-abuse".into());
     checks.push(("ring-abuse".into(), Check::AsXscRun { stdout, status }));
+    // Polled mode: the same cases again with a poller in every XSC
+    // process, and the probe that tells who consumed an entry published
+    // without `wait` (nobody before it, in the first pass).
+    let inline = lines.len();
+    for i in 0..inline {
+        lines.push(format!("polled/{}", lines[i]));
+        let (id, check) = checks[i].clone();
+        checks.push((format!("polled/{id}"), check));
+    }
+    lines.insert(inline, format!("!set {POLL_SETTING} {POLL_US}"));
+    for (id, mode) in [("poll-probe", "inline"), ("polled/poll-probe", "polled")] {
+        let at = if mode == "inline" {
+            inline
+        } else {
+            lines.len()
+        };
+        lines.insert(at, format!("{id} - /s/poll-probe {mode}"));
+        checks.push((id.into(), Check::Status("exit 0".into())));
+    }
     std::fs::write(root.join("cases"), lines.join("\n") + "\n").map_err(|e| e.to_string())?;
-    let cpio = dir.join("root.cpio");
-    make_cpio(&root, &cpio)?;
-    Ok((cpio, checks))
+    let initrd = dir.join("root.cpio");
+    make_cpio(&root, &initrd)?;
+    Ok(Plan {
+        initrd,
+        checks,
+        settings: vec![format!("xsc-vm: set {POLL_SETTING} {POLL_US} ok")],
+    })
 }
 
 const BUSYBOX: &str = "/bin/busybox";
@@ -454,7 +498,11 @@ pub fn run() -> Result {
 pub fn suite() -> Result {
     let kernel = kernel()?;
     let dir = cmd::root().join("target/vm");
-    let (initrd, checks) = initramfs(&dir)?;
+    let Plan {
+        initrd,
+        checks,
+        settings,
+    } = initramfs(&dir)?;
     let (kvm, accel) = choose_kvm(&kernel, &initrd)?;
     eprintln!("xtask: booting the XSC kernel with {accel}");
     let start = Instant::now();
@@ -463,7 +511,15 @@ pub fn suite() -> Result {
     let elapsed = start.elapsed();
     std::fs::write(dir.join("console.txt"), &console).map_err(|e| e.to_string())?;
     let reported = parse(&console);
-    let mut problems = Vec::new();
+    let mut problems: Vec<String> = settings
+        .iter()
+        .filter(|s| {
+            !console
+                .lines()
+                .any(|l| l.trim_end_matches('\r') == s.as_str())
+        })
+        .map(|s| format!("the VM did not report `{s}`: the polled cases ran inline"))
+        .collect();
     let mut passed = 0;
     for (id, check) in &checks {
         match reported.iter().find(|r| &r.id == id) {
