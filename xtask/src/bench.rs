@@ -262,15 +262,10 @@ fn vm_rows(runs: usize, calls: u64) -> Vec<Metric> {
                 .collect()
         }
         Err(e) => fail(
-            vec![
-                Metric::new("vm", "in the VM: trivial call (getppid), per call", "ns"),
-                Metric::new("vm", "in the VM: 64-entry batch (getppid), per entry", "ns"),
-                Metric::new(
-                    "vm",
-                    "in the VM: 8 threads x 250k checked calls, wall",
-                    "ms",
-                ),
-            ],
+            crate::vm::bench_rows()
+                .into_iter()
+                .map(|(name, unit)| Metric::new("vm", name, unit))
+                .collect(),
             &e,
         ),
     }

@@ -555,7 +555,7 @@ pub fn suite() -> Result {
 
 /// One VM bench measurement: medians over the runs.
 pub struct VmMeasure {
-    pub name: &'static str,
+    pub name: String,
     pub unit: &'static str,
     pub detail: String,
     pub native: Vec<f64>,
@@ -620,10 +620,20 @@ pub fn bench(runs: usize, calls: u64) -> Result<(Vec<VmMeasure>, String)> {
         &root.join("b/program.native"),
     )?;
     compile(&xsc_cc(), &[], &program.source, &root.join("b/program.xsc"))?;
+    // Every run inline first, then with the kernel's pollers on.
     let mut lines = Vec::new();
-    for _ in 0..runs {
-        lines.push(format!("bench/calls /b/bench-calls /b/ring-bench {calls}"));
-        lines.push("bench/program /b/program.native /b/program.xsc {DIR}".to_string());
+    for (prefix, _) in BENCH_MODES {
+        if !prefix.is_empty() {
+            lines.push(format!("!set {POLL_SETTING} {POLL_US}"));
+        }
+        for _ in 0..runs {
+            lines.push(format!(
+                "{prefix}bench/calls /b/bench-calls /b/ring-bench {calls}"
+            ));
+            lines.push(format!(
+                "{prefix}bench/program /b/program.native /b/program.xsc {{DIR}}"
+            ));
+        }
     }
     std::fs::write(root.join("cases"), lines.join("\n") + "\n").map_err(|e| e.to_string())?;
     let cpio = dir.join("root.cpio");
@@ -636,66 +646,119 @@ pub fn bench(runs: usize, calls: u64) -> Result<(Vec<VmMeasure>, String)> {
         )
     })?;
     std::fs::write(dir.join("console.txt"), &console).map_err(|e| e.to_string())?;
+    let setting = format!("xsc-vm: set {POLL_SETTING} {POLL_US} ok");
+    if !console.lines().any(|l| l.trim_end_matches('\r') == setting) {
+        return Err(format!(
+            "the bench VM did not report `{setting}` (console in {})",
+            dir.join("console.txt").display()
+        ));
+    }
     let value = |lines: &[String], key: &str| -> Result<f64> {
         lines
             .iter()
             .find_map(|l| l.strip_prefix(key).and_then(|v| v.trim().parse().ok()))
             .ok_or_else(|| format!("the VM run printed no `{key}`"))
     };
-    let mut trivial = VmMeasure {
-        name: "in the VM: trivial call (getppid), per call",
-        unit: "ns",
-        detail: format!("{calls} getppid calls: natively bench-calls (static glibc), XSC ring-bench; the XSC kernel under qemu ({accel})"),
-        native: vec![],
-        xsc: vec![],
-    };
-    let mut batch = VmMeasure {
-        name: "in the VM: 64-entry batch (getppid), per entry",
-        unit: "ns",
-        detail: trivial.detail.clone(),
-        native: vec![],
-        xsc: vec![],
-    };
-    let mut real = VmMeasure {
-        name: "in the VM: 8 threads x 250k checked calls, wall",
-        unit: "ms",
-        detail: format!("{BENCH_PROGRAM}, gcc -static against xsc-cc, in the same VM ({accel})"),
-        native: vec![],
-        xsc: vec![],
-    };
-    for r in parse(&console) {
-        let ok = |s: &str| s == "exit 0";
-        if !ok(&r.native) || !ok(&r.xsc) {
+    let reported = parse(&console);
+    let mut measures = Vec::new();
+    for (prefix, mode) in BENCH_MODES {
+        let [(trivial_name, _), (batch_name, _), (real_name, _)] = bench_row_names(mode);
+        let mut trivial = VmMeasure {
+            name: trivial_name,
+            unit: "ns",
+            detail: format!("{calls} getppid calls: natively bench-calls (static glibc), XSC ring-bench; the XSC kernel under qemu ({accel}), {mode}"),
+            native: vec![],
+            xsc: vec![],
+        };
+        let mut batch = VmMeasure {
+            name: batch_name,
+            unit: "ns",
+            detail: trivial.detail.clone(),
+            native: vec![],
+            xsc: vec![],
+        };
+        let mut real = VmMeasure {
+            name: real_name,
+            unit: "ms",
+            detail: format!(
+                "{BENCH_PROGRAM}, gcc -static against xsc-cc, in the same VM ({accel}), {mode}"
+            ),
+            native: vec![],
+            xsc: vec![],
+        };
+        for r in &reported {
+            let Some(id) = r.id.strip_prefix(prefix) else {
+                continue;
+            };
+            let ok = |s: &str| s == "exit 0";
+            if !ok(&r.native) || !ok(&r.xsc) {
+                return Err(format!(
+                    "{} in the VM: native {}, XSC {}",
+                    r.id, r.native, r.xsc
+                ));
+            }
+            match id {
+                "bench/calls" => {
+                    trivial.native.push(value(&r.native_stdout, "call_ns")?);
+                    batch
+                        .native
+                        .push(value(&r.native_stdout, "group_ns_per_call")?);
+                    trivial.xsc.push(value(&r.xsc_stdout, "ring_ns_per_call")?);
+                    batch.xsc.push(value(&r.xsc_stdout, "batch_ns_per_entry")?);
+                }
+                "bench/program" => {
+                    real.native.push(r.native_ms);
+                    real.xsc.push(r.xsc_ms);
+                }
+                _ => {}
+            }
+        }
+        if real.native.len() != runs || trivial.native.len() != runs {
             return Err(format!(
-                "{} in the VM: native {}, XSC {}",
-                r.id, r.native, r.xsc
+                "the bench VM reported {} and {} of {runs} runs, {mode} (console in {})",
+                trivial.native.len(),
+                real.native.len(),
+                dir.join("console.txt").display()
             ));
         }
-        match r.id.as_str() {
-            "bench/calls" => {
-                trivial.native.push(value(&r.native_stdout, "call_ns")?);
-                batch
-                    .native
-                    .push(value(&r.native_stdout, "group_ns_per_call")?);
-                trivial.xsc.push(value(&r.xsc_stdout, "ring_ns_per_call")?);
-                batch.xsc.push(value(&r.xsc_stdout, "batch_ns_per_entry")?);
-            }
-            "bench/program" => {
-                real.native.push(r.native_ms);
-                real.xsc.push(r.xsc_ms);
-            }
-            _ => {}
-        }
+        measures.extend([trivial, batch, real]);
     }
-    if real.native.len() != runs || trivial.native.len() != runs {
-        return Err(format!(
-            "the bench VM reported {} and {} of {runs} runs (console in {})",
-            trivial.native.len(),
-            real.native.len(),
-            dir.join("console.txt").display()
-        ));
-    }
-    Ok((vec![trivial, batch, real], accel))
+    Ok((measures, accel))
+}
+
+/// The VM bench's two passes: the case prefix and what the rows say.
+const BENCH_MODES: [(&str, &str); 2] = [("", "inline"), ("polled/", "polled mode")];
+
+/// The names and units of the VM bench's rows in one mode (the bench
+/// lists them even when the VM cannot run).
+pub fn bench_row_names(mode: &str) -> [(String, &'static str); 3] {
+    let suffix = if mode == "inline" {
+        String::new()
+    } else {
+        format!(", {mode}")
+    };
+    [
+        (
+            format!("in the VM: trivial call (getppid), per call{suffix}"),
+            "ns",
+        ),
+        (
+            format!("in the VM: 64-entry batch (getppid), per entry{suffix}"),
+            "ns",
+        ),
+        (
+            format!("in the VM: 8 threads x 250k checked calls, wall{suffix}"),
+            "ms",
+        ),
+    ]
+}
+
+/// Every VM bench row's name and unit, in order.
+pub fn bench_rows() -> Vec<(String, &'static str)> {
+    BENCH_MODES
+        .iter()
+        .flat_map(|(_, mode)| bench_row_names(mode))
+        .collect()
 }
 
 #[cfg(test)]
