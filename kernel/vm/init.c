@@ -1,7 +1,7 @@
 /* /init of the XSC test VM (cargo xtask vm-test, and the VM rows of
  * cargo xtask bench), itself an XSC program.
  *
- * Mounts /proc, /dev and /tmp, brings up loopback, then runs the cases
+ * Mounts /proc, /dev, /tmp and /tracing, brings up loopback, then runs the cases
  * listed in /cases, one per line: `ID NATIVE XSC [ARGS...]`. Each case runs
  * its native build, then its XSC build (NATIVE `-`: the XSC build only,
  * native status `none`), each with ARGS, where `{DIR}` stands for a fresh
@@ -20,7 +20,9 @@
  * STATUS is `exit N`, `signal NAME` or `timeout`. A line `!set PATH VALUE`
  * writes VALUE to PATH (a kernel setting: `/proc/sys/kernel/xsc_poll_us`
  * turns polled mode on for the cases after it) and reports
- * `xsc-vm: set PATH VALUE ok` or `... error ERRNO`. The run ends with
+ * `xsc-vm: set PATH VALUE ok` or `... error ERRNO`. A line `!cat PATH`
+ * prints the file, each line as `xsc-vm: cat LINE` (the kernel's trace,
+ * from tracefs, mounted at /tracing). The run ends with
  * `xsc-vm: done N` and a reboot, which ends qemu (-no-reboot). */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -163,6 +165,23 @@ static void set(const char *path, const char *value)
 		printf("xsc-vm: set %s %s error %d\n", path, value, err);
 }
 
+/* `!cat PATH`: a file's lines for the host. */
+static void cat(const char *path)
+{
+	FILE *f = fopen(path, "r");
+	char line[1024];
+
+	if (!f) {
+		printf("xsc-vm: cat-error %s %d\n", path, errno);
+		return;
+	}
+	while (fgets(line, sizeof line, f)) {
+		line[strcspn(line, "\n")] = 0;
+		printf("xsc-vm: cat %s\n", line);
+	}
+	fclose(f);
+}
+
 static void loopback_up(void)
 {
 	struct ifreq r = { 0 };
@@ -183,6 +202,7 @@ int main(void)
 	mount("proc", "/proc", "proc", 0, 0);
 	mount("devtmpfs", "/dev", "devtmpfs", 0, 0);
 	mount("tmpfs", "/tmp", "tmpfs", 0, 0);
+	mount("tracefs", "/tracing", "tracefs", 0, 0);
 	setvbuf(stdout, 0, _IOLBF, 0);
 	printf("xsc-vm: start\n");
 	FILE *f = fopen("/cases", "r");
@@ -195,6 +215,10 @@ int main(void)
 			argv[argc++] = t;
 		if (argc == 3 && strcmp(argv[0], "!set") == 0) {
 			set(argv[1], argv[2]);
+			continue;
+		}
+		if (argc == 2 && strcmp(argv[0], "!cat") == 0) {
+			cat(argv[1]);
 			continue;
 		}
 		if (argc < 3)

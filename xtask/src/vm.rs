@@ -11,8 +11,8 @@
 //!   exactly as the native one (stdout and ending);
 //! - each `raw-syscall` variant, which must die by SIGSYS, raised by the
 //!   kernel;
-//! - `raw-hello` and `ring-abuse`, which must do in the VM what they do
-//!   under xsc-run on the host (the same stdout and ending);
+//! - `raw-hello`, `raw-process` and `ring-abuse`, which must do in the VM
+//!   what they do under xsc-run on the host (the same stdout and ending);
 //! - the std samples that need nothing the initramfs lacks, built for
 //!   XSC and natively (static glibc), both run in the VM and compared as
 //!   the conformance cases are;
@@ -65,6 +65,77 @@ enum Check {
     Status(String),
     /// No native build: the same stdout and ending as under xsc-run.
     AsXscRun { stdout: String, status: String },
+    /// As the inner check, and every completion the program printed
+    /// (`result=R flags=F user_data=U`) is in the kernel's trace, posted
+    /// by `comm` (its task name) consuming `by` ("inline" or "poller").
+    Traced {
+        inner: Box<Check>,
+        comm: &'static str,
+        by: &'static str,
+    },
+}
+
+/// One `xsc_complete` event of the kernel's trace (tracefs), as `/init`
+/// printed it (`xsc-vm: cat ...`).
+#[derive(Debug, PartialEq)]
+struct Traced {
+    comm: String,
+    completion: Completion,
+    by: String,
+}
+
+/// A completion's result, flags and user_data.
+#[derive(Debug, PartialEq, Clone, Copy)]
+struct Completion {
+    result: i64,
+    flags: u64,
+    user_data: u64,
+}
+
+/// `0x1f`, `31` or `-38`.
+fn number(v: &str) -> Option<i128> {
+    let (neg, v) = v.strip_prefix('-').map_or((false, v), |v| (true, v));
+    let n = match v.strip_prefix("0x") {
+        Some(hex) => i128::from_str_radix(hex, 16).ok()?,
+        None => v.parse().ok()?,
+    };
+    Some(if neg { -n } else { n })
+}
+
+/// The `key=value` words of a line that describe a completion.
+fn completion(words: &str) -> Option<Completion> {
+    let field = |key: &str| {
+        words
+            .split_whitespace()
+            .find_map(|w| w.strip_prefix(key)?.strip_prefix('='))
+            .and_then(number)
+    };
+    Some(Completion {
+        result: i64::try_from(field("result")?).ok()?,
+        flags: u64::try_from(field("flags")?).ok()?,
+        user_data: u64::try_from(field("user_data")?).ok()?,
+    })
+}
+
+/// The kernel's trace lines in the console:
+/// `COMM-PID [CPU] FLAGS TIME: xsc_complete: region=.. opcode=.. user_data=.. result=.. flags=.. by=..`.
+fn parse_trace(console: &str) -> Vec<Traced> {
+    console
+        .lines()
+        .filter_map(|l| l.trim_end_matches('\r').strip_prefix("xsc-vm: cat "))
+        .filter_map(|l| {
+            let (task, event) = l.split_once(": xsc_complete: ")?;
+            let comm = task.split_whitespace().next()?.rsplit_once('-')?.0;
+            let by = event
+                .split_whitespace()
+                .find_map(|w| w.strip_prefix("by="))?;
+            Some(Traced {
+                comm: comm.to_string(),
+                completion: completion(event)?,
+                by: by.to_string(),
+            })
+        })
+        .collect()
 }
 
 fn xsc_cc() -> PathBuf {
@@ -104,6 +175,9 @@ fn under_xsc_run(prog: &Path, args: &[&str]) -> Result<(String, String)> {
 /// poll time the second pass of the suite gives it.
 const POLL_SETTING: &str = "/proc/sys/kernel/xsc_poll_us";
 const POLL_US: u32 = 200;
+/// The kernel's trace event for completions, in tracefs (mounted at
+/// /tracing by /init).
+const TRACE_EVENT: &str = "/tracing/events/xsc/xsc_complete";
 
 /// What the VM runs and what the host checks of it.
 struct Plan {
@@ -119,8 +193,19 @@ struct Plan {
 fn initramfs(dir: &Path) -> Result<Plan> {
     let root = dir.join("root");
     let _ = std::fs::remove_dir_all(dir);
-    for d in ["proc", "dev", "tmp", "c", "s", "data", "bin"] {
+    for d in [
+        "proc", "dev", "tmp", "tracing", "etc", "c", "s", "data", "bin",
+    ] {
         std::fs::create_dir_all(root.join(d)).map_err(|e| e.to_string())?;
+    }
+    // A file only root may read, as on any Linux system (raw-process
+    // checks that a program that dropped root cannot open it).
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let shadow = root.join("etc/shadow");
+        std::fs::write(&shadow, "root:*:19000:0:99999:7:::\n").map_err(|e| e.to_string())?;
+        std::fs::set_permissions(&shadow, std::fs::Permissions::from_mode(0o600))
+            .map_err(|e| e.to_string())?;
     }
     // A shell and the tools the samples start (busybox-static: a native
     // static binary, running beside the XSC ones).
@@ -181,7 +266,13 @@ fn initramfs(dir: &Path) -> Result<Plan> {
         checks.push((id, Check::Differential("exit 0".into())));
     }
     let samples = cmd::build_samples(false)?;
-    for s in ["raw-syscall", "raw-hello", "ring-abuse", "poll-probe"] {
+    for s in [
+        "raw-syscall",
+        "raw-hello",
+        "raw-process",
+        "ring-abuse",
+        "poll-probe",
+    ] {
         std::fs::copy(samples.join(s), root.join("s").join(s)).map_err(|e| e.to_string())?;
     }
     for mode in ["syscall", "int80", "defeat-dispatch"] {
@@ -201,6 +292,11 @@ fn initramfs(dir: &Path) -> Result<Plan> {
     )?;
     lines.push("raw-hello - /s/raw-hello /data/in.txt 9".into());
     checks.push(("raw-hello".into(), Check::AsXscRun { stdout, status }));
+    // The process model: brk, signals, EINTR/SA_RESTART, fork, exec of a
+    // native and of an XSC program (busybox's sh as /bin/sh in the VM).
+    let (stdout, status) = under_xsc_run(&samples.join("raw-process"), &[])?;
+    lines.push("raw-process - /s/raw-process".into());
+    checks.push(("raw-process".into(), Check::AsXscRun { stdout, status }));
     let (stdout, status) = under_xsc_run(&samples.join("ring-abuse"), &[])?;
     lines.push("ring-abuse - /s/ring-abuse".into());
     checks.push(("ring-abuse".into(), Check::AsXscRun { stdout, status }));
@@ -214,22 +310,65 @@ fn initramfs(dir: &Path) -> Result<Plan> {
         checks.push((format!("polled/{id}"), check));
     }
     lines.insert(inline, format!("!set {POLL_SETTING} {POLL_US}"));
-    for (id, mode) in [("poll-probe", "inline"), ("polled/poll-probe", "polled")] {
-        let at = if mode == "inline" {
-            inline
-        } else {
-            lines.len()
-        };
-        lines.insert(at, format!("{id} - /s/poll-probe {mode}"));
-        checks.push((id.into(), Check::Status("exit 0".into())));
-    }
+    // The kernel's trace (tracefs' xsc_complete event): ring-abuse's
+    // completions, the error ones among them, posted inline; the probe's,
+    // in polled mode, posted by the poller.
+    let traced = |lines: &mut Vec<String>, at: usize, case: String| {
+        lines.splice(
+            at..at,
+            [
+                format!("!set {TRACE_EVENT}/enable 1"),
+                case,
+                format!("!set {TRACE_EVENT}/enable 0"),
+            ],
+        );
+    };
+    let (stdout, status) = under_xsc_run(&samples.join("ring-abuse"), &[])?;
+    traced(
+        &mut lines,
+        inline,
+        "traced/ring-abuse - /s/ring-abuse".into(),
+    );
+    checks.push((
+        "traced/ring-abuse".into(),
+        Check::Traced {
+            inner: Box::new(Check::AsXscRun { stdout, status }),
+            comm: "ring-abuse",
+            by: "inline",
+        },
+    ));
+    lines.insert(inline, "poll-probe - /s/poll-probe inline".into());
+    checks.push(("poll-probe".into(), Check::Status("exit 0".into())));
+    let end = lines.len();
+    traced(
+        &mut lines,
+        end,
+        "polled/poll-probe - /s/poll-probe polled".into(),
+    );
+    checks.push((
+        "polled/poll-probe".into(),
+        Check::Traced {
+            inner: Box::new(Check::Status("exit 0".into())),
+            comm: "xsc-poller",
+            by: "poller",
+        },
+    ));
+    lines.push("!cat /tracing/trace".into());
+    let settings = [
+        format!("{POLL_SETTING} {POLL_US}"),
+        format!("{TRACE_EVENT}/enable 1"),
+        format!("{TRACE_EVENT}/enable 0"),
+    ];
     std::fs::write(root.join("cases"), lines.join("\n") + "\n").map_err(|e| e.to_string())?;
     let initrd = dir.join("root.cpio");
     make_cpio(&root, &initrd)?;
     Ok(Plan {
         initrd,
         checks,
-        settings: vec![format!("xsc-vm: set {POLL_SETTING} {POLL_US} ok")],
+        settings: settings
+            .iter()
+            .map(|s| format!("xsc-vm: set {s} ok"))
+            .collect(),
     })
 }
 
@@ -432,7 +571,7 @@ fn parse(console: &str) -> Vec<Reported> {
 }
 
 /// The problems with one case, if any.
-fn judge(r: &Reported, check: &Check) -> Option<String> {
+fn judge(r: &Reported, check: &Check, trace: &[Traced]) -> Option<String> {
     let stdout_diff = || {
         let mut s = String::new();
         for l in &r.native_stdout {
@@ -473,6 +612,32 @@ fn judge(r: &Reported, check: &Check) -> Option<String> {
                 stdout_diff()
             )
         }),
+        Check::Traced { inner, comm, by } => {
+            if let Some(p) = judge(r, inner, trace) {
+                return Some(p);
+            }
+            let printed: Vec<Completion> =
+                r.xsc_stdout.iter().filter_map(|l| completion(l)).collect();
+            if printed.is_empty() {
+                return Some("it printed no completion to look for in the trace".into());
+            }
+            let missing: Vec<String> = printed
+                .iter()
+                .filter(|c| {
+                    !trace
+                        .iter()
+                        .any(|t| t.completion == **c && t.comm == *comm && t.by == *by)
+                })
+                .map(|c| format!("{c:?}"))
+                .collect();
+            (!missing.is_empty()).then(|| {
+                format!(
+                    "not in the kernel's trace as posted by {comm} ({by}): {}; the trace has {} xsc_complete events",
+                    missing.join(", "),
+                    trace.len()
+                )
+            })
+        }
         Check::AsXscRun { stdout, status } => {
             // Only the XSC build ran: the driver reported its stdout as
             // differing from the empty native one.
@@ -511,6 +676,7 @@ pub fn suite() -> Result {
     let elapsed = start.elapsed();
     std::fs::write(dir.join("console.txt"), &console).map_err(|e| e.to_string())?;
     let reported = parse(&console);
+    let trace = parse_trace(&console);
     let mut problems: Vec<String> = settings
         .iter()
         .filter(|s| {
@@ -518,13 +684,13 @@ pub fn suite() -> Result {
                 .lines()
                 .any(|l| l.trim_end_matches('\r') == s.as_str())
         })
-        .map(|s| format!("the VM did not report `{s}`: the polled cases ran inline"))
+        .map(|s| format!("the VM did not report `{s}`"))
         .collect();
     let mut passed = 0;
     for (id, check) in &checks {
         match reported.iter().find(|r| &r.id == id) {
             None => problems.push(format!("{id}: not reported by the VM")),
-            Some(r) => match judge(r, check) {
+            Some(r) => match judge(r, check, &trace) {
                 Some(p) => problems.push(format!("{id}: {p}")),
                 None => passed += 1,
             },
@@ -773,10 +939,42 @@ mod tests {
         assert_eq!(r[0].id, "a/b");
         assert_eq!(r[0].native_stdout, ["one", ""]);
         assert_eq!(r[0].xsc_stdout, ["two"]);
+        fn judge(r: &Reported, c: &Check) -> Option<String> {
+            super::judge(r, c, &[])
+        }
         assert!(judge(&r[0], &Check::Differential("exit 0".into())).is_some());
         assert!(judge(&r[1], &Check::Differential("exit 0".into())).is_none());
         assert!(judge(&r[1], &Check::Differential("exit 3".into())).is_some());
         assert!(judge(&r[1], &Check::Status("signal SIGSYS".into())).is_some());
         assert_eq!((r[1].native_ms, r[1].xsc_ms), (1.5, 2.0));
+    }
+
+    #[test]
+    fn a_completion_is_found_in_the_trace_only_as_posted() {
+        let console = "xsc-vm: case p\nxsc-vm: native none\nxsc-vm: xsc exit 0\nxsc-vm: same-stdout no\nxsc-vm: + bad op: result=-38 flags=0x1 user_data=0xabc -> ok\nxsc-vm: + fine: result=21 flags=0x0 user_data=0x7 -> ok\nxsc-vm: end\n\
+            xsc-vm: cat # tracer: nop\n\
+            xsc-vm: cat       ring-abuse-57      [000] .....     3.456789: xsc_complete: region=0x7f0000 opcode=1000 user_data=0xabc result=-38 flags=0x1 by=inline\n\
+            xsc-vm: cat       ring-abuse-57      [000] .....     3.456790: xsc_complete: region=0x7f0000 opcode=1 user_data=0x7 result=21 flags=0 by=inline\n";
+        let r = parse(console);
+        let trace = parse_trace(console);
+        assert_eq!(trace.len(), 2);
+        assert_eq!(trace[0].comm, "ring-abuse");
+        assert_eq!(
+            trace[1].completion,
+            Completion {
+                result: 21,
+                flags: 0,
+                user_data: 7
+            }
+        );
+        let traced = |comm, by| Check::Traced {
+            inner: Box::new(Check::Status("exit 0".into())),
+            comm,
+            by,
+        };
+        assert_eq!(judge(&r[0], &traced("ring-abuse", "inline"), &trace), None);
+        assert!(judge(&r[0], &traced("ring-abuse", "poller"), &trace).is_some());
+        assert!(judge(&r[0], &traced("other", "inline"), &trace).is_some());
+        assert!(judge(&r[0], &traced("ring-abuse", "inline"), &trace[..1]).is_some());
     }
 }
