@@ -1,7 +1,8 @@
 /* /init of the XSC test VM (cargo xtask vm-test, and the VM rows of
  * cargo xtask bench), itself an XSC program.
  *
- * Mounts /proc, /dev, /tmp and /tracing, brings up loopback, then runs the cases
+ * Mounts /proc, /dev, /tmp and /tracing, brings up loopback, says whether
+ * it has a vDSO (`xsc-vm: vdso none`: it must not), then runs the cases
  * listed in /cases, one per line: `ID NATIVE XSC [ARGS...]`. Each case runs
  * its native build, then its XSC build (NATIVE `-`: the XSC build only,
  * native status `none`), each with ARGS, where `{DIR}` stands for a fresh
@@ -33,6 +34,7 @@
 #include <string.h>
 #include <net/if.h>
 #include <sys/ioctl.h>
+#include <sys/auxv.h>
 #include <sys/mount.h>
 #include <sys/socket.h>
 #include <sys/reboot.h>
@@ -182,6 +184,26 @@ static void cat(const char *path)
 	fclose(f);
 }
 
+/* An XSC program gets no vDSO (ABI §5.8): `xsc-vm: vdso none`, or what
+ * it found (the auxiliary vector's AT_SYSINFO_EHDR, a [vdso] mapping). */
+static void report_vdso(void)
+{
+	unsigned long ehdr = getauxval(AT_SYSINFO_EHDR);
+	FILE *maps = fopen("/proc/self/maps", "r");
+	char line[512];
+	int mapped = 0;
+
+	while (maps && fgets(line, sizeof line, maps))
+		mapped |= strstr(line, "[vdso]") != 0;
+	if (maps)
+		fclose(maps);
+	if (!ehdr && !mapped)
+		printf("xsc-vm: vdso none\n");
+	else
+		printf("xsc-vm: vdso AT_SYSINFO_EHDR %#lx, [vdso] %s\n", ehdr,
+		       mapped ? "mapped" : "not mapped");
+}
+
 static void loopback_up(void)
 {
 	struct ifreq r = { 0 };
@@ -205,6 +227,7 @@ int main(void)
 	mount("tracefs", "/tracing", "tracefs", 0, 0);
 	setvbuf(stdout, 0, _IOLBF, 0);
 	printf("xsc-vm: start\n");
+	report_vdso();
 	FILE *f = fopen("/cases", "r");
 	char line[4096];
 	int n = 0;
