@@ -23,6 +23,11 @@
 //! case again as `polled/ID`, with a kernel poller in every XSC process,
 //! and `poll-probe polled`: the same entry completes by itself.
 //!
+//! `traced/ring-abuse` and `polled/poll-probe` run with the kernel's trace
+//! event `xsc:xsc_complete` on: every completion they print must be in the
+//! trace, posted inline by the program, or by the poller. `/init` also
+//! reports that it has no vDSO (ABI §5.8).
+//!
 //! `XSC_KERNEL=path/to/bzImage` boots that kernel instead of building
 //! one (a tree with the patches applied, while working on them).
 //!
