@@ -359,11 +359,6 @@ fn initramfs(dir: &Path) -> Result<Plan> {
         },
     ));
     lines.push("!cat /tracing/trace".into());
-    let settings = [
-        format!("{POLL_SETTING} {POLL_US}"),
-        format!("{TRACE_EVENT}/enable 1"),
-        format!("{TRACE_EVENT}/enable 0"),
-    ];
     std::fs::write(root.join("cases"), lines.join("\n") + "\n").map_err(|e| e.to_string())?;
     let initrd = dir.join("root.cpio");
     make_cpio(&root, &initrd)?;
@@ -371,12 +366,27 @@ fn initramfs(dir: &Path) -> Result<Plan> {
         initrd,
         checks,
         // Each `!set` worked, and /init (an XSC program) has no vDSO.
-        reports: settings
-            .iter()
-            .map(|s| format!("xsc-vm: set {s} ok"))
+        reports: set_reports(&lines)
             .chain(["xsc-vm: vdso none".to_string()])
             .collect(),
     })
+}
+
+/// What /init reports for each `!set PATH VALUE` line that worked.
+fn set_reports(lines: &[String]) -> impl Iterator<Item = String> + '_ {
+    lines
+        .iter()
+        .filter_map(|l| l.strip_prefix("!set "))
+        .map(|s| format!("xsc-vm: set {s} ok"))
+}
+
+/// The lines of `wanted` that the console lacks.
+fn unreported<'a>(console: &str, wanted: &'a [String]) -> Vec<&'a str> {
+    wanted
+        .iter()
+        .map(String::as_str)
+        .filter(|w| !console.lines().any(|l| l.trim_end_matches('\r') == *w))
+        .collect()
 }
 
 const BUSYBOX: &str = "/bin/busybox";
@@ -684,13 +694,8 @@ pub fn suite() -> Result {
     std::fs::write(dir.join("console.txt"), &console).map_err(|e| e.to_string())?;
     let reported = parse(&console);
     let trace = parse_trace(&console);
-    let mut problems: Vec<String> = reports
-        .iter()
-        .filter(|s| {
-            !console
-                .lines()
-                .any(|l| l.trim_end_matches('\r') == s.as_str())
-        })
+    let mut problems: Vec<String> = unreported(&console, &reports)
+        .into_iter()
         .map(|s| format!("the VM did not report `{s}`"))
         .collect();
     let mut passed = 0;
@@ -819,8 +824,8 @@ pub fn bench(runs: usize, calls: u64) -> Result<(Vec<VmMeasure>, String)> {
         )
     })?;
     std::fs::write(dir.join("console.txt"), &console).map_err(|e| e.to_string())?;
-    let setting = format!("xsc-vm: set {POLL_SETTING} {POLL_US} ok");
-    if !console.lines().any(|l| l.trim_end_matches('\r') == setting) {
+    let settings: Vec<String> = set_reports(&lines).collect();
+    if let Some(setting) = unreported(&console, &settings).first() {
         return Err(format!(
             "the bench VM did not report `{setting}` (console in {})",
             dir.join("console.txt").display()
@@ -954,6 +959,17 @@ mod tests {
         assert!(judge(&r[1], &Check::Differential("exit 3".into())).is_some());
         assert!(judge(&r[1], &Check::Status("signal SIGSYS".into())).is_some());
         assert_eq!((r[1].native_ms, r[1].xsc_ms), (1.5, 2.0));
+    }
+
+    #[test]
+    fn each_set_line_must_be_reported_as_ok() {
+        let lines: Vec<String> = ["!set /a 1", "x - /s/x", "!set /b 2"]
+            .map(String::from)
+            .to_vec();
+        let wanted: Vec<String> = set_reports(&lines).collect();
+        assert_eq!(wanted, ["xsc-vm: set /a 1 ok", "xsc-vm: set /b 2 ok"]);
+        let console = "xsc-vm: set /a 1 ok\r\nxsc-vm: set /b 2 error 13\n";
+        assert_eq!(unreported(console, &wanted), ["xsc-vm: set /b 2 ok"]);
     }
 
     #[test]
