@@ -38,7 +38,21 @@ fn tmpdir(tag: &str) -> PathBuf {
 
 #[test]
 fn a_fresh_project_outside_the_repository_builds_runs_and_tests() {
-    let dir = tmpdir("fresh");
+    fresh_project(Arch::X86_64)
+}
+
+/// The same for aarch64: `--target aarch64-unknown-linux-xsc` on each
+/// command; `cargo xsc run` and `test` go through the target's runner
+/// (xsc-run, which starts its aarch64 build under qemu).
+#[test]
+fn a_fresh_project_builds_runs_and_tests_for_aarch64() {
+    fresh_project(Arch::Aarch64)
+}
+
+/// `cargo new`, then `cargo xsc build`, `run` and `test` for `arch` (the
+/// default target, given no `--target`, for x86_64).
+fn fresh_project(arch: Arch) {
+    let dir = tmpdir(&format!("fresh-{arch}"));
     let status = Command::new("cargo")
         .args(["new", "--quiet", "fresh"])
         .current_dir(&dir)
@@ -74,13 +88,35 @@ mod tests {
     // once per target directory; cargo's fingerprints keep them apart).
     let target_dir = repo().join("samples/std/target");
     let td = target_dir.to_str().unwrap();
-    let out = run_ok(&mut cargo_xsc(&proj, &["build", "--target-dir", td]));
+    let target = arch.xsc_target();
+    let cmd = |sub: &str, rest: &[&str]| {
+        let mut args = vec![sub, "--target-dir", td];
+        if arch != Arch::X86_64 {
+            args.extend(["--target", &target]);
+        }
+        args.extend(rest);
+        cargo_xsc(&proj, &args)
+    };
+    let out = run_ok(&mut cmd("build", &[]));
     assert!(
         text(&out.stderr).contains("cargo-xsc: verified"),
         "{}",
         text(&out.stderr)
     );
-    let exe = target_dir.join("x86_64-unknown-linux-xsc/debug/fresh");
+    let exe = target_dir.join(&target).join("debug/fresh");
+    let machine = {
+        use object::Object;
+        object::read::File::parse(&*std::fs::read(&exe).unwrap())
+            .unwrap()
+            .architecture()
+    };
+    assert_eq!(
+        machine,
+        match arch {
+            Arch::X86_64 => object::Architecture::X86_64,
+            Arch::Aarch64 => object::Architecture::Aarch64,
+        }
+    );
     let out = Command::new(xsc_run())
         .arg(&exe)
         .args(["a", "b"])
@@ -89,9 +125,7 @@ mod tests {
     assert_eq!(text(&out.stdout), "fresh: double of 2 is 4\n");
     assert_eq!(out.status.code(), Some(6));
 
-    let out = cargo_xsc(&proj, &["run", "--target-dir", td, "--", "x"])
-        .output()
-        .unwrap();
+    let out = cmd("run", &["--", "x"]).output().unwrap();
     assert_eq!(text(&out.stdout), "fresh: double of 1 is 2\n");
     assert_eq!(
         out.status.code(),
@@ -99,7 +133,7 @@ mod tests {
         "cargo xsc run passes the exit status on"
     );
 
-    let out = run_ok(&mut cargo_xsc(&proj, &["test", "--target-dir", td]));
+    let out = run_ok(&mut cmd("test", &[]));
     let stdout = text(&out.stdout);
     assert!(
         stdout.contains("test result: ok. 2 passed; 0 failed; 1 ignored"),
@@ -109,9 +143,7 @@ mod tests {
         !stdout.contains("captured by libtest"),
         "output capture works: {stdout}"
     );
-    let out = cargo_xsc(&proj, &["test", "--target-dir", td, "--", "--ignored"])
-        .output()
-        .unwrap();
+    let out = cmd("test", &["--", "--ignored"]).output().unwrap();
     assert!(!out.status.success());
     assert!(
         text(&out.stdout).contains("this one fails"),
