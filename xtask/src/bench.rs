@@ -46,7 +46,8 @@ pub enum Row {
     Read,
     /// tokio TCP echo on loopback: requests per second, p99 latency.
     Tcp,
-    /// fork + exec + wait of a small program, 1000 times.
+    /// fork + exec + wait of a small program, 1000 times; the same through
+    /// std's Command (posix_spawn); thread spawn + join, 5000 times.
     Spawn,
     /// 64 threads making 100k mixed calls each.
     Threads,
@@ -94,6 +95,7 @@ const TCP_CONNECTIONS: u32 = 4;
 const TCP_REQUESTS: u32 = 10_000;
 const TCP_MESSAGE: u32 = 64;
 const SPAWNS: u64 = 1000;
+const THREAD_SPAWNS: u64 = 5000;
 const THREADS: u64 = 64;
 const THREAD_CALLS: u64 = 100_000;
 const ALLOC_OPS: u64 = 2_000_000;
@@ -513,6 +515,55 @@ fn spawn(ctx: &Ctx) -> Vec<Metric> {
     pairs(ctx, &mut metrics, 0, &make, &["spawned"], &|f| {
         Ok(vec![f.wall * each, f.cpu * each])
     });
+    // How real programs spawn: std's Command, which the C library makes a
+    // vfork-style clone (CLONE_VM | CLONE_VFORK) in posix_spawn.
+    let detail = format!(
+        "bench-spawn --command: {SPAWNS} x Command::new(bench-spawn-child).status() (posix_spawn); the whole run's time / {SPAWNS}"
+    );
+    let mut command = vec![
+        Metric::new("spawn", "Command spawn + exec + wait: wall, each", "ms")
+            .target(Target::AtMost(1.5))
+            .detail(detail.clone()),
+        Metric::new("spawn", "Command spawn + exec + wait: CPU, each", "ms").detail(detail),
+    ];
+    let make = |side: Side| {
+        let child = ctx.dir(side)?.join("bench-spawn-child");
+        ctx.command(
+            side,
+            "bench-spawn",
+            &[
+                "--command".to_string(),
+                child.display().to_string(),
+                SPAWNS.to_string(),
+            ],
+        )
+    };
+    pairs(ctx, &mut command, 0, &make, &["spawned"], &|f| {
+        Ok(vec![f.wall * each, f.cpu * each])
+    });
+    metrics.extend(command);
+    // Threads: a clone, a ring region and a runner thread each under XSC.
+    let detail = format!(
+        "bench-spawn --thread: {THREAD_SPAWNS} x std::thread::spawn + join of a thread that returns; the whole run's time / {THREAD_SPAWNS}"
+    );
+    let mut threads = vec![
+        Metric::new("spawn", "thread spawn + join: wall, each", "us")
+            .target(Target::AtMost(1.5))
+            .detail(detail.clone()),
+        Metric::new("spawn", "thread spawn + join: CPU, each", "us").detail(detail),
+    ];
+    let make = |side: Side| {
+        ctx.command(
+            side,
+            "bench-spawn",
+            &["--thread".to_string(), THREAD_SPAWNS.to_string()],
+        )
+    };
+    let each = 1e6 / THREAD_SPAWNS as f64;
+    pairs(ctx, &mut threads, 0, &make, &["spawned"], &|f| {
+        Ok(vec![f.wall * each, f.cpu * each])
+    });
+    metrics.extend(threads);
     metrics
 }
 
