@@ -21,15 +21,7 @@ pub struct Process {
     pub main_exit_code: AtomicI32,
     /// The program break, emulated after the program image (crate::ops).
     pub brk: Mutex<ProgramBreak>,
-    /// Ring regions of ended threads, zeroed, for the next new threads
-    /// (crate::thread): a thread's start and end would otherwise map and
-    /// unmap one each, and an unmap costs a TLB shootdown on every CPU the
-    /// process runs on. At most [`REGIONS_KEPT`].
-    regions: Mutex<Vec<usize>>,
 }
-
-/// How many ended threads' regions [`Process`] keeps for reuse.
-pub const REGIONS_KEPT: usize = 64;
 
 pub static PROCESS: Process = Process {
     pid: AtomicI32::new(0),
@@ -40,14 +32,12 @@ pub static PROCESS: Process = Process {
         current: 0,
         limit: 0,
     }),
-    regions: Mutex::new(Vec::new()),
 };
 
 /// The kernel side's locks, held across a `fork` (see
 /// [`Process::lock_for_fork`]) and released on both sides by dropping.
 pub struct ForkLocks<'a> {
     _brk: MutexGuard<'a, ProgramBreak>,
-    _regions: MutexGuard<'a, Vec<usize>>,
     _actions: MutexGuard<'static, ()>,
 }
 
@@ -70,26 +60,8 @@ impl Process {
     pub fn lock_for_fork(&self) -> ForkLocks<'_> {
         ForkLocks {
             _brk: self.brk.lock().unwrap_or_else(|e| e.into_inner()),
-            _regions: self.regions.lock().unwrap_or_else(|e| e.into_inner()),
             _actions: crate::signals::lock_actions(),
         }
-    }
-
-    /// A zeroed region kept from an ended thread, if any (every region
-    /// has the default layout's size).
-    pub fn take_region(&self) -> Option<usize> {
-        self.regions.lock().unwrap_or_else(|e| e.into_inner()).pop()
-    }
-
-    /// Keeps an ended thread's region, which the caller has zeroed, for
-    /// reuse; `false` if enough are kept already (the caller unmaps it).
-    pub fn keep_region(&self, region: usize) -> bool {
-        let mut kept = self.regions.lock().unwrap_or_else(|e| e.into_inner());
-        if kept.len() >= REGIONS_KEPT {
-            return false;
-        }
-        kept.push(region);
-        true
     }
 
     /// In a forked child, once the locks are released: its only thread,

@@ -4,7 +4,6 @@
 //! ring inline (crate::consume); no other task serves it.
 
 use crate::arch::{self, SELECTOR_ALLOW};
-use crate::process::PROCESS;
 use crate::sys;
 use std::sync::atomic::{AtomicBool, AtomicI32, AtomicU32, AtomicU64, AtomicU8, Ordering};
 use xsc_abi::region::{RegionLayout, RingRegionHeader};
@@ -74,15 +73,10 @@ pub struct KernelThread {
 
 impl KernelThread {
     /// A new thread: ring region (mapped private, so a forked child gets
-    /// its own copy; or an ended thread's, zeroed, which is the same as a
-    /// fresh mapping to the program) and kernel state, linked through
-    /// `kernel_private`.
+    /// its own copy) and kernel state, linked through `kernel_private`.
     pub fn new(entry_table: u64) -> std::io::Result<*mut KernelThread> {
         let layout = RegionLayout::default_v1();
-        let region = match PROCESS.take_region() {
-            Some(r) => r,
-            None => sys::mmap_anon(layout.region_size as usize)? as usize,
-        } as *mut RingRegion;
+        let region = sys::mmap_anon(layout.region_size as usize)? as *mut RingRegion;
         let kt = Box::into_raw(Box::new(KernelThread {
             selector: AtomicU8::new(SELECTOR_ALLOW),
             _pad: [0; 7],
@@ -155,35 +149,27 @@ impl KernelThread {
 
     /// Frees the region and the state. Called by the ending thread itself,
     /// once no program code runs on it (signals blocked, GS cleared); its
-    /// pending entries are cancelled with the region, which is zeroed and
-    /// kept for a new thread, or unmapped.
+    /// pending entries are cancelled with the region.
     ///
     /// # Safety
     /// `kt` must come from [`KernelThread::new`] and be unused from now on.
     pub unsafe fn free(kt: *mut KernelThread) {
         let size = (*kt).layout.region_size as usize;
-        let region = (*kt).region as usize;
-        // Zeroed before it is kept, so no entry of this thread survives
-        // into the next one's rings.
-        std::ptr::write_bytes(region as *mut u8, 0, size);
-        if !PROCESS.keep_region(region) {
-            libc::munmap(region as *mut libc::c_void, size);
-        }
+        libc::munmap((*kt).region as *mut libc::c_void, size);
         drop(Box::from_raw(kt));
     }
 
-    /// Ends the thread's kernel side: clears the clear-child-tid word and
-    /// wakes a waiter on it, as Linux does when a thread ends, then frees
-    /// the region and the state (ABI §7.4's order: no entry of the thread
-    /// runs any more, and the ones still pending, cancelled, are never
-    /// consumed; a joiner does not wait for the freeing).
+    /// Ends the thread's kernel side: frees the region (cancelling any
+    /// entry still pending on it) and the state, then clears the
+    /// clear-child-tid word and wakes a waiter on it, as Linux does when a
+    /// thread ends.
     ///
     /// # Safety
     /// As for [`KernelThread::free`]; called by the ending thread itself.
     pub unsafe fn free_and_clear_tid(kt: *mut KernelThread) {
         let addr = (*kt).clear_child_tid.swap(0, Ordering::AcqRel);
-        clear_tid_and_wake(addr);
         KernelThread::free(kt);
+        clear_tid_and_wake(addr);
     }
 }
 

@@ -300,9 +300,9 @@ fn run_clone_child(kt: *mut KernelThread, start: ChildStart, mask: libc::sigset_
     // SAFETY: no program code runs on this thread any more.
     unsafe { arch::set_thread_region(0) };
     thread::disable_guard();
-    // Entries still pending on the ring are cancelled (ABI §7.4): nothing
-    // consumes them any more, so the tid word is cleared at once and the
-    // region freed after.
+    // Entries still pending on the ring are cancelled with it (ABI §7.4):
+    // nothing consumes them any more, and the region goes before the tid
+    // word is cleared, so a joiner never sees a half-finished call.
     // SAFETY: no program code runs on this thread; nothing else uses kt.
     unsafe { KernelThread::free_and_clear_tid(kt) };
     if PROCESS.live_threads.fetch_sub(1, Ordering::SeqCst) == 1 {
