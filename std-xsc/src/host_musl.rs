@@ -1,9 +1,10 @@
 //! The C library `xsc-run` itself is linked with: plain musl, from the
-//! same Debian source as the fork, with only the fork's patch that gives
-//! static binaries `_dl_find_object` (gcc 12's unwinder needs it) and the
-//! patches in `std-xsc/musl/host-patches/` (pthread_create keeps every
-//! signal blocked in a thread created by one that blocks them all, as
-//! xsc-run's kernel code needs), installed as
+//! same Debian source as the fork, with only two of the fork's patches
+//! (static binaries get `_dl_find_object`, which gcc 12's unwinder needs;
+//! joined threads' stacks are kept for new threads, as xsc-run joins its
+//! runner threads) and the patches in `std-xsc/musl/host-patches/`
+//! (pthread_create keeps every signal blocked in a thread created by one
+//! that blocks them all, as xsc-run's kernel code needs), installed as
 //! an ordinary musl toolchain (`bin/musl-gcc`, `lib/`) under
 //! `$XSC_HOME/host/<arch>/musl`, with gcc's `libgcc_eh.a` beside it as
 //! the `libunwind.a` Rust's std links on musl targets.
@@ -20,8 +21,11 @@ use std::hash::{DefaultHasher, Hash, Hasher};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-/// The fork's patch that plain musl needs too (see the module comment).
-const DL_FIND_OBJECT_PATCH: &str = "0007-dl_find_object-for-static-binaries.patch";
+/// The fork's patches that plain musl gets too (see the module comment).
+const FORK_PATCHES: [&str; 2] = [
+    "0007-dl_find_object-for-static-binaries.patch",
+    "0018-joined-threads-stacks-cached.patch",
+];
 
 /// Where the host musl of `arch` is installed.
 pub fn prefix(home: &Path, arch: Arch) -> PathBuf {
@@ -56,7 +60,8 @@ fn stamp_file(dir: &Path) -> PathBuf {
 
 /// The patches applied to plain musl, in order.
 fn patches(repo: &Path) -> Result<Vec<PathBuf>, String> {
-    let mut all = vec![repo.join("std-xsc/musl/patches").join(DL_FIND_OBJECT_PATCH)];
+    let fork = repo.join("std-xsc/musl/patches");
+    let mut all: Vec<PathBuf> = FORK_PATCHES.iter().map(|p| fork.join(p)).collect();
     all.extend(patch_files(&repo.join("std-xsc/musl/host-patches"))?);
     Ok(all)
 }

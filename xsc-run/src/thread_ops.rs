@@ -202,6 +202,7 @@ fn clone_thread(
         }
     });
     birth.make_id_stores(tid, flags, ptid, ctid);
+    PROCESS.add_runner(handle);
     tid as i64
 }
 
