@@ -494,76 +494,60 @@ fn tcp(ctx: &Ctx) -> Vec<Metric> {
 }
 
 fn spawn(ctx: &Ctx) -> Vec<Metric> {
-    let detail = format!(
-        "bench-spawn: {SPAWNS} x fork, execve of bench-spawn-child (a std program that returns), waitpid; the whole run's time / {SPAWNS}"
+    let child = |side: Side| -> Result<String> {
+        Ok(ctx
+            .dir(side)?
+            .join("bench-spawn-child")
+            .display()
+            .to_string())
+    };
+    let mut metrics = spawn_rows(
+        ctx,
+        "fork + exec + wait",
+        ("ms", 1e3 / SPAWNS as f64),
+        format!("bench-spawn: {SPAWNS} x fork, execve of bench-spawn-child (a std program that returns), waitpid; the whole run's time / {SPAWNS}"),
+        &|side| Ok(vec![child(side)?, SPAWNS.to_string()]),
     );
+    // How real programs spawn: std's Command, which the C library makes a
+    // vfork-style clone (CLONE_VM | CLONE_VFORK) in posix_spawn.
+    metrics.extend(spawn_rows(
+        ctx,
+        "Command spawn + exec + wait",
+        ("ms", 1e3 / SPAWNS as f64),
+        format!("bench-spawn --command: {SPAWNS} x Command::new(bench-spawn-child).status() (posix_spawn); the whole run's time / {SPAWNS}"),
+        &|side| Ok(vec!["--command".to_string(), child(side)?, SPAWNS.to_string()]),
+    ));
+    // Threads: a clone, a ring region and a runner thread each under XSC.
+    metrics.extend(spawn_rows(
+        ctx,
+        "thread spawn + join",
+        ("us", 1e6 / THREAD_SPAWNS as f64),
+        format!("bench-spawn --thread: {THREAD_SPAWNS} x std::thread::spawn + join of a thread that returns; the whole run's time / {THREAD_SPAWNS}"),
+        &|_| Ok(vec!["--thread".to_string(), THREAD_SPAWNS.to_string()]),
+    ));
+    metrics
+}
+
+/// The wall and CPU rows of one kind of spawn: `bench-spawn ARGS` on each
+/// side, its times scaled to one spawn in `unit` (`(name, factor)`).
+fn spawn_rows(
+    ctx: &Ctx,
+    what: &str,
+    unit: (&'static str, f64),
+    detail: String,
+    args: &dyn Fn(Side) -> Result<Vec<String>>,
+) -> Vec<Metric> {
+    let (name, each) = unit;
     let mut metrics = vec![
-        Metric::new("spawn", "fork + exec + wait: wall, each", "ms")
+        Metric::new("spawn", format!("{what}: wall, each"), name)
             .target(Target::AtMost(1.5))
             .detail(detail.clone()),
-        Metric::new("spawn", "fork + exec + wait: CPU, each", "ms").detail(detail),
+        Metric::new("spawn", format!("{what}: CPU, each"), name).detail(detail),
     ];
-    let make = |side: Side| {
-        let child = ctx.dir(side)?.join("bench-spawn-child");
-        ctx.command(
-            side,
-            "bench-spawn",
-            &[child.display().to_string(), SPAWNS.to_string()],
-        )
-    };
-    let each = 1e3 / SPAWNS as f64;
+    let make = |side: Side| ctx.command(side, "bench-spawn", &args(side)?);
     pairs(ctx, &mut metrics, 0, &make, &["spawned"], &|f| {
         Ok(vec![f.wall * each, f.cpu * each])
     });
-    // How real programs spawn: std's Command, which the C library makes a
-    // vfork-style clone (CLONE_VM | CLONE_VFORK) in posix_spawn.
-    let detail = format!(
-        "bench-spawn --command: {SPAWNS} x Command::new(bench-spawn-child).status() (posix_spawn); the whole run's time / {SPAWNS}"
-    );
-    let mut command = vec![
-        Metric::new("spawn", "Command spawn + exec + wait: wall, each", "ms")
-            .target(Target::AtMost(1.5))
-            .detail(detail.clone()),
-        Metric::new("spawn", "Command spawn + exec + wait: CPU, each", "ms").detail(detail),
-    ];
-    let make = |side: Side| {
-        let child = ctx.dir(side)?.join("bench-spawn-child");
-        ctx.command(
-            side,
-            "bench-spawn",
-            &[
-                "--command".to_string(),
-                child.display().to_string(),
-                SPAWNS.to_string(),
-            ],
-        )
-    };
-    pairs(ctx, &mut command, 0, &make, &["spawned"], &|f| {
-        Ok(vec![f.wall * each, f.cpu * each])
-    });
-    metrics.extend(command);
-    // Threads: a clone, a ring region and a runner thread each under XSC.
-    let detail = format!(
-        "bench-spawn --thread: {THREAD_SPAWNS} x std::thread::spawn + join of a thread that returns; the whole run's time / {THREAD_SPAWNS}"
-    );
-    let mut threads = vec![
-        Metric::new("spawn", "thread spawn + join: wall, each", "us")
-            .target(Target::AtMost(1.5))
-            .detail(detail.clone()),
-        Metric::new("spawn", "thread spawn + join: CPU, each", "us").detail(detail),
-    ];
-    let make = |side: Side| {
-        ctx.command(
-            side,
-            "bench-spawn",
-            &["--thread".to_string(), THREAD_SPAWNS.to_string()],
-        )
-    };
-    let each = 1e6 / THREAD_SPAWNS as f64;
-    pairs(ctx, &mut threads, 0, &make, &["spawned"], &|f| {
-        Ok(vec![f.wall * each, f.cpu * each])
-    });
-    metrics.extend(threads);
     metrics
 }
 
