@@ -68,7 +68,10 @@ pub fn execute(kt: *mut KernelThread, sqe: &SubmissionEntry, frame: *const Calle
         nr::PRCTL if a[0] == thread::PR_SET_SYSCALL_USER_DISPATCH as u64 => err(libc::EPERM),
         nr::RT_SIGPROCMASK => {
             let r = raw_syscall(nr::RT_SIGPROCMASK, a);
-            k.note_signal_mask(sys::current_signal_mask());
+            // Only a call that succeeded with a new set changed the mask.
+            if r == 0 && a[1] != 0 {
+                k.note_signal_mask(sys::current_signal_mask());
+            }
             r
         }
         // A filter the kernel side must know of (crate::filters).
