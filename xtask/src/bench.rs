@@ -626,7 +626,7 @@ targets missed, and why:"
             )
         } else if m.name.starts_with("allocation") {
             format!(
-                "- {}: both sides use their libc's malloc. The musl fork's is oldmalloc with a per-thread cache of chunks up to 1 KiB (patch 0016), which gives memory back only from free chunks over 4 MiB (patch 0019); larger chunks go through bins shared by all threads, behind locks (one of them global, for splitting and merging), where glibc gives each thread an arena of its own. Per-thread arenas for large chunks would close the rest.",
+                "- {}: both sides use their libc's malloc. The musl fork's is oldmalloc with a per-thread cache of chunks up to 4 KiB (patch 0016), which gives memory back only from free chunks over 4 MiB (patch 0019); larger chunks go through bins shared by all threads, behind locks (one of them global, for splitting and merging), where glibc gives each thread an arena of its own. Per-thread arenas for large chunks would close the rest.",
                 m.name
             )
         } else if m.name.starts_with("fork + exec + wait") {
