@@ -2,7 +2,9 @@
  * cargo xtask bench), itself an XSC program.
  *
  * Mounts /proc, /dev, /tmp and /tracing, brings up loopback, says whether
- * it has a vDSO (`xsc-vm: vdso none`: it must not), then runs the cases
+ * it has a vDSO (`xsc-vm: vdso none`: it must not), how many CPUs and which
+ * clocksource it has (`xsc-vm: cpus N`, `xsc-vm: clocksource NAME`), then
+ * runs the cases
  * listed in /cases, one per line: `ID NATIVE XSC [ARGS...]`. Each case runs
  * its native build, then its XSC build (NATIVE `-`: the XSC build only,
  * native status `none`), each with ARGS, where `{DIR}` stands for a fresh
@@ -204,6 +206,24 @@ static void report_vdso(void)
 		       mapped ? "mapped" : "not mapped");
 }
 
+/* The CPUs the guest brought up and its clocksource (`xsc-vm: cpus N`,
+ * `xsc-vm: clocksource NAME`): the host checks for 2 CPUs, so that the
+ * poller and the ring claim race in parallel, and for the TSC, so that
+ * native clock_gettime stays in the vDSO. */
+static void report_machine(void)
+{
+	char name[64] = "unknown";
+	FILE *f = fopen("/sys/devices/system/clocksource/clocksource0/current_clocksource", "r");
+
+	if (f) {
+		if (fgets(name, sizeof name, f))
+			name[strcspn(name, "\n")] = 0;
+		fclose(f);
+	}
+	printf("xsc-vm: cpus %ld\n", sysconf(_SC_NPROCESSORS_ONLN));
+	printf("xsc-vm: clocksource %s\n", name);
+}
+
 static void loopback_up(void)
 {
 	struct ifreq r = { 0 };
@@ -225,9 +245,12 @@ int main(void)
 	mount("devtmpfs", "/dev", "devtmpfs", 0, 0);
 	mount("tmpfs", "/tmp", "tmpfs", 0, 0);
 	mount("tracefs", "/tracing", "tracefs", 0, 0);
+	mkdir("/sys", 0755);
+	mount("sysfs", "/sys", "sysfs", 0, 0);
 	setvbuf(stdout, 0, _IOLBF, 0);
 	printf("xsc-vm: start\n");
 	report_vdso();
+	report_machine();
 	FILE *f = fopen("/cases", "r");
 	char line[4096];
 	int n = 0;

@@ -169,6 +169,69 @@ pub mod x86_64 {
         CLONE3,
         EPOLL_PWAIT2,
     ];
+
+    /// The operations a poller may take (ABI §5.1, §6.4): they never
+    /// block and do not depend on the calling thread (see
+    /// [`super::depends_on_caller`]). Four of them only with some
+    /// arguments, checked by [`super::poller_takes`]: `clock_gettime` and
+    /// `clock_getres` not on a CPU clock, `mmap` anonymous, `fcntl` not a
+    /// lock wait. Sorted; the kernel's `xsc_poller_takes` is pinned against
+    /// this list (`xsc-abi/tests/kernel_header.rs`).
+    pub const POLLER_TAKES: &[u32] = &[
+        5,   // fstat
+        8,   // lseek
+        9,   // mmap (anonymous)
+        10,  // mprotect
+        11,  // munmap
+        12,  // brk
+        25,  // mremap
+        28,  // madvise
+        32,  // dup
+        39,  // getpid
+        63,  // uname
+        72,  // fcntl (not F_SETLKW, F_OFD_SETLKW)
+        79,  // getcwd
+        95,  // umask
+        96,  // gettimeofday
+        97,  // getrlimit
+        102, // getuid
+        104, // getgid
+        107, // geteuid
+        108, // getegid
+        110, // getppid
+        111, // getpgrp
+        115, // getgroups
+        118, // getresuid
+        120, // getresgid
+        121, // getpgid
+        124, // getsid
+        201, // time
+        228, // clock_gettime (not a CPU clock)
+        229, // clock_getres (not a CPU clock)
+    ];
+}
+
+/// Does a poller take this entry (ABI §5.1, §6.4)? An opcode of
+/// [`x86_64::POLLER_TAKES`], with the argument conditions listed there.
+/// aarch64 has no poller list yet: false there.
+pub fn poller_takes(arch: Arch, opcode: u32, args: [u64; 6]) -> bool {
+    use syscalls::x86_64::Sysno as X;
+    const MAP_ANONYMOUS: u64 = 0x20;
+    const F_SETLKW: u64 = 7;
+    const F_OFD_SETLKW: u64 = 38;
+    const CLOCK_THREAD_CPUTIME_ID: u64 = 3;
+    if arch != Arch::X86_64 || x86_64::POLLER_TAKES.binary_search(&opcode).is_err() {
+        return false;
+    }
+    match X::new(opcode as usize) {
+        Some(X::clock_gettime | X::clock_getres) => {
+            // Negative ids name CPU clocks.
+            args[0] as i32 >= 0 && args[0] != CLOCK_THREAD_CPUTIME_ID
+        }
+        Some(X::mmap) => args[3] & MAP_ANONYMOUS != 0,
+        Some(X::fcntl) => args[1] != F_SETLKW && args[1] != F_OFD_SETLKW,
+        _ => true,
+    }
 }
 
 /// aarch64 (asm-generic) system-call numbers the ABI names.
@@ -528,6 +591,42 @@ mod tests {
         assert!(d(X::keyctl, [0, (-1i64) as u64, 0, 0, 0, 0]));
         assert!(!d(X::write, z) && !d(X::getpid, z));
         assert_eq!(depends_on_caller(Arch::Aarch64, 0, z), None);
+    }
+
+    #[test]
+    fn a_poller_takes_only_operations_that_do_not_depend_on_the_caller() {
+        use syscalls::x86_64::Sysno as X;
+        let list = x86_64::POLLER_TAKES;
+        assert!(list.windows(2).all(|w| w[0] < w[1]), "sorted");
+        for &op in list {
+            assert!(!is_thread_context(Arch::X86_64, op), "{op}");
+            for a0 in [0u64, 1, 3, (-2i64) as u64] {
+                let args = [a0, 0, 0, 0x22, 0, 0];
+                if poller_takes(Arch::X86_64, op, args) {
+                    assert_eq!(
+                        depends_on_caller(Arch::X86_64, op, args),
+                        Some(false),
+                        "{op}"
+                    );
+                }
+            }
+        }
+        let t = |s: X, a: [u64; 6]| poller_takes(Arch::X86_64, s as u32, a);
+        let z = [0u64; 6];
+        assert!(t(X::getpid, z) && t(X::brk, z));
+        assert!(!t(X::read, z) && !t(X::futex, z), "they can block");
+        assert!(
+            !t(X::clock_gettime, [3, 0, 0, 0, 0, 0]),
+            "the thread's CPU clock"
+        );
+        assert!(
+            !t(X::clock_gettime, [(-6i64) as u64, 0, 0, 0, 0, 0]),
+            "a CPU clock"
+        );
+        assert!(t(X::clock_gettime, [1, 0, 0, 0, 0, 0]));
+        assert!(t(X::mmap, [0, 4096, 3, 0x22, 0, 0]) && !t(X::mmap, [0, 4096, 3, 2, 3, 0]));
+        assert!(!t(X::fcntl, [3, 7, 0, 0, 0, 0]) && t(X::fcntl, [3, 1, 0, 0, 0, 0]));
+        assert!(!poller_takes(Arch::Aarch64, X::getpid as u32, z));
     }
 
     #[test]

@@ -1,6 +1,6 @@
-//! The kernel patch series (`kernel/patches`) carries the ABI in C:
+//! The XSC kernel's sources (`kernel/src`) carry the ABI in C:
 //! `include/uapi/linux/xsc.h` (constants and layouts) and the list of
-//! thread-context operations in `arch/x86/kernel/xsc.c`. These tests pin
+//! thread-context operations in `xsc/opdef.c`. These tests pin
 //! both against this crate: every constant by value, every field offset and
 //! size through a C program compiled with the header (`_Static_assert`s
 //! generated from `offset_of!`), and the operation list by name through
@@ -8,38 +8,16 @@
 
 use std::collections::BTreeSet;
 use std::mem::{offset_of, size_of};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use xsc_abi::region::RingRegionHeader;
 use xsc_abi::{CompletionEntry, EntryTable, SubmissionEntry};
 
-fn patch() -> String {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../kernel/patches");
-    let mut text = String::new();
-    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.extension().is_some_and(|x| x == "patch"))
-        .collect();
-    files.sort();
-    for f in files {
-        text.push_str(&std::fs::read_to_string(f).unwrap());
-    }
-    text
-}
-
-/// The lines a patch adds to `file` (a new file: its whole text).
-fn added(patch: &str, file: &str) -> String {
-    let header = format!("+++ b/{file}");
-    let start = patch
-        .find(&header)
-        .unwrap_or_else(|| panic!("the patches do not touch {file}"));
-    patch[start + header.len()..]
-        .lines()
-        .skip(1)
-        .take_while(|l| !l.starts_with("diff --git"))
-        .filter_map(|l| l.strip_prefix('+'))
-        .collect::<Vec<_>>()
-        .join("\n")
+/// A file of the XSC kernel's sources, by its path in the kernel tree.
+fn kernel_source(file: &str) -> String {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../kernel/src")
+        .join(file);
+    std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
 
 /// `#define NAME VALUE` of the header.
@@ -68,7 +46,7 @@ fn define(header: &str, name: &str) -> u64 {
 
 #[test]
 fn the_kernel_header_has_this_crates_constants() {
-    let h = added(&patch(), "include/uapi/linux/xsc.h");
+    let h = kernel_source("include/uapi/linux/xsc.h");
     use xsc_abi::region::*;
     use xsc_abi::ring_entry::*;
     let want: &[(&str, u64)] = &[
@@ -117,7 +95,7 @@ fn the_kernel_header_has_this_crates_constants() {
 
 #[test]
 fn the_kernel_headers_structs_have_this_crates_layout() {
-    let h = added(&patch(), "include/uapi/linux/xsc.h");
+    let h = kernel_source("include/uapi/linux/xsc.h");
     let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("kernel-header");
     std::fs::create_dir_all(dir.join("linux")).unwrap();
     // The header includes <linux/types.h>: the host's UAPI one.
@@ -210,7 +188,7 @@ fn the_kernel_headers_structs_have_this_crates_layout() {
 
 #[test]
 fn the_kernel_refuses_the_same_operations_on_the_ring() {
-    let code = added(&patch(), "arch/x86/kernel/xsc.c");
+    let code = kernel_source("xsc/opdef.c");
     let start = code
         .find("xsc_thread_context[] = {")
         .expect("the thread-context list");
@@ -228,5 +206,32 @@ fn the_kernel_refuses_the_same_operations_on_the_ring() {
         .iter()
         .copied()
         .collect();
+    assert_eq!(kernel, ours);
+}
+
+/// The opcodes of the case labels of a C function's switch in `code`.
+fn case_labels(code: &str, function: &str) -> BTreeSet<u32> {
+    let start = code
+        .find(function)
+        .unwrap_or_else(|| panic!("{function} in the kernel's sources"));
+    let body = &code[start..];
+    let end = body.find("\n}\n").expect("the end of the function");
+    body[..end]
+        .lines()
+        .filter_map(|l| l.trim().strip_prefix("case __NR_"))
+        .map(|l| {
+            let name = l.trim_end_matches(':');
+            name.parse::<syscalls::x86_64::Sysno>()
+                .unwrap_or_else(|_| panic!("{name} is not an x86_64 system call"))
+                as u32
+        })
+        .collect()
+}
+
+#[test]
+fn the_kernels_poller_takes_the_same_operations() {
+    let code = kernel_source("xsc/opdef.c");
+    let kernel = case_labels(&code, "bool xsc_poller_takes(");
+    let ours: BTreeSet<u32> = xsc_abi::ops::x86_64::POLLER_TAKES.iter().copied().collect();
     assert_eq!(kernel, ours);
 }

@@ -1,11 +1,12 @@
 //! `cargo xtask kernel`: Linux with the XSC ABI (kernel/README.md).
 //!
-//! Debian's Linux 6.1 source (`linux-source-6.1`), the patches in
-//! `kernel/patches` in order, `make tinyconfig` plus
-//! `kernel/config.fragment`, `bzImage`. The result is kept under
-//! `$XSC_HOME/kernel/<fingerprint>/bzImage`, the fingerprint covering the
-//! source tarball, the patches and the fragment: a second run with nothing
-//! changed builds nothing.
+//! Debian's Linux 6.1 source (`linux-source-6.1`), XSC's own files from
+//! `kernel/src` copied into the tree at the same paths (`xsc/`, the arch's
+//! `xsc.c`, the headers), the hooks in `kernel/patches` applied in order,
+//! `make tinyconfig` plus `kernel/config.fragment`, `bzImage`. The result
+//! is kept under `$XSC_HOME/kernel/<fingerprint>/bzImage`, the fingerprint
+//! covering the source tarball, the sources, the hooks and the fragment: a
+//! second run with nothing changed builds nothing.
 
 use crate::cmd::{self, Result};
 use std::hash::{DefaultHasher, Hash, Hasher};
@@ -23,8 +24,35 @@ fn patches() -> Result<Vec<PathBuf>> {
     std_xsc::build::patch_files(&kernel_dir().join("patches"))
 }
 
+/// XSC's own kernel files (`kernel/src`), as paths relative to it (the
+/// same paths in the kernel tree), sorted.
+fn sources() -> Result<Vec<PathBuf>> {
+    fn walk(root: &Path, dir: &Path, out: &mut Vec<PathBuf>) -> Result {
+        let entries = std::fs::read_dir(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+        for e in entries {
+            let path = e.map_err(|e| e.to_string())?.path();
+            if path.is_dir() {
+                walk(root, &path, out)?;
+            } else {
+                out.push(
+                    path.strip_prefix(root)
+                        .map_err(|e| e.to_string())?
+                        .to_path_buf(),
+                );
+            }
+        }
+        Ok(())
+    }
+    let root = kernel_dir().join("src");
+    let mut out = Vec::new();
+    walk(&root, &root, &mut out)?;
+    out.sort();
+    Ok(out)
+}
+
 /// What the build depends on: the tarball (its size and modification
-/// time: Debian replaces it on an update), the patches and the fragment.
+/// time: Debian replaces it on an update), the sources (their paths and
+/// text), the hooks and the fragment.
 fn fingerprint() -> Result<String> {
     let mut h = DefaultHasher::new();
     let meta = std::fs::metadata(SOURCE_TARBALL).map_err(|e| {
@@ -32,6 +60,13 @@ fn fingerprint() -> Result<String> {
     })?;
     meta.len().hash(&mut h);
     meta.modified().ok().hash(&mut h);
+    for rel in sources()? {
+        rel.hash(&mut h);
+        let p = kernel_dir().join("src").join(&rel);
+        std::fs::read(&p)
+            .map_err(|e| format!("{}: {e}", p.display()))?
+            .hash(&mut h);
+    }
     for p in patches()? {
         std::fs::read(&p)
             .map_err(|e| format!("{}: {e}", p.display()))?
@@ -73,6 +108,14 @@ pub fn build() -> Result<PathBuf> {
             .arg(&work),
     )?;
     let src = work.join("linux-source-6.1");
+    for rel in sources()? {
+        let to = src.join(&rel);
+        if let Some(dir) = to.parent() {
+            std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+        }
+        std::fs::copy(kernel_dir().join("src").join(&rel), &to)
+            .map_err(|e| format!("kernel/src/{}: {e}", rel.display()))?;
+    }
     for p in patches()? {
         cmd::run(
             Command::new("patch")

@@ -70,6 +70,10 @@ enum Check {
     Status(String),
     /// No native build: the same stdout and ending as under xsc-run.
     AsXscRun { stdout: String, status: String },
+    /// A kselftest (TAP): both builds pass (exit 0), the XSC build runs
+    /// every test (none skipped or failed) and as many as natively, where
+    /// the tests that need an XSC process skip.
+    Selftest,
     /// As the inner check, and every completion the program printed
     /// (`result=R flags=F user_data=U`) is in the kernel's trace, posted
     /// by `comm` (its task name) consuming `by` ("inline" or "poller").
@@ -251,6 +255,30 @@ fn initramfs(dir: &Path) -> Result<Plan> {
         ));
         checks.push((case.id.clone(), Check::Differential(expect.to_string())));
     }
+    // The kernel's own rules as kselftests, natively and for XSC.
+    let ksft = kselftest_headers()?;
+    let uapi = cmd::root().join("kernel/src/include/uapi");
+    let selftest = cmd::root().join("kernel/selftests/xsc/xsc_test.c");
+    let includes = [
+        "-I",
+        ksft.to_str().unwrap_or_default(),
+        "-I",
+        uapi.to_str().unwrap_or_default(),
+    ];
+    compile(
+        Path::new("gcc"),
+        &[&["-static"], &includes[..]].concat(),
+        &selftest,
+        &root.join("c/xsc_test.native"),
+    )?;
+    compile(
+        &xsc_cc(),
+        &includes,
+        &selftest,
+        &root.join("c/xsc_test.xsc"),
+    )?;
+    lines.push("selftests/xsc /c/xsc_test.native /c/xsc_test.xsc".into());
+    checks.push(("selftests/xsc".into(), Check::Selftest));
     // The std samples: the XSC build, and the same source built natively
     // for the host, linked statically (no dynamic loader in the VM).
     let (native_std, xsc_std) = std_samples()?;
@@ -365,11 +393,45 @@ fn initramfs(dir: &Path) -> Result<Plan> {
     Ok(Plan {
         initrd,
         checks,
-        // Each `!set` worked, and /init (an XSC program) has no vDSO.
+        // Each `!set` worked, /init (an XSC program) has no vDSO, and the
+        // guest runs on two CPUs with the TSC as its clock.
         reports: set_reports(&lines)
-            .chain(["xsc-vm: vdso none".to_string()])
+            .chain(
+                [
+                    "xsc-vm: vdso none",
+                    "xsc-vm: cpus 2",
+                    "xsc-vm: clocksource tsc",
+                ]
+                .map(String::from),
+            )
             .collect(),
     })
+}
+
+/// The folder holding `kselftest_harness.h` and `kselftest.h`, taken from
+/// Debian's kernel source once (kept under target/).
+fn kselftest_headers() -> Result<PathBuf> {
+    let dir = cmd::root().join("target/kselftest");
+    let inner = "linux-source-6.1/tools/testing/selftests";
+    let have = dir.join(inner);
+    if have.join("kselftest_harness.h").is_file() && have.join("kselftest.h").is_file() {
+        return Ok(have);
+    }
+    std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    cmd::run(
+        Command::new("tar")
+            .args(["xf", crate::kernel::SOURCE_TARBALL, "-C"])
+            .arg(&dir)
+            .arg(format!("{inner}/kselftest_harness.h"))
+            .arg(format!("{inner}/kselftest.h")),
+    )
+    .map_err(|e| {
+        format!(
+            "the kselftest headers from {}: {e}",
+            crate::kernel::SOURCE_TARBALL
+        )
+    })?;
+    Ok(have)
 }
 
 /// What /init reports for each `!set PATH VALUE` line that worked.
@@ -472,14 +534,20 @@ fn boot(kernel: &Path, initrd: &Path, kvm: bool, limit: Duration) -> Result<Opti
         .arg("-initrd")
         .arg(initrd)
         .args([
+            // tsc=reliable: with two sockets the guest would mark the TSC
+            // unstable and fall back to jiffies (native clock_gettime
+            // would then leave the vDSO).
             "-append",
-            "console=ttyS0 panic=-1 quiet",
+            "console=ttyS0 panic=-1 quiet tsc=reliable",
             "-nographic",
             "-no-reboot",
             "-m",
             "1024",
+            // Two real CPUs: without sockets=2 (no ACPI/MP table) the
+            // guest brings up one, and the poller and the ring claim never
+            // race in parallel. /init reports what it saw.
             "-smp",
-            "2",
+            "2,sockets=2,cores=1,threads=1",
         ]);
     if kvm {
         c.args(["-enable-kvm", "-cpu", "host"]);
@@ -616,6 +684,31 @@ fn judge(r: &Reported, check: &Check, trace: &[Traced]) -> Option<String> {
                     } else {
                         "differs:"
                     },
+                    stdout_diff()
+                ))
+            } else {
+                None
+            }
+        }
+        Check::Selftest => {
+            let count = |out: &[String]| out.iter().find(|l| l.starts_with("1..")).cloned();
+            let bad: Vec<&String> = r
+                .xsc_stdout
+                .iter()
+                .filter(|l| l.starts_with("not ok") || l.contains("# SKIP"))
+                .collect();
+            if r.native != "exit 0" || r.xsc != "exit 0" || !bad.is_empty() {
+                Some(format!(
+                    "native {}, XSC {}; XSC tests failed or skipped: {bad:?}; stdout:{}",
+                    r.native,
+                    r.xsc,
+                    stdout_diff()
+                ))
+            } else if count(&r.native_stdout).is_none()
+                || count(&r.native_stdout) != count(&r.xsc_stdout)
+            {
+                Some(format!(
+                    "the two builds ran different test plans:{}",
                     stdout_diff()
                 ))
             } else {

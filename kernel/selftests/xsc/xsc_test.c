@@ -1,0 +1,425 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The XSC kernel's own rules, as kselftests (kselftest_harness.h, TAP):
+ * the trap guard, what may appear on the ring and in thread_call, seccomp
+ * on consume (also after a tracer's change), the entry page's place, a
+ * thread's region at its end. Built twice, natively and with xsc-cc, and
+ * both run in the VM (cargo xtask vm-test): the tests that need an XSC
+ * process skip natively; the others must pass on both, native Linux being
+ * the oracle.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/audit.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+#include <linux/xsc.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/auxv.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/ptrace.h>
+#include <sys/syscall.h>
+#include <sys/user.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "kselftest_harness.h"
+
+#ifndef ARCH_MAP_VDSO_32
+#define ARCH_MAP_VDSO_32 0x2002
+#endif
+#ifndef ARCH_MAP_VDSO_64
+#define ARCH_MAP_VDSO_64 0x2003
+#endif
+
+typedef long (*xsc_wait_fn)(void *region, unsigned int min_complete);
+typedef long (*xsc_thread_call_fn)(void *region, const struct xsc_sqe *e);
+
+/* The calling thread's region (ABI §3.2), or NULL in a native process. */
+static struct xsc_region_header *region(void)
+{
+	uint64_t p;
+
+	if (!getauxval(AT_XSC_RING))
+		return NULL;
+	asm volatile("mov %%gs:0, %0" : "=r"(p));
+	return (struct xsc_region_header *)p;
+}
+
+static const struct xsc_entry_table *table(void)
+{
+	return (const struct xsc_entry_table *)getauxval(AT_XSC_ENTRY);
+}
+
+#define NEED_XSC() do {							\
+	if (!region())							\
+		SKIP(return, "not an XSC process");			\
+} while (0)
+
+static uint32_t *word(struct xsc_region_header *r, unsigned int off)
+{
+	return (uint32_t *)((char *)r + off);
+}
+
+/* thread_call (ABI §5.6) of one operation. */
+static long tcall(uint32_t op, uint32_t flags, uint64_t a0, uint64_t a1,
+		  uint64_t a2)
+{
+	struct xsc_sqe e = {
+		.opcode = op, .flags = flags, .args = { a0, a1, a2 },
+	};
+
+	return ((xsc_thread_call_fn)table()->thread_call)(region(), &e);
+}
+
+/*
+ * One entry through the ring by hand, under the ring claim (ABI §4.7):
+ * its completion.
+ */
+static struct xsc_cqe ring_roundtrip(const struct xsc_sqe *e)
+{
+	struct xsc_region_header *r = region();
+	volatile uint64_t *claim = (uint64_t *)((char *)r + 0x180);
+	struct xsc_sqe *sqes = (struct xsc_sqe *)((char *)r + r->sqes_offset);
+	struct xsc_cqe *cqes = (struct xsc_cqe *)((char *)r + r->cqes_offset);
+	uint32_t tail, head;
+	struct xsc_cqe c;
+
+	*claim = 1;
+	asm volatile("" ::: "memory");
+	tail = __atomic_load_n(word(r, XSC_OFF_SQ_TAIL), __ATOMIC_RELAXED);
+	sqes[tail & (r->sq_entries - 1)] = *e;
+	__atomic_store_n(word(r, XSC_OFF_SQ_TAIL), tail + 1, __ATOMIC_RELEASE);
+	while (__atomic_load_n(word(r, XSC_OFF_CQ_TAIL), __ATOMIC_ACQUIRE) ==
+	       *word(r, XSC_OFF_CQ_HEAD))
+		((xsc_wait_fn)table()->wait)(r, 1);
+	head = *word(r, XSC_OFF_CQ_HEAD);
+	c = cqes[head & (r->cq_entries - 1)];
+	__atomic_store_n(word(r, XSC_OFF_CQ_HEAD), head + 1, __ATOMIC_RELEASE);
+	asm volatile("" ::: "memory");
+	*claim = 0;
+	return c;
+}
+
+/* The number in a stub's `mov eax, imm32` (x86_64 entry page). */
+static uint32_t stub_nr(uint64_t stub)
+{
+	uint32_t nr;
+
+	memcpy(&nr, (const void *)(stub + 1), 4);
+	return nr;
+}
+
+/* The transport calls' numbers, as the entry page's stubs make them. */
+static void transports(uint32_t nr[3])
+{
+	nr[0] = stub_nr(table()->wait);
+	nr[1] = stub_nr(table()->doorbell);
+	nr[2] = stub_nr(table()->thread_call);
+}
+
+/*
+ * The transport calls are not operations (ABI §6.1): they lie outside
+ * Linux's system-call numbers, and neither the ring nor thread_call
+ * executes them (a thread_call of thread_call recursed until the kernel
+ * stack overflowed).
+ */
+TEST(transports_are_outside_the_syscall_numbers)
+{
+	uint32_t nr[3];
+	int i;
+
+	NEED_XSC();
+	transports(nr);
+	for (i = 0; i < 3; i++)
+		EXPECT_LE(1024, nr[i]) TH_LOG("transport number %u", nr[i]);
+}
+
+TEST(transport_in_thread_call_is_enosys)
+{
+	uint32_t nr[3];
+	struct xsc_sqe inner = { .opcode = 0 };
+	int i;
+
+	NEED_XSC();
+	transports(nr);
+	/* An entry whose operation is thread_call of itself. */
+	inner.opcode = nr[2];
+	inner.args[0] = (uint64_t)region();
+	inner.args[1] = (uint64_t)&inner;
+	EXPECT_EQ(-ENOSYS, ((xsc_thread_call_fn)table()->thread_call)(region(), &inner));
+	for (i = 0; i < 3; i++)
+		EXPECT_EQ(-ENOSYS, tcall(nr[i], 0, (uint64_t)region(), 1, 0));
+	/* The numbers the transports once had (451-454): not operations. */
+	for (i = 451; i <= 454; i++)
+		EXPECT_EQ(-ENOSYS, tcall(i, 0, (uint64_t)region(), 1, 0));
+}
+
+TEST(transport_on_the_ring_is_unknown)
+{
+	uint32_t nr[3];
+	int i;
+
+	NEED_XSC();
+	transports(nr);
+	for (i = 0; i < 3; i++) {
+		struct xsc_sqe e = {
+			.opcode = nr[i],
+			.args = { (uint64_t)region(), 1 },
+			.user_data = 0x100 + i,
+		};
+		struct xsc_cqe c = ring_roundtrip(&e);
+
+		EXPECT_EQ(-ENOSYS, c.result);
+		EXPECT_EQ(XSC_CQE_F_UNKNOWN_OP, c.flags);
+		EXPECT_EQ(0x100 + i, c.user_data);
+	}
+}
+
+/* A thread-context operation inside a ring entry gets no further. */
+TEST(thread_context_through_ring_thread_call_is_refused)
+{
+	struct xsc_sqe inner = { .opcode = SYS_gettid };
+	uint32_t nr[3];
+
+	NEED_XSC();
+	transports(nr);
+	{
+		struct xsc_sqe e = {
+			.opcode = nr[2],
+			.args = { (uint64_t)region(), (uint64_t)&inner },
+		};
+		struct xsc_cqe c = ring_roundtrip(&e);
+
+		EXPECT_EQ(-ENOSYS, c.result);
+		EXPECT_EQ(XSC_CQE_F_UNKNOWN_OP, c.flags);
+	}
+}
+
+/*
+ * The trap guard admits a system call only from a stub's own call site
+ * with that stub's number (ABI §7.8): jumping into a stub after its
+ * `mov` with another number in eax raises SIGSYS.
+ */
+TEST_SIGNAL(guard_refuses_a_chosen_number_at_a_stub, SIGSYS)
+{
+	long r;
+
+	NEED_XSC();
+	asm volatile("call *%2"
+		     : "=a"(r)
+		     : "a"((long)SYS_getpid), "r"(table()->wait + 5)
+		     : "rcx", "r11", "memory");
+	TH_LOG("getpid through the wait stub returned %ld", r);
+}
+
+TEST_SIGNAL(guard_refuses_a_number_at_the_sigreturn_stub, SIGSYS)
+{
+	NEED_XSC();
+	/* syscall; ud2: any other number than rt_sigreturn is refused. */
+	asm volatile("call *%1"
+		     :
+		     : "a"((long)SYS_getppid), "r"(table()->sigreturn + 5)
+		     : "rcx", "r11", "memory");
+}
+
+/* The entry page stays where exec put it (ABI §5.2). */
+TEST(entry_page_cannot_be_unmapped_or_moved)
+{
+	void *page, *moved;
+
+	NEED_XSC();
+	page = (void *)(table()->wait & ~4095UL);
+	EXPECT_EQ(-1, munmap(page, 4096));
+	EXPECT_EQ(EPERM, errno);
+	moved = mremap(page, 4096, 4096, MREMAP_MAYMOVE | MREMAP_FIXED,
+		       (char *)page + (64 << 20));
+	EXPECT_EQ(MAP_FAILED, moved);
+	EXPECT_EQ(EPERM, errno);
+	EXPECT_EQ(MAP_FAILED, mmap(page, 4096, PROT_READ | PROT_WRITE,
+				   MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED,
+				   -1, 0));
+	EXPECT_EQ(EPERM, errno);
+	EXPECT_EQ(-1, mprotect(page, 4096, PROT_READ));
+	EXPECT_EQ(EPERM, errno);
+	/* Still there and working. */
+	EXPECT_EQ(getppid(), syscall(SYS_getppid));
+}
+
+/* No vDSO can be mapped into an XSC process (its sigreturn is a gate). */
+TEST(arch_map_vdso_is_refused)
+{
+	NEED_XSC();
+	EXPECT_EQ(-EPERM, tcall(SYS_arch_prctl, 0, ARCH_MAP_VDSO_32, 0x10000000, 0));
+	EXPECT_EQ(-EPERM, tcall(SYS_arch_prctl, 0, ARCH_MAP_VDSO_64, 0x10000000, 0));
+}
+
+/*
+ * SQE_F_THEN_EXIT is for threads made by clone: the main thread gets
+ * -EINVAL, and the operation is not performed (ABI §5.6).
+ */
+TEST_SIGNAL(then_exit_from_the_main_thread_is_einval, SIGUSR1)
+{
+	char *p;
+
+	NEED_XSC();
+	p = mmap(NULL, 4096, PROT_READ | PROT_WRITE,
+		 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, p);
+	p[0] = 7;
+	EXPECT_EQ(-EINVAL, tcall(SYS_munmap, XSC_SQE_F_THEN_EXIT,
+				 (uint64_t)p, 4096, 0));
+	EXPECT_EQ(7, p[0]);
+	/* Still alive: end by the signal the test expects. */
+	raise(SIGUSR1);
+}
+
+static void install_errno_filter(struct __test_metadata *_metadata, int nr,
+				 int err)
+{
+	struct sock_filter f[] = {
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, nr, 0, 1),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | err),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+	};
+	struct sock_fprog prog = { .len = 4, .filter = f };
+
+	ASSERT_EQ(0, prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0));
+	ASSERT_EQ(0, prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog));
+}
+
+/*
+ * Linux judges a system call after its tracer's syscall-entry stop, so a
+ * tracer that changes the call gets the new one judged: whatever the
+ * traced thread's first call after its stop was (a transport call, for an
+ * XSC thread), changed into getppid, a filter refusing getppid refuses
+ * it.
+ */
+TEST(seccomp_judges_the_call_a_tracer_rewrote)
+{
+	struct user_regs_struct regs;
+	int status;
+	pid_t child = fork();
+
+	ASSERT_LE(0, child);
+	if (child == 0) {
+		install_errno_filter(_metadata, SYS_getppid, 99);
+		ptrace(PTRACE_TRACEME, 0, 0, 0);
+		raise(SIGSTOP);
+		getpid();
+		_exit(0);
+	}
+	ASSERT_EQ(child, waitpid(child, &status, 0));
+	ASSERT_TRUE(WIFSTOPPED(status));
+	ASSERT_EQ(0, ptrace(PTRACE_SETOPTIONS, child, 0, PTRACE_O_TRACESYSGOOD));
+	ASSERT_EQ(0, ptrace(PTRACE_SYSCALL, child, 0, 0));
+	ASSERT_EQ(child, waitpid(child, &status, 0));
+	ASSERT_EQ(SIGTRAP | 0x80, WSTOPSIG(status));
+	ASSERT_EQ(0, ptrace(PTRACE_GETREGS, child, 0, &regs));
+	regs.orig_rax = SYS_getppid;
+	ASSERT_EQ(0, ptrace(PTRACE_SETREGS, child, 0, &regs));
+	ASSERT_EQ(0, ptrace(PTRACE_SYSCALL, child, 0, 0));
+	ASSERT_EQ(child, waitpid(child, &status, 0));
+	ASSERT_EQ(SIGTRAP | 0x80, WSTOPSIG(status));
+	ASSERT_EQ(0, ptrace(PTRACE_GETREGS, child, 0, &regs));
+	EXPECT_EQ(-99, (long)regs.rax);
+	kill(child, SIGKILL);
+	waitpid(child, &status, 0);
+}
+
+/* A filter sees vfork as vfork, before anything is made of it. */
+TEST(seccomp_sees_vfork_as_made)
+{
+	install_errno_filter(_metadata, SYS_vfork, 98);
+	errno = 0;
+	EXPECT_EQ(-1, syscall(SYS_vfork));
+	EXPECT_EQ(98, errno);
+}
+
+/*
+ * Polled mode: a filter installed while the poller serves the thread
+ * judges every entry published after it (the poller checked once per pass
+ * of up to 64 entries).
+ */
+TEST(seccomp_judges_entries_the_poller_would_take)
+{
+	int round;
+
+	for (round = 0; round < 20; round++) {
+		int status, i;
+		pid_t child = fork();
+
+		ASSERT_LE(0, child);
+		if (child == 0) {
+			/* Keep a poller busy with this thread's entries. */
+			for (i = 0; i < 2000; i++)
+				getpid();
+			install_errno_filter(_metadata, SYS_getppid, 99);
+			for (i = 0; i < 200; i++)
+				if (syscall(SYS_getppid) != -1 || errno != 99)
+					_exit(1);
+			_exit(0);
+		}
+		ASSERT_EQ(child, waitpid(child, &status, 0));
+		ASSERT_TRUE(WIFEXITED(status));
+		ASSERT_EQ(0, WEXITSTATUS(status)) TH_LOG("round %d", round);
+	}
+}
+
+static void *nothing(void *arg)
+{
+	return arg;
+}
+
+static long vm_size_kb(void)
+{
+	char buf[4096];
+	long kb = -1;
+	int fd = open("/proc/self/status", O_RDONLY);
+	ssize_t n;
+	char *p;
+
+	if (fd < 0)
+		return -1;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return -1;
+	buf[n] = 0;
+	p = strstr(buf, "VmSize:");
+	if (p)
+		kb = strtol(p + 7, NULL, 10);
+	return kb;
+}
+
+/* An ended thread's region is unmapped (ABI §7.4): memory stays flat. */
+TEST(thread_regions_do_not_accumulate)
+{
+	long before, after;
+	pthread_t t;
+	int i;
+
+	for (i = 0; i < 50; i++) {
+		ASSERT_EQ(0, pthread_create(&t, NULL, nothing, NULL));
+		ASSERT_EQ(0, pthread_join(t, NULL));
+	}
+	before = vm_size_kb();
+	ASSERT_LT(0, before);
+	for (i = 0; i < 2000; i++) {
+		ASSERT_EQ(0, pthread_create(&t, NULL, nothing, NULL));
+		ASSERT_EQ(0, pthread_join(t, NULL));
+	}
+	after = vm_size_kb();
+	EXPECT_GT(before + 1024, after) TH_LOG("VmSize %ld kB -> %ld kB", before, after);
+}
+
+TEST_HARNESS_MAIN

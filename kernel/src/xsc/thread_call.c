@@ -1,0 +1,113 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * `thread_call` (ABI §5.3, §7): one operation in the calling thread, with
+ * Linux's restart rules; the thread-context operations, a new thread's
+ * region (ABI §7.3), a new process's copy of the caller's ring (ABI §7.5),
+ * and a thread freeing its own stack then ending (ABI §5.6).
+ */
+#include <linux/mman.h>
+#include <linux/prctl.h>
+#include <linux/sched.h>
+#include <linux/sched/task.h>
+#include <linux/syscalls.h>
+#include <linux/uaccess.h>
+
+#include "xsc.h"
+
+/*
+ * clone on a new stack (ABI §7.3, §7.5): the child returns from
+ * thread_call to the caller's return address, on its new stack, with the
+ * caller's callee-saved registers, as the child of Linux's clone resumes
+ * after its system-call instruction. A new thread also gets a region of
+ * its own; a new process keeps its copy of the caller's.
+ */
+static long xsc_clone(const struct xsc_sqe *sqe, bool thread)
+{
+	unsigned long ip, ret_addr, region = 0;
+	long r;
+
+	if (xsc_arch_clone_return(&ret_addr))
+		return -EFAULT;
+	if (thread) {
+		region = xsc_new_region(0);
+		if (IS_ERR_VALUE(region))
+			return region;
+		current->xsc.new_region = region;
+	}
+	/* The child's registers are a copy of these (copy_thread). */
+	ip = xsc_arch_set_ip(ret_addr);
+	r = xsc_run_op(sqe->opcode, sqe->args);
+	xsc_arch_set_ip(ip);
+	current->xsc.new_region = 0;
+	if (r < 0 && region)
+		vm_munmap(region, XSC_REGION_SIZE);
+	return r;
+}
+
+long xsc_thread_call(unsigned long region, unsigned long entry)
+{
+	struct xsc_sqe sqe;
+	bool fork = false;
+	long r;
+
+	if (!xsc_own_region(region))
+		return -EINVAL;
+	if (copy_from_user(&sqe, (void __user *)entry, sizeof(sqe)))
+		return -EFAULT;
+	if (sqe.flags & ~XSC_SQE_F_THEN_EXIT)
+		return -EINVAL;
+	if (sqe.opcode >= NR_syscalls)
+		return -ENOSYS;
+	if (sqe.flags & XSC_SQE_F_THEN_EXIT) {
+		/*
+		 * A thread made by clone freeing its own stack, then ending
+		 * (ABI §5.6): the munmap judged as any other, its result
+		 * discarded.
+		 */
+		if (sqe.opcode != __NR_munmap || thread_group_leader(current))
+			return -EINVAL;
+		xsc_syscall(sqe.opcode, sqe.args);
+		do_exit(0);
+	}
+	/* Judged as the caller made it, before anything is made of it. */
+	if (!xsc_seccomp(sqe.opcode, sqe.args, &r))
+		return r;
+	switch (sqe.opcode) {
+	case __NR_clone:
+		if (sqe.args[0] & CLONE_THREAD)
+			return xsc_clone(&sqe, true);
+		/*
+		 * A new process gets a copy of the memory even if it asks to
+		 * share it (vfork, posix_spawn): a child sharing the parent's
+		 * rings would consume the parent's entries with indices the
+		 * kernel keeps per thread. As the reference kernel does.
+		 */
+		sqe.args[0] &= ~(u64)(CLONE_VM | CLONE_VFORK);
+		/* A new process reports its end with SIGCHLD (ABI §7.5). */
+		if ((sqe.args[0] & CSIGNAL) != SIGCHLD)
+			return -EINVAL;
+		fork = true;
+		break;
+	case __NR_vfork:
+		sqe.opcode = __NR_fork;
+		fork = true;
+		break;
+	case __NR_fork:
+		fork = true;
+		break;
+	}
+	if (!fork)
+		return xsc_run_op(sqe.opcode, sqe.args);
+	/*
+	 * A new process copies this thread's ring state: held meanwhile, so
+	 * that no poller changes it during the copy.
+	 */
+	if (!xsc_claim(&current->xsc))
+		return -EINTR;	/* a fatal signal: the thread ends */
+	if (sqe.args[1] && sqe.opcode == __NR_clone)
+		r = xsc_clone(&sqe, false);
+	else
+		r = xsc_run_op(sqe.opcode, sqe.args);
+	xsc_release(&current->xsc);
+	return r;
+}

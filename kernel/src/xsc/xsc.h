@@ -1,0 +1,81 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * XSC's internal interfaces: what the files of xsc/ share with each other
+ * and what each architecture provides (arch/<arch>/kernel/xsc.c). The
+ * state types are in include/linux/xsc.h, the ABI in
+ * include/uapi/linux/xsc.h.
+ */
+#ifndef _XSC_INTERNAL_H
+#define _XSC_INTERNAL_H
+
+#include <linux/mm.h>
+#include <linux/xsc.h>
+#include <uapi/linux/xsc.h>
+
+/* The layout of every region this kernel makes (ABI §2.4's defaults). */
+#define XSC_SQES_OFFSET XSC_REGION_HEADER_END
+#define XSC_CQES_OFFSET \
+	(XSC_SQES_OFFSET + XSC_DEFAULT_SQ_ENTRIES * sizeof(struct xsc_sqe))
+#define XSC_REGION_SIZE \
+	PAGE_ALIGN(XSC_CQES_OFFSET + XSC_DEFAULT_CQ_ENTRIES * sizeof(struct xsc_cqe))
+
+/* A word of the thread's region header, as a user pointer. */
+#define XSC_IDX(xt, field) ((u32 __user *)((xt)->region + (field)))
+
+/* opdef.c: what is known about each operation. */
+bool xsc_is_thread_context(u32 nr);
+bool xsc_poller_takes(const struct xsc_sqe *sqe);
+long xsc_op_refuses(u32 nr, const u64 *args);
+
+/* exec.c */
+unsigned long xsc_new_region(u32 tid);
+
+/* ring.c: the ring's consumer side (ABI §2.3, §4). */
+bool xsc_try_claim(struct xsc_thread *xt, int who);
+bool xsc_claim(struct xsc_thread *xt);
+void xsc_claim_at_exit(struct xsc_thread *xt);
+void xsc_release(struct xsc_thread *xt);
+void xsc_set_flags(struct xsc_thread *xt, u32 set, u32 clear);
+bool xsc_post(struct xsc_thread *xt, const struct xsc_cqe *cqe);
+bool xsc_peek(struct xsc_thread *xt, struct xsc_sqe *sqe);
+void xsc_take(struct xsc_thread *xt);
+
+/* wait.c: executing entries as the calling thread; the transport calls. */
+bool xsc_seccomp(u32 nr, const u64 *args, long *result);
+long xsc_run_op(u32 nr, const u64 *args);
+long xsc_syscall(u32 nr, const u64 *args);
+long xsc_transport(long nr, unsigned long a0, unsigned long a1);
+bool xsc_own_region(unsigned long region);
+void xsc_interrupted_complete(void);
+
+/* thread_call.c */
+long xsc_thread_call(unsigned long region, unsigned long entry);
+
+/* sqpoll.c: the poller (polled mode, ABI §5.1). */
+void xsc_poller_kick(bool doorbell, unsigned int takeable);
+
+/*
+ * What each architecture provides (arch/<arch>/kernel/xsc.c): the entry
+ * page's code and the registers of a system call.
+ */
+extern const struct vm_special_mapping xsc_code_mapping;
+/* The entry table's functions, given the entry page's address. */
+void xsc_arch_fill_table(struct xsc_entry_table *t, unsigned long code);
+/* The audit architecture of the XSC programs (seccomp_data.arch). */
+u32 xsc_arch_audit(void);
+/* Runs system call `nr` with `args` through the table, as current. */
+long xsc_arch_dispatch(u32 nr, const u64 *args);
+/* The region register (ABI §3.5): of the calling thread, of a new one. */
+void xsc_arch_start_region(unsigned long region);
+void xsc_arch_child_region(struct task_struct *p, unsigned long region);
+/* This arch's refusal of an operation's arguments, or 0 (xsc_op_refuses). */
+long xsc_arch_op_refuses(u32 nr, const u64 *args);
+/*
+ * A clone returning to the caller's return address (ABI §7.3): the
+ * address of `thread_call`'s caller, and the registers' ip set for the
+ * child (returning the ip to restore).
+ */
+int xsc_arch_clone_return(unsigned long *ret_addr);
+unsigned long xsc_arch_set_ip(unsigned long ip);
+
+#endif /* _XSC_INTERNAL_H */
