@@ -7,6 +7,11 @@
 //! is kept under `$XSC_HOME/kernel/<fingerprint>/bzImage`, the fingerprint
 //! covering the source tarball, the sources, the hooks and the fragment: a
 //! second run with nothing changed builds nothing.
+//!
+//! `--debug` builds the debug kernel: `kernel/config.debug.fragment` on
+//! top (KASAN, UBSAN, KFENCE, lockdep, lockup and hung-task detection,
+//! WARN and BUG with symbols), cached beside the other under its own
+//! fingerprint.
 
 use crate::cmd::{self, Result};
 use std::hash::{DefaultHasher, Hash, Hasher};
@@ -18,6 +23,48 @@ pub const SOURCE_TARBALL: &str = "/usr/src/linux-source-6.1.tar.xz";
 
 fn kernel_dir() -> PathBuf {
     cmd::root().join("kernel")
+}
+
+/// Which kernel: the one the suite runs on, or the same with the
+/// kernel's own checkers on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Flavour {
+    Plain,
+    Debug,
+}
+
+impl Flavour {
+    pub fn from_debug(debug: bool) -> Flavour {
+        if debug {
+            Flavour::Debug
+        } else {
+            Flavour::Plain
+        }
+    }
+
+    /// The configuration fragments merged over `make tinyconfig`, in order.
+    fn fragments(self) -> Vec<PathBuf> {
+        let mut f = vec![kernel_dir().join("config.fragment")];
+        if self == Flavour::Debug {
+            f.push(kernel_dir().join("config.debug.fragment"));
+        }
+        f
+    }
+
+    /// What the kernel command line adds: a WARN ends a debug run.
+    pub fn boot_args(self) -> &'static str {
+        match self {
+            Flavour::Plain => "",
+            Flavour::Debug => " panic_on_warn=1",
+        }
+    }
+
+    fn cache_name(self, fingerprint: &str) -> String {
+        match self {
+            Flavour::Plain => fingerprint.to_string(),
+            Flavour::Debug => format!("{fingerprint}-debug"),
+        }
+    }
 }
 
 fn patches() -> Result<Vec<PathBuf>> {
@@ -53,7 +100,7 @@ fn sources() -> Result<Vec<PathBuf>> {
 /// What the build depends on: the tarball (its size and modification
 /// time: Debian replaces it on an update), the sources (their paths and
 /// text), the hooks and the fragment.
-fn fingerprint() -> Result<String> {
+fn fingerprint(flavour: Flavour) -> Result<String> {
     let mut h = DefaultHasher::new();
     let meta = std::fs::metadata(SOURCE_TARBALL).map_err(|e| {
         format!("{SOURCE_TARBALL}: {e} (the Debian package linux-source-6.1; `cargo xtask setup` installs it)")
@@ -72,29 +119,37 @@ fn fingerprint() -> Result<String> {
             .map_err(|e| format!("{}: {e}", p.display()))?
             .hash(&mut h);
     }
-    std::fs::read(kernel_dir().join("config.fragment"))
-        .map_err(|e| format!("kernel/config.fragment: {e}"))?
-        .hash(&mut h);
+    for f in flavour.fragments() {
+        std::fs::read(&f)
+            .map_err(|e| format!("{}: {e}", f.display()))?
+            .hash(&mut h);
+    }
     Ok(format!("{:016x}", h.finish()))
 }
 
-/// The options the fragment sets (`CONFIG_X=y`).
-fn wanted_options() -> Result<Vec<String>> {
-    let text = std::fs::read_to_string(kernel_dir().join("config.fragment"))
-        .map_err(|e| format!("kernel/config.fragment: {e}"))?;
-    Ok(text
-        .lines()
-        .map(str::trim)
-        .filter(|l| l.starts_with("CONFIG_"))
-        .map(String::from)
-        .collect())
+/// The options the fragments set (`CONFIG_X=y`).
+fn wanted_options(flavour: Flavour) -> Result<Vec<String>> {
+    let mut wanted = Vec::new();
+    for f in flavour.fragments() {
+        let text = std::fs::read_to_string(&f).map_err(|e| format!("{}: {e}", f.display()))?;
+        wanted.extend(
+            text.lines()
+                .map(str::trim)
+                .filter(|l| l.starts_with("CONFIG_"))
+                .map(String::from),
+        );
+    }
+    Ok(wanted)
 }
 
 /// Builds the kernel unless the cache has it; returns the bzImage.
-pub fn build() -> Result<PathBuf> {
+pub fn build(flavour: Flavour) -> Result<PathBuf> {
     let home = std_xsc::xsc_home();
-    let fp = fingerprint()?;
-    let cached = home.join("kernel").join(&fp).join("bzImage");
+    let fp = fingerprint(flavour)?;
+    let cached = home
+        .join("kernel")
+        .join(flavour.cache_name(&fp))
+        .join("bzImage");
     if cached.is_file() {
         eprintln!("xtask: kernel up to date: {}", cached.display());
         return Ok(cached);
@@ -131,15 +186,15 @@ pub fn build() -> Result<PathBuf> {
     cmd::run(
         Command::new("scripts/kconfig/merge_config.sh")
             .args(["-m", ".config"])
-            .arg(kernel_dir().join("config.fragment"))
+            .args(flavour.fragments())
             .current_dir(&src),
     )?;
     make(&["-s", "olddefconfig"])?;
     let config = std::fs::read_to_string(src.join(".config")).map_err(|e| e.to_string())?;
-    for want in wanted_options()? {
+    for want in wanted_options(flavour)? {
         if !config.lines().any(|l| l.trim() == want) {
             return Err(format!(
-                "kernel/config.fragment: {want} did not stick (a dependency is missing from the fragment)"
+                "{want} (kernel/config*.fragment) did not stick (a dependency is missing from the fragment)"
             ));
         }
     }
@@ -155,6 +210,6 @@ pub fn build() -> Result<PathBuf> {
     Ok(cached)
 }
 
-pub fn run() -> Result {
-    build().map(|_| ())
+pub fn run(debug: bool) -> Result {
+    build(Flavour::from_debug(debug)).map(|_| ())
 }

@@ -48,11 +48,25 @@ enum Command {
     Compat(compat::Args),
     /// Build Linux 6.1 with the XSC patches (kernel/), cached under
     /// $XSC_HOME/kernel.
-    Kernel,
+    Kernel {
+        /// The debug kernel (KASAN, UBSAN, KFENCE, lockdep, lockup and
+        /// hung-task detection; kernel/config.debug.fragment).
+        #[arg(long)]
+        debug: bool,
+    },
     /// Boot the XSC kernel under qemu-system-x86_64 and run XSC programs
     /// on it, with no xsc-run: conformance cases against native in the
     /// same VM, the raw-syscall variants (SIGSYS), raw-hello, ring-abuse.
-    VmTest,
+    VmTest {
+        /// Boot the debug kernel (`cargo xtask kernel --debug`), with
+        /// panic_on_warn: any kernel report fails the run.
+        #[arg(long)]
+        debug: bool,
+        /// Run only the cases whose id contains this text (e.g.
+        /// `selftests`, `polled/`).
+        #[arg(long)]
+        only: Option<String>,
+    },
 }
 
 fn main() {
@@ -63,8 +77,8 @@ fn main() {
         Command::Test => test::run(),
         Command::Bench(args) => bench::run(args),
         Command::Compat(args) => compat::run(args),
-        Command::Kernel => kernel::run(),
-        Command::VmTest => vm::run(),
+        Command::Kernel { debug } => kernel::run(debug),
+        Command::VmTest { debug, only } => vm::run(debug, only.as_deref()),
     };
     if let Err(e) = result {
         eprintln!("xtask: {e}");

@@ -99,7 +99,7 @@ fn checks() -> Result {
     // the XSC targets included, and run them under xsc-run).
     cmd::run(stable_cargo().args(["test", "--workspace"]))?;
     // The XSC kernel (kernel/): built, booted under qemu, the VM suite.
-    crate::vm::suite()?;
+    crate::vm::suite(crate::kernel::Flavour::Plain, None)?;
     eprintln!("xtask: all tests passed");
     Ok(())
 }

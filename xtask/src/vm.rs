@@ -37,6 +37,7 @@
 //! says which.
 
 use crate::cmd::{self, Result};
+use crate::kernel::Flavour;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -199,7 +200,7 @@ struct Plan {
 /// Builds the initramfs: `/init`, `/cases`, the programs. Every case runs
 /// twice: inline (no poller), then as `polled/ID` with the kernel's
 /// pollers on.
-fn initramfs(dir: &Path) -> Result<Plan> {
+fn initramfs(dir: &Path, only: Option<&str>) -> Result<Plan> {
     let root = dir.join("root");
     let _ = std::fs::remove_dir_all(dir);
     for d in [
@@ -387,6 +388,16 @@ fn initramfs(dir: &Path) -> Result<Plan> {
         },
     ));
     lines.push("!cat /tracing/trace".into());
+    // `--only TEXT`: the cases whose id contains it (the settings kept).
+    if let Some(only) = only {
+        lines.retain(|l| {
+            l.starts_with('!') || l.split(' ').next().is_some_and(|id| id.contains(only))
+        });
+        checks.retain(|(id, _)| id.contains(only));
+        if checks.is_empty() {
+            return Err(format!("no VM case has `{only}` in its id"));
+        }
+    }
     std::fs::write(root.join("cases"), lines.join("\n") + "\n").map_err(|e| e.to_string())?;
     let initrd = dir.join("root.cpio");
     make_cpio(&root, &initrd)?;
@@ -494,14 +505,47 @@ fn std_samples() -> Result<(PathBuf, PathBuf)> {
 
 /// The kernel to boot: `XSC_KERNEL` (a kernel developer's own build, a
 /// tree with the patches applied), else `cargo xtask kernel`'s.
-fn kernel() -> Result<PathBuf> {
+fn kernel(flavour: Flavour) -> Result<PathBuf> {
     match std::env::var_os("XSC_KERNEL") {
         Some(k) => {
             eprintln!("xtask: using XSC_KERNEL={}", Path::new(&k).display());
             Ok(PathBuf::from(k))
         }
-        None => crate::kernel::build(),
+        None => crate::kernel::build(flavour),
     }
+}
+
+/// What the kernel prints when it finds a fault of its own (KASAN, UBSAN,
+/// KFENCE, lockdep, a WARN or BUG, a lockup, a hung task, a panic): no run
+/// may have one.
+const KERNEL_REPORTS: &[&str] = &[
+    "BUG:",
+    "WARNING:",
+    "KASAN",
+    "UBSAN",
+    "KFENCE",
+    "possible circular locking",
+    "possible recursive locking",
+    "inconsistent lock state",
+    "suspicious RCU usage",
+    "sleeping function called from invalid context",
+    "soft lockup",
+    "hard LOCKUP",
+    "blocked for more than",
+    "general protection fault",
+    "Kernel panic",
+    "Oops",
+    "Call Trace:",
+];
+
+/// The console lines that are kernel fault reports (not the cases' own
+/// output, which /init prefixes with `xsc-vm:`).
+fn kernel_reports(console: &str) -> Vec<&str> {
+    console
+        .lines()
+        .filter(|l| !l.starts_with("xsc-vm:"))
+        .filter(|l| KERNEL_REPORTS.iter().any(|r| l.contains(r)))
+        .collect()
 }
 
 /// Packs the folder `root` as an initramfs (cpio, newc) into `out`.
@@ -527,7 +571,17 @@ fn make_cpio(root: &Path, out: &Path) -> Result {
 
 /// Boots `kernel` with `initrd`, with KVM or not; returns the console
 /// output, or None if `limit` passed (qemu is killed then).
-fn boot(kernel: &Path, initrd: &Path, kvm: bool, limit: Duration) -> Result<Option<String>> {
+fn boot(
+    kernel: &Path,
+    initrd: &Path,
+    kvm: bool,
+    limit: Duration,
+    flavour: Flavour,
+) -> Result<Option<String>> {
+    let cmdline = format!(
+        "console=ttyS0 panic=-1 quiet tsc=reliable{}",
+        flavour.boot_args()
+    );
     let mut c = Command::new("qemu-system-x86_64");
     c.arg("-kernel")
         .arg(kernel)
@@ -538,7 +592,7 @@ fn boot(kernel: &Path, initrd: &Path, kvm: bool, limit: Duration) -> Result<Opti
             // unstable and fall back to jiffies (native clock_gettime
             // would then leave the vDSO).
             "-append",
-            "console=ttyS0 panic=-1 quiet tsc=reliable",
+            &cmdline,
             "-nographic",
             "-no-reboot",
             "-m",
@@ -602,7 +656,7 @@ fn choose_kvm(kernel: &Path, initrd: &Path) -> Result<(bool, String)> {
         .ok_or("no initramfs folder")?;
     std::fs::copy(init, dir.join("init")).map_err(|e| e.to_string())?;
     make_cpio(&dir, &probe)?;
-    match boot(kernel, &probe, true, KVM_PROBE_LIMIT)? {
+    match boot(kernel, &probe, true, KVM_PROBE_LIMIT, Flavour::Plain)? {
         Some(out) if out.contains("xsc-vm: done 0") => Ok((true, "KVM".into())),
         _ => Ok((
             false,
@@ -763,25 +817,26 @@ fn judge(r: &Reported, check: &Check, trace: &[Traced]) -> Option<String> {
     }
 }
 
-pub fn run() -> Result {
+pub fn run(debug: bool, only: Option<&str>) -> Result {
     crate::setup::run()?;
-    suite()
+    suite(Flavour::from_debug(debug), only)
 }
 
 /// The VM suite, on a machine set up already (`cargo xtask test` runs it
-/// after the other tests).
-pub fn suite() -> Result {
-    let kernel = kernel()?;
+/// after the other tests), on the plain or the debug kernel; `only`: the
+/// cases whose id contains that text.
+pub fn suite(flavour: Flavour, only: Option<&str>) -> Result {
+    let kernel = kernel(flavour)?;
     let dir = cmd::root().join("target/vm");
     let Plan {
         initrd,
         checks,
         reports,
-    } = initramfs(&dir)?;
+    } = initramfs(&dir, only)?;
     let (kvm, accel) = choose_kvm(&kernel, &initrd)?;
     eprintln!("xtask: booting the XSC kernel with {accel}");
     let start = Instant::now();
-    let console = boot(&kernel, &initrd, kvm, RUN_LIMIT)?
+    let console = boot(&kernel, &initrd, kvm, RUN_LIMIT, flavour)?
         .ok_or_else(|| format!("the VM did not finish within {} s", RUN_LIMIT.as_secs()))?;
     let elapsed = start.elapsed();
     std::fs::write(dir.join("console.txt"), &console).map_err(|e| e.to_string())?;
@@ -791,6 +846,11 @@ pub fn suite() -> Result {
         .into_iter()
         .map(|s| format!("the VM did not report `{s}`"))
         .collect();
+    problems.extend(
+        kernel_reports(&console)
+            .into_iter()
+            .map(|l| format!("the kernel reported: {l}")),
+    );
     let mut passed = 0;
     for (id, check) in &checks {
         match reported.iter().find(|r| &r.id == id) {
@@ -843,7 +903,7 @@ const BENCH_PROGRAM: &str = "stress/ring_calls_every_completion_checked";
 /// `ring-bench`, as on the host) with `calls` calls, and of
 /// [`BENCH_PROGRAM`] (wall time). Native and XSC run in the same VM.
 pub fn bench(runs: usize, calls: u64) -> Result<(Vec<VmMeasure>, String)> {
-    let kernel = kernel()?;
+    let kernel = kernel(Flavour::Plain)?;
     let dir = cmd::root().join("target/vm-bench");
     let root = dir.join("root");
     let _ = std::fs::remove_dir_all(&dir);
@@ -910,7 +970,7 @@ pub fn bench(runs: usize, calls: u64) -> Result<(Vec<VmMeasure>, String)> {
     let cpio = dir.join("root.cpio");
     make_cpio(&root, &cpio)?;
     let (kvm, accel) = choose_kvm(&kernel, &cpio)?;
-    let console = boot(&kernel, &cpio, kvm, RUN_LIMIT)?.ok_or_else(|| {
+    let console = boot(&kernel, &cpio, kvm, RUN_LIMIT, Flavour::Plain)?.ok_or_else(|| {
         format!(
             "the bench VM did not finish within {} s",
             RUN_LIMIT.as_secs()
@@ -1034,6 +1094,18 @@ pub fn bench_rows() -> Vec<(String, &'static str)> {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn kernel_fault_reports_are_found_and_case_output_is_not() {
+        let console = "[    0.1] kasan: KernelAddressSanitizer initialized\n\
+            xsc-vm: + BUG: this is a program's own line\n\
+            [    3.2] BUG: KASAN: slab-out-of-bounds in xsc_post+0x1/0x2\n\
+            [    3.3] WARNING: CPU: 1 PID: 7 at xsc/ring.c:40 xsc_claim\n";
+        let r = kernel_reports(console);
+        assert_eq!(r.len(), 2);
+        assert!(r[0].contains("KASAN: slab-out-of-bounds"));
+        assert!(kernel_reports("xsc-vm: done 3\n").is_empty());
+    }
+
     use super::*;
 
     #[test]

@@ -123,7 +123,7 @@ static unsigned int xsc_poll_ring(struct task_struct *t, bool sleeping)
 		 * the thread waits for the thread's `wait`.
 		 */
 		xsc_set_flags(xt, XSC_SQ_NEED_WAKEUP, XSC_SQ_POLLED);
-		smp_mb();
+		smp_mb();	/* the flag before the tail, read once more */
 		done = xsc_peek(xt, &sqe) && xsc_poller_takes(&sqe);
 	} else {
 		bool left = false;

@@ -56,6 +56,7 @@ static inline bool xsc_transport_call(struct pt_regs *regs, long nr)
 {
 	return false;
 }
+
 #define xsc_guarded(t) false
 static inline bool xsc_guard_admits(struct pt_regs *regs) { return true; }
 static inline void xsc_signal_restart(struct pt_regs *regs) { }

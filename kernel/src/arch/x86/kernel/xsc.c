@@ -35,6 +35,7 @@ enum {
 	XSC_STUB_GETCPU,
 	XSC_STUBS,
 };
+
 #define XSC_STUB_SIZE 16
 /* Where a stub's `syscall` instruction ends: the call site it is seen at. */
 #define XSC_STUB_CALL_END 7
