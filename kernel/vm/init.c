@@ -25,7 +25,8 @@
  * turns polled mode on for the cases after it) and reports
  * `xsc-vm: set PATH VALUE ok` or `... error ERRNO`. A line `!cat PATH`
  * prints the file, each line as `xsc-vm: cat LINE` (the kernel's trace,
- * from tracefs, mounted at /tracing). The run ends with
+ * from tracefs, mounted at /tracing). A line `!timeout N` gives the runs
+ * after it N seconds each (60 until then). The run ends with
  * `xsc-vm: done N` and a reboot, which ends qemu (-no-reboot). */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -45,7 +46,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#define LIMIT_S 60
+/* Each run's time limit, in seconds (`!timeout N` changes it). */
+static long limit_s = 60;
 #define OUT_MAX (1 << 20)
 
 struct run {
@@ -128,7 +130,7 @@ static void run_one(char *const argv[], const char *scratch, struct run *r)
 			describe(st, r->status, sizeof r->status);
 			r->ms = now_ms() - t0;
 			done = 1;
-		} else if (time(0) - start > LIMIT_S) {
+		} else if (time(0) - start > limit_s) {
 			kill(pid, SIGKILL);
 			waitpid(pid, &st, 0);
 			strcpy(r->status, "timeout");
@@ -261,6 +263,11 @@ int main(void)
 			argv[argc++] = t;
 		if (argc == 3 && strcmp(argv[0], "!set") == 0) {
 			set(argv[1], argv[2]);
+			continue;
+		}
+		if (argc == 2 && strcmp(argv[0], "!timeout") == 0) {
+			limit_s = atol(argv[1]) > 0 ? atol(argv[1]) : limit_s;
+			printf("xsc-vm: timeout %ld\n", limit_s);
 			continue;
 		}
 		if (argc == 2 && strcmp(argv[0], "!cat") == 0) {

@@ -8,11 +8,13 @@
 //!   XSC and natively, compared.
 //! - `cargo xtask kernel`: Linux with the XSC ABI (kernel/README.md).
 //! - `cargo xtask vm-test`: that kernel under qemu, running XSC programs.
+//! - `cargo xtask fuzz`: the debug kernel fuzzed through its rings.
 
 mod bench;
 mod cmd;
 mod compat;
 mod demo;
+mod fuzz;
 mod kernel;
 mod setup;
 mod test;
@@ -57,6 +59,10 @@ enum Command {
     /// Boot the XSC kernel under qemu-system-x86_64 and run XSC programs
     /// on it, with no xsc-run: conformance cases against native in the
     /// same VM, the raw-syscall variants (SIGSYS), raw-hello, ring-abuse.
+    /// Fuzz the debug XSC kernel through its rings, as an unprivileged
+    /// user, inline and in polled mode (kernel/fuzz; a short round is part
+    /// of `test`).
+    Fuzz(fuzz::Args),
     VmTest {
         /// Boot the debug kernel (`cargo xtask kernel --debug`), with
         /// panic_on_warn: any kernel report fails the run.
@@ -78,6 +84,7 @@ fn main() {
         Command::Bench(args) => bench::run(args),
         Command::Compat(args) => compat::run(args),
         Command::Kernel { debug } => kernel::run(debug),
+        Command::Fuzz(args) => fuzz::run(args),
         Command::VmTest { debug, only } => vm::run(debug, only.as_deref()),
     };
     if let Err(e) = result {

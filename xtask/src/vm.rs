@@ -50,16 +50,16 @@ const KVM_PROBE_LIMIT: Duration = Duration::from_secs(15);
 
 /// One case as the VM reported it.
 #[derive(Debug, Default)]
-struct Reported {
-    id: String,
+pub(crate) struct Reported {
+    pub(crate) id: String,
     native: String,
-    xsc: String,
+    pub(crate) xsc: String,
     same_stdout: bool,
     /// Wall time of each run in the VM.
     native_ms: f64,
     xsc_ms: f64,
     native_stdout: Vec<String>,
-    xsc_stdout: Vec<String>,
+    pub(crate) xsc_stdout: Vec<String>,
 }
 
 /// What the host expects of a case.
@@ -148,11 +148,11 @@ fn parse_trace(console: &str) -> Vec<Traced> {
         .collect()
 }
 
-fn xsc_cc() -> PathBuf {
+pub(crate) fn xsc_cc() -> PathBuf {
     std_xsc::xsc_home().join("bin/xsc-cc")
 }
 
-fn compile(cc: &Path, flags: &[&str], src: &Path, out: &Path) -> Result {
+pub(crate) fn compile(cc: &Path, flags: &[&str], src: &Path, out: &Path) -> Result {
     cmd::run(
         Command::new(cc)
             .args(flags)
@@ -200,7 +200,7 @@ struct Plan {
 /// Builds the initramfs: `/init`, `/cases`, the programs. Every case runs
 /// twice: inline (no poller), then as `polled/ID` with the kernel's
 /// pollers on.
-fn initramfs(dir: &Path, only: Option<&str>) -> Result<Plan> {
+fn initramfs(dir: &Path, only: Option<&str>, flavour: Flavour) -> Result<Plan> {
     let root = dir.join("root");
     let _ = std::fs::remove_dir_all(dir);
     for d in [
@@ -388,6 +388,11 @@ fn initramfs(dir: &Path, only: Option<&str>) -> Result<Plan> {
         },
     ));
     lines.push("!cat /tracing/trace".into());
+    // The debug kernel (KASAN, lockdep) under TCG is several times slower:
+    // the 2-million-call stress case needs more than the usual minute.
+    if flavour == Flavour::Debug {
+        lines.insert(0, "!timeout 600".into());
+    }
     // `--only TEXT`: the cases whose id contains it (the settings kept).
     if let Some(only) = only {
         lines.retain(|l| {
@@ -505,7 +510,7 @@ fn std_samples() -> Result<(PathBuf, PathBuf)> {
 
 /// The kernel to boot: `XSC_KERNEL` (a kernel developer's own build, a
 /// tree with the patches applied), else `cargo xtask kernel`'s.
-fn kernel(flavour: Flavour) -> Result<PathBuf> {
+pub(crate) fn kernel(flavour: Flavour) -> Result<PathBuf> {
     match std::env::var_os("XSC_KERNEL") {
         Some(k) => {
             eprintln!("xtask: using XSC_KERNEL={}", Path::new(&k).display());
@@ -540,7 +545,7 @@ const KERNEL_REPORTS: &[&str] = &[
 
 /// The console lines that are kernel fault reports (not the cases' own
 /// output, which /init prefixes with `xsc-vm:`).
-fn kernel_reports(console: &str) -> Vec<&str> {
+pub(crate) fn kernel_reports(console: &str) -> Vec<&str> {
     console
         .lines()
         .filter(|l| !l.starts_with("xsc-vm:"))
@@ -549,7 +554,7 @@ fn kernel_reports(console: &str) -> Vec<&str> {
 }
 
 /// Packs the folder `root` as an initramfs (cpio, newc) into `out`.
-fn make_cpio(root: &Path, out: &Path) -> Result {
+pub(crate) fn make_cpio(root: &Path, out: &Path) -> Result {
     let made = Command::new("sh")
         .arg("-c")
         .arg(format!(
@@ -571,7 +576,7 @@ fn make_cpio(root: &Path, out: &Path) -> Result {
 
 /// Boots `kernel` with `initrd`, with KVM or not; returns the console
 /// output, or None if `limit` passed (qemu is killed then).
-fn boot(
+pub(crate) fn boot(
     kernel: &Path,
     initrd: &Path,
     kvm: bool,
@@ -668,7 +673,7 @@ fn choose_kvm(kernel: &Path, initrd: &Path) -> Result<(bool, String)> {
     }
 }
 
-fn parse(console: &str) -> Vec<Reported> {
+pub(crate) fn parse(console: &str) -> Vec<Reported> {
     let mut cases = Vec::new();
     let mut cur: Option<Reported> = None;
     for line in console.lines() {
@@ -832,7 +837,7 @@ pub fn suite(flavour: Flavour, only: Option<&str>) -> Result {
         initrd,
         checks,
         reports,
-    } = initramfs(&dir, only)?;
+    } = initramfs(&dir, only, flavour)?;
     let (kvm, accel) = choose_kvm(&kernel, &initrd)?;
     eprintln!("xtask: booting the XSC kernel with {accel}");
     let start = Instant::now();

@@ -470,6 +470,85 @@ TEST(seccomp_judges_entries_published_during_a_poller_pass)
 	close(fd);
 }
 
+/* Feeds a ring it does not own (another thread's), keeping it full. */
+struct feeder {
+	struct xsc_region_header *r;
+	volatile int go, stop;
+	unsigned long published;
+};
+
+static void *feed(void *arg)
+{
+	struct feeder *f = arg;
+	struct xsc_region_header *r = f->r;
+	struct xsc_sqe *sqes = (struct xsc_sqe *)((char *)r + r->sqes_offset);
+	struct xsc_sqe e = { .opcode = SYS_getppid };
+
+	while (!f->stop) {
+		uint32_t tail = __atomic_load_n(word(r, XSC_OFF_SQ_TAIL), __ATOMIC_RELAXED);
+		uint32_t head = __atomic_load_n(word(r, XSC_OFF_SQ_HEAD), __ATOMIC_ACQUIRE);
+
+		/* Room for completions too: reap them as they come. */
+		__atomic_store_n(word(r, XSC_OFF_CQ_HEAD),
+				 __atomic_load_n(word(r, XSC_OFF_CQ_TAIL), __ATOMIC_ACQUIRE),
+				 __ATOMIC_RELEASE);
+		if (tail - head >= r->sq_entries) {
+			f->go = 1;
+			continue;
+		}
+		sqes[tail & (r->sq_entries - 1)] = e;
+		__atomic_store_n(word(r, XSC_OFF_SQ_TAIL), tail + 1, __ATOMIC_RELEASE);
+		f->published++;
+	}
+	return NULL;
+}
+
+/*
+ * One `wait` consumes a bounded batch (ABI §5.4): a sibling that keeps
+ * publishing into this thread's ring cannot hold it in the kernel (it held
+ * one `wait` for seconds, on a kernel that does not preempt).
+ */
+TEST(wait_consumes_a_bounded_batch)
+{
+	struct xsc_region_header *r;
+	volatile uint64_t *claim;
+	struct feeder f = { 0 };
+	uint32_t before, after;
+	pthread_t t;
+
+	NEED_XSC();
+	r = region();
+	claim = (uint64_t *)((char *)r + 0x180);
+	f.r = r;
+	*claim = 1;
+	asm volatile("" ::: "memory");
+	ASSERT_EQ(0, pthread_create(&t, NULL, feed, &f));
+	while (!f.go)
+		;
+	before = __atomic_load_n(word(r, XSC_OFF_CQ_TAIL), __ATOMIC_ACQUIRE);
+	((xsc_wait_fn)table()->wait)(r, 0);
+	after = __atomic_load_n(word(r, XSC_OFF_CQ_TAIL), __ATOMIC_ACQUIRE);
+	f.stop = 1;
+	pthread_join(t, NULL);
+	/* Drain what the feeder left, so that the C library finds it idle. */
+	while (__atomic_load_n(word(r, XSC_OFF_SQ_HEAD), __ATOMIC_ACQUIRE) !=
+	       __atomic_load_n(word(r, XSC_OFF_SQ_TAIL), __ATOMIC_RELAXED)) {
+		__atomic_store_n(word(r, XSC_OFF_CQ_HEAD),
+				 __atomic_load_n(word(r, XSC_OFF_CQ_TAIL), __ATOMIC_ACQUIRE),
+				 __ATOMIC_RELEASE);
+		((xsc_wait_fn)table()->wait)(r, 0);
+	}
+	__atomic_store_n(word(r, XSC_OFF_CQ_HEAD),
+			 __atomic_load_n(word(r, XSC_OFF_CQ_TAIL), __ATOMIC_ACQUIRE),
+			 __ATOMIC_RELEASE);
+	asm volatile("" ::: "memory");
+	*claim = 0;
+	EXPECT_GE(r->sq_entries, after - before) {
+		TH_LOG("one wait(0) consumed %u entries (the feeder published %lu)",
+		       after - before, f.published);
+	}
+}
+
 static void *nothing(void *arg)
 {
 	return arg;
