@@ -31,9 +31,15 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-/* The VM captures stdout only: the logs go there. */
+/* The VM captures stdout only: the logs go there, a line at a time (a
+ * test's process ends with _exit, which would drop a full buffer). */
 #define TH_LOG_STREAM stdout
 #include "kselftest_harness.h"
+
+static void __attribute__((constructor)) line_buffered(void)
+{
+	setvbuf(stdout, NULL, _IOLBF, 0);
+}
 
 #ifndef ARCH_MAP_VDSO_32
 #define ARCH_MAP_VDSO_32 0x2002
