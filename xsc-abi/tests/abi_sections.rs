@@ -69,7 +69,11 @@ fn every_cited_abi_section_exists() {
             }
         }
     }
-    assert!(missing.is_empty(), "cited but not in docs/ABI.md:\n{}", missing.join("\n"));
+    assert!(
+        missing.is_empty(),
+        "cited but not in docs/ABI.md:\n{}",
+        missing.join("\n")
+    );
 }
 
 #[test]

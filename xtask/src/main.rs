@@ -15,6 +15,7 @@ mod cmd;
 mod compat;
 mod demo;
 mod fuzz;
+mod imports;
 mod kernel;
 mod setup;
 mod test;
@@ -63,6 +64,9 @@ enum Command {
     /// user, inline and in polled mode (kernel/fuzz; a short round is part
     /// of `test`).
     Fuzz(fuzz::Args),
+    /// Print the import circles of xsc-run and std-xsc, and check them
+    /// against xtask/imports-baseline.txt (part of `test`).
+    Imports,
     VmTest {
         /// Boot the debug kernel (`cargo xtask kernel --debug`), with
         /// panic_on_warn: any kernel report fails the run.
@@ -85,6 +89,7 @@ fn main() {
         Command::Compat(args) => compat::run(args),
         Command::Kernel { debug } => kernel::run(debug),
         Command::Fuzz(args) => fuzz::run(args),
+        Command::Imports => imports::check(),
         Command::VmTest { debug, only } => vm::run(debug, only.as_deref()),
     };
     if let Err(e) = result {

@@ -95,6 +95,8 @@ fn checks() -> Result {
             "warnings",
         ]))?;
     }
+    // The import circles of xsc-run and std-xsc may only shrink.
+    crate::imports::check()?;
     // Unit tests and the end-to-end tests (which build the samples, std for
     // the XSC targets included, and run them under xsc-run).
     cmd::run(stable_cargo().args(["test", "--workspace"]))?;
