@@ -240,6 +240,47 @@ TEST_SIGNAL(guard_refuses_a_number_at_the_sigreturn_stub, SIGSYS)
 		     : "rcx", "r11", "memory");
 }
 
+/*
+ * getpid by a `syscall` instruction in a page written at run time: the
+ * trap guard, not the verifier, must stop it. -1 if no page.
+ */
+static long raw_getpid(void)
+{
+	static const unsigned char code[] = { 0x0f, 0x05, 0xc3 };	/* syscall; ret */
+	unsigned char *page = mmap(NULL, 4096, PROT_READ | PROT_WRITE,
+				   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	long r;
+
+	if (page == MAP_FAILED)
+		return -1;
+	memcpy(page, code, sizeof(code));
+	if (mprotect(page, 4096, PROT_READ | PROT_EXEC))
+		return -1;
+	asm volatile("call *%1" : "=a"(r) : "r"(page), "a"((long)SYS_getpid)
+		     : "rcx", "r11", "memory");
+	return r;
+}
+
+/*
+ * prctl's option is an int: a value with upper bits set is still
+ * PR_SET_SYSCALL_USER_DISPATCH to prctl, and must be refused as it is.
+ */
+TEST_SIGNAL(guard_cannot_be_switched_off_with_upper_bits, SIGSYS)
+{
+	long r;
+
+	NEED_XSC();
+	r = tcall(SYS_prctl, 0, (1ULL << 32) | PR_SET_SYSCALL_USER_DISPATCH,
+		  PR_SYS_DISPATCH_OFF, 0);
+	EXPECT_EQ(-EPERM, r);
+	/*
+	 * Still guarded: a raw system call, from code written at run time
+	 * (the verifier refuses one in the binary), raises SIGSYS.
+	 */
+	r = raw_getpid();
+	TH_LOG("a raw getpid returned %ld", r);
+}
+
 /* The entry page stays where exec put it (ABI §5.2). */
 TEST(entry_page_cannot_be_unmapped_or_moved)
 {
@@ -269,6 +310,9 @@ TEST(arch_map_vdso_is_refused)
 	NEED_XSC();
 	EXPECT_EQ(-EPERM, tcall(SYS_arch_prctl, 0, ARCH_MAP_VDSO_32, 0x10000000, 0));
 	EXPECT_EQ(-EPERM, tcall(SYS_arch_prctl, 0, ARCH_MAP_VDSO_64, 0x10000000, 0));
+	/* The option is an int: upper bits do not make it another. */
+	EXPECT_EQ(-EPERM, tcall(SYS_arch_prctl, 0, (1ULL << 32) | ARCH_MAP_VDSO_64,
+				0x10000000, 0));
 }
 
 /*
@@ -343,6 +387,49 @@ TEST(seccomp_judges_the_call_a_tracer_rewrote)
 	EXPECT_EQ(-99, (long)regs.rax);
 	kill(child, SIGKILL);
 	waitpid(child, &status, 0);
+}
+
+/*
+ * SECCOMP_RET_TRACE: the tracer's seccomp stop shows the call the filter
+ * judged (the entry, for an XSC thread), and the tracer may change it:
+ * getppid turned into getpid returns the caller's pid.
+ */
+TEST(seccomp_trace_shows_and_changes_the_call)
+{
+	struct sock_filter f[] = {
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_getppid, 0, 1),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_TRACE),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+	};
+	struct sock_fprog prog = { .len = 4, .filter = f };
+	struct user_regs_struct regs;
+	int status;
+	pid_t child = fork();
+
+	ASSERT_LE(0, child);
+	if (child == 0) {
+		if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) ||
+		    prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog))
+			_exit(3);
+		ptrace(PTRACE_TRACEME, 0, 0, 0);
+		raise(SIGSTOP);
+		_exit(syscall(SYS_getppid) == syscall(SYS_getpid) ? 0 : 1);
+	}
+	ASSERT_EQ(child, waitpid(child, &status, 0));
+	ASSERT_TRUE(WIFSTOPPED(status));
+	ASSERT_EQ(0, ptrace(PTRACE_SETOPTIONS, child, 0, PTRACE_O_TRACESECCOMP));
+	ASSERT_EQ(0, ptrace(PTRACE_CONT, child, 0, 0));
+	ASSERT_EQ(child, waitpid(child, &status, 0));
+	ASSERT_EQ(SIGTRAP | (PTRACE_EVENT_SECCOMP << 8), status >> 8);
+	ASSERT_EQ(0, ptrace(PTRACE_GETREGS, child, 0, &regs));
+	EXPECT_EQ(SYS_getppid, (long)regs.orig_rax);
+	regs.orig_rax = SYS_getpid;
+	ASSERT_EQ(0, ptrace(PTRACE_SETREGS, child, 0, &regs));
+	ASSERT_EQ(0, ptrace(PTRACE_CONT, child, 0, 0));
+	ASSERT_EQ(child, waitpid(child, &status, 0));
+	ASSERT_TRUE(WIFEXITED(status));
+	EXPECT_EQ(0, WEXITSTATUS(status));
 }
 
 /* A filter sees vfork as vfork, before anything is made of it. */

@@ -99,8 +99,8 @@ bool xsc_poller_takes(const struct xsc_sqe *sqe)
 	case __NR_mmap:
 		return a[3] & MAP_ANONYMOUS;
 	case __NR_fcntl:
-		/* Not the lock waits. */
-		return a[1] != F_SETLKW && a[1] != F_OFD_SETLKW;
+		/* Not the lock waits (the command is an unsigned int). */
+		return (u32)a[1] != F_SETLKW && (u32)a[1] != F_OFD_SETLKW;
 	}
 	return false;
 }
@@ -126,6 +126,7 @@ long xsc_op_refuses(u32 nr, const u64 *a)
 	switch (nr) {
 	case __NR_munmap:
 	case __NR_mprotect:
+	case __NR_pkey_mprotect:
 		if (xsc_meets_entry_page(a[0], a[1]))
 			return -EPERM;
 		break;
@@ -142,7 +143,8 @@ long xsc_op_refuses(u32 nr, const u64 *a)
 	case __NR_rt_sigreturn:
 		return -EINVAL;
 	case __NR_prctl:
-		if (a[0] == PR_SET_SYSCALL_USER_DISPATCH)
+		/* The option is an int: prctl ignores the upper bits. */
+		if ((int)a[0] == PR_SET_SYSCALL_USER_DISPATCH)
 			return -EPERM;
 		break;
 	case __NR_clone3:

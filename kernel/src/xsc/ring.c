@@ -93,7 +93,7 @@ static bool xsc_cq_room(struct xsc_thread *xt)
 		return true;
 	if (get_user(head, XSC_IDX(xt, XSC_OFF_CQ_HEAD)))
 		return false;
-	smp_rmb();	/* acquire: the slots before the head are free */
+	smp_mb();	/* acquire: the program's reads of the slots come first */
 	xt->ring.cq_head_seen = head;
 	return xt->ring.cq_tail - head < XSC_DEFAULT_CQ_ENTRIES;
 }
@@ -133,6 +133,7 @@ bool xsc_post(struct xsc_thread *xt, const struct xsc_cqe *cqe)
 bool xsc_peek(struct xsc_thread *xt, struct xsc_sqe *sqe)
 {
 	unsigned long sqes = xt->region + XSC_SQES_OFFSET;
+	int corrupt = 0;
 
 	for (;;) {
 		u32 head = xt->ring.sq_head, tail;
@@ -162,8 +163,11 @@ bool xsc_peek(struct xsc_thread *xt, struct xsc_sqe *sqe)
 		smp_wmb();	/* release: the dropped slots are the producer's */
 		put_user(tail, XSC_IDX(xt, XSC_OFF_SQ_HEAD));
 		xsc_post(xt, &cqe);
-		/* A producer that keeps corrupting the tail holds no CPU. */
-		if (fatal_signal_pending(current))
+		/*
+		 * A producer that keeps corrupting the tail holds no CPU, and
+		 * no consumer for long: the next `wait` goes on.
+		 */
+		if (fatal_signal_pending(current) || ++corrupt == 16)
 			return false;
 		cond_resched();
 	}
@@ -173,6 +177,6 @@ bool xsc_peek(struct xsc_thread *xt, struct xsc_sqe *sqe)
 void xsc_take(struct xsc_thread *xt)
 {
 	xt->ring.sq_head++;
-	smp_wmb();	/* release */
+	smp_mb();	/* release: the entry's copy is read before the slot is freed */
 	put_user(xt->ring.sq_head, XSC_IDX(xt, XSC_OFF_SQ_HEAD));
 }

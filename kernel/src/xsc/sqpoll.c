@@ -268,7 +268,10 @@ void xsc_poller_kick(bool doorbell, unsigned int takeable)
 		t = create_io_thread(xsc_poller, NULL, NUMA_NO_NODE);
 		current->xsc.making_poller = false;
 		if (IS_ERR(t)) {
-			atomic_set(&xmm->poller_state, XSC_POLLER_FAILED);
+			/* A pending signal: the next `wait` tries again. */
+			atomic_set(&xmm->poller_state,
+				   PTR_ERR(t) == -ERESTARTNOINTR || PTR_ERR(t) == -EINTR ?
+				   XSC_POLLER_NONE : XSC_POLLER_FAILED);
 			return;
 		}
 		rcu_assign_pointer(xmm->poller, t);

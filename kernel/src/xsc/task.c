@@ -20,10 +20,14 @@
  */
 void xsc_copy_thread(struct task_struct *p)
 {
-	if (current->xsc.making_poller) {
-		/* The poller: a copy of its creator, no XSC thread itself. */
+	if (p->flags & PF_IO_WORKER) {
+		/*
+		 * An I/O thread (the poller, io_uring's io-wq and SQPOLL
+		 * threads): a copy of its creator, no XSC thread itself, with
+		 * no region (it must not unmap its creator's at its end).
+		 */
 		memset(&p->xsc, 0, sizeof(p->xsc));
-		p->xsc.is_poller = true;
+		p->xsc.is_poller = current->xsc.making_poller;
 		return;
 	}
 	atomic_set(&p->xsc.consumer, XSC_CONSUMER_NONE);
@@ -128,7 +132,8 @@ void xsc_exit_counted(struct task_struct *tsk, long code)
 	struct xsc_mm *xmm;
 	struct task_struct *t;
 
-	if (!tsk->mm || !tsk->mm->xsc.code || (tsk->flags & PF_IO_WORKER) ||
+	/* An io-wq worker's end counts too: it may be the last but the poller. */
+	if (!tsk->mm || !tsk->mm->xsc.code || tsk->xsc.is_poller ||
 	    atomic_read(&tsk->mm->xsc.poller_state) != XSC_POLLER_RUNNING ||
 	    atomic_read(&tsk->signal->live) > xsc_io_threads_live(tsk))
 		return;

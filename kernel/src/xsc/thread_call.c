@@ -66,12 +66,17 @@ long xsc_thread_call(unsigned long region, unsigned long entry)
 		 */
 		if (sqe.opcode != __NR_munmap || thread_group_leader(current))
 			return -EINVAL;
-		xsc_syscall(sqe.opcode, sqe.args);
+		xsc_syscall(sqe.opcode, sqe.args, false);
 		do_exit(0);
 	}
-	/* Judged as the caller made it, before anything is made of it. */
-	if (!xsc_seccomp(sqe.opcode, sqe.args, &r))
+	/*
+	 * Judged as the caller made it, before anything is made of it (a
+	 * tracer may change it: checked again).
+	 */
+	if (!xsc_seccomp(&sqe.opcode, sqe.args, &r))
 		return r;
+	if (sqe.opcode >= NR_syscalls)
+		return -ENOSYS;
 	switch (sqe.opcode) {
 	case __NR_clone:
 		if (sqe.args[0] & CLONE_THREAD)

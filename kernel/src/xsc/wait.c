@@ -32,29 +32,44 @@ bool xsc_is_transport(long nr)
 /*
  * The thread's seccomp filters judge an entry as the system call it names,
  * with its arguments (ABI §6): false, with the result in *result, if they
- * do not let it run (ERRNO, TRAP, ...; KILL does not return).
+ * do not let it run (ERRNO, TRAP, ...). While they judge it, the thread's
+ * registers are those of that system call, so that a tracer woken by
+ * SECCOMP_RET_TRACE sees (and may change, in *nr and args) the entry, and
+ * the recheck after it judges the entry, not the transport call; the
+ * transport's registers are put back after.
  */
-bool xsc_seccomp(u32 nr, const u64 *args, long *result)
+bool xsc_seccomp(u32 *nr, u64 *args, long *result)
 {
 #ifdef CONFIG_SECCOMP
+	struct pt_regs *regs = current_pt_regs();
 	struct seccomp_data sd = {
-		.nr = nr,
+		.nr = *nr,
 		.arch = xsc_arch_audit(),
-		.instruction_pointer = instruction_pointer(current_pt_regs()),
+		.instruction_pointer = instruction_pointer(regs),
 	};
+	struct pt_regs transport;
+	bool allowed = true;
 	int i;
 
 	if (!test_syscall_work(SECCOMP))
 		return true;
 	for (i = 0; i < 6; i++)
 		sd.args[i] = args[i];
+	transport = *regs;
+	xsc_arch_set_call(regs, *nr, args);
 	if (__secure_computing(&sd) == -1) {
-		/* The filter's answer, where it would go for a system call. */
-		*result = syscall_get_return_value(current, current_pt_regs());
-		return false;
+		/* The filter's (or tracer's) answer, where a call's would be. */
+		*result = syscall_get_return_value(current, regs);
+		allowed = false;
+	} else {
+		*nr = syscall_get_nr(current, regs);
+		xsc_arch_get_args(regs, args);
 	}
-#endif
+	*regs = transport;
+	return allowed;
+#else
 	return true;
+#endif
 }
 
 /*
@@ -68,14 +83,23 @@ long xsc_run_op(u32 nr, const u64 *args)
 	return r ? r : xsc_arch_dispatch(nr, args);
 }
 
-/* Makes system call `nr` with `args` as the calling thread. */
-long xsc_syscall(u32 nr, const u64 *args)
+/*
+ * Makes operation `nr` with `args` as the calling thread, judged first; a
+ * tracer's change of it is checked as the entry was (ABI §6.4).
+ */
+long xsc_syscall(u32 nr, const u64 *args, bool on_ring)
 {
+	u64 a[6];
 	long denied;
 
-	if (!xsc_seccomp(nr, args, &denied))
+	memcpy(a, args, sizeof(a));
+	if (!xsc_seccomp(&nr, a, &denied))
 		return denied;
-	return xsc_run_op(nr, args);
+	if (nr >= NR_syscalls)
+		return -ENOSYS;
+	if (on_ring && xsc_is_thread_context(nr))
+		return -EINVAL;
+	return xsc_run_op(nr, a);
 }
 
 /* Does the result ask for a restart (a signal interrupted the call)? */
@@ -108,7 +132,7 @@ static long xsc_execute(const struct xsc_sqe *sqe)
 		cqe.result = -EINVAL;
 		cqe.flags = XSC_CQE_F_WRONG_CONTEXT;
 	} else {
-		cqe.result = xsc_syscall(sqe->opcode, sqe->args);
+		cqe.result = xsc_syscall(sqe->opcode, sqe->args, true);
 		if (xsc_wants_restart(cqe.result)) {
 			current->xsc.interrupted = *sqe;
 			current->xsc.interrupted_pending = true;
@@ -141,6 +165,9 @@ static long xsc_consume(unsigned int *takeable, bool *more)
 
 	*more = false;
 	while (xsc_peek(xt, &sqe)) {
+		/* A thread being killed (a seccomp KILL, say) runs nothing more. */
+		if (fatal_signal_pending(current))
+			return 0;
 		xsc_take(xt);
 		*takeable += xsc_poller_takes(&sqe);
 		r = xsc_execute(&sqe);
@@ -197,6 +224,9 @@ static long xsc_wait_consume(bool restart, unsigned int *takeable, bool *more)
 
 			if (r)
 				return r;
+			/* A signal it raised first (a seccomp KILL or TRAP). */
+			if (signal_pending(current))
+				return 0;
 		}
 	}
 	return xsc_consume(takeable, more);

@@ -22,6 +22,8 @@
 /* A word of the thread's region header, as a user pointer. */
 #define XSC_IDX(xt, field) ((u32 __user *)((xt)->region + (field)))
 
+struct pt_regs;
+
 /* opdef.c: what is known about each operation. */
 bool xsc_is_thread_context(u32 nr);
 bool xsc_poller_takes(const struct xsc_sqe *sqe);
@@ -41,9 +43,9 @@ bool xsc_peek(struct xsc_thread *xt, struct xsc_sqe *sqe);
 void xsc_take(struct xsc_thread *xt);
 
 /* wait.c: executing entries as the calling thread; the transport calls. */
-bool xsc_seccomp(u32 nr, const u64 *args, long *result);
+bool xsc_seccomp(u32 *nr, u64 *args, long *result);
 long xsc_run_op(u32 nr, const u64 *args);
-long xsc_syscall(u32 nr, const u64 *args);
+long xsc_syscall(u32 nr, const u64 *args, bool on_ring);
 long xsc_transport(long nr, unsigned long a0, unsigned long a1);
 bool xsc_own_region(unsigned long region);
 void xsc_interrupted_complete(void);
@@ -65,6 +67,9 @@ void xsc_arch_fill_table(struct xsc_entry_table *t, unsigned long code);
 u32 xsc_arch_audit(void);
 /* Runs system call `nr` with `args` through the table, as current. */
 long xsc_arch_dispatch(u32 nr, const u64 *args);
+/* A system call's number and arguments in (and the arguments out of) regs. */
+void xsc_arch_set_call(struct pt_regs *regs, u32 nr, const u64 *args);
+void xsc_arch_get_args(struct pt_regs *regs, u64 *args);
 /* The region register (ABI §3.5): of the calling thread, of a new one. */
 void xsc_arch_start_region(unsigned long region);
 void xsc_arch_child_region(struct task_struct *p, unsigned long region);

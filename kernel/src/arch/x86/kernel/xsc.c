@@ -107,19 +107,35 @@ u32 xsc_arch_audit(void)
 	return AUDIT_ARCH_X86_64;
 }
 
+void xsc_arch_set_call(struct pt_regs *regs, u32 nr, const u64 *args)
+{
+	regs->di = args[0];
+	regs->si = args[1];
+	regs->dx = args[2];
+	regs->r10 = args[3];
+	regs->r8 = args[4];
+	regs->r9 = args[5];
+	regs->orig_ax = nr;
+	regs->ax = -ENOSYS;
+}
+
+void xsc_arch_get_args(struct pt_regs *regs, u64 *args)
+{
+	args[0] = regs->di;
+	args[1] = regs->si;
+	args[2] = regs->dx;
+	args[3] = regs->r10;
+	args[4] = regs->r8;
+	args[5] = regs->r9;
+}
+
+/* As do_syscall_64 does: x64_sys_call's switch, no indirect call. */
 long xsc_arch_dispatch(u32 nr, const u64 *args)
 {
 	struct pt_regs regs = *current_pt_regs();
 
-	regs.di = args[0];
-	regs.si = args[1];
-	regs.dx = args[2];
-	regs.r10 = args[3];
-	regs.r8 = args[4];
-	regs.r9 = args[5];
-	regs.orig_ax = nr;
-	regs.ax = -ENOSYS;
-	return sys_call_table[array_index_nospec(nr, NR_syscalls)](&regs);
+	xsc_arch_set_call(&regs, nr, args);
+	return x64_sys_call(&regs, array_index_nospec(nr, NR_syscalls));
 }
 
 void xsc_arch_start_region(unsigned long region)
@@ -137,7 +153,8 @@ long xsc_arch_op_refuses(u32 nr, const u64 *args)
 {
 	if (nr != __NR_arch_prctl)
 		return 0;
-	switch (args[0]) {
+	/* The option is an int: arch_prctl ignores the upper bits. */
+	switch ((int)args[0]) {
 	case ARCH_SET_GS:	/* GS base is the region register */
 	case ARCH_MAP_VDSO_32:	/* no vDSO: its sigreturn would be a gate */
 	case ARCH_MAP_VDSO_X32:
@@ -204,7 +221,8 @@ void xsc_signal_restart(struct pt_regs *regs)
 	    (regs->orig_ax != XSC_NR_WAIT &&
 	     regs->orig_ax != XSC_NR_WAIT_RESTART))
 		return;
-	if (regs->ax == regs->orig_ax) {
+	/* Restarted, now or by an earlier pass of the signal code. */
+	if (regs->ax == regs->orig_ax || regs->ax == XSC_NR_WAIT_RESTART) {
 		regs->ax = XSC_NR_WAIT_RESTART;
 		return;
 	}
