@@ -298,7 +298,7 @@ int main(void)
 		}
 		run_one(xsc, scratch[1], &b);
 		int same = a.len == b.len && memcmp(a.out, b.out, a.len) == 0;
-		printf("xsc-vm: case %s\nxsc-vm: native %s\nxsc-vm: xsc %s\nxsc-vm: ms %.1f %.1f\nxsc-vm: same-stdout %s\n",
+		printf("\nxsc-vm: case %s\nxsc-vm: native %s\nxsc-vm: xsc %s\nxsc-vm: ms %.1f %.1f\nxsc-vm: same-stdout %s\n",
 		       argv[0], a.status, b.status, a.ms, b.ms, same ? "yes" : "no");
 		if (!same) {
 			show("-", &a);
