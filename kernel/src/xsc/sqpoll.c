@@ -284,6 +284,14 @@ void xsc_poller_kick(bool doorbell, unsigned int takeable)
 			   time_before(jiffies, READ_ONCE(xmm->poller_backoff)))))
 		return;
 	WRITE_ONCE(xmm->poller_asleep, false);
+	xsc_poller_wake(xmm);
+}
+
+/* Wakes the process's poller, if it has one. */
+void xsc_poller_wake(struct xsc_mm *xmm)
+{
+	struct task_struct *t;
+
 	rcu_read_lock();
 	t = rcu_dereference(xmm->poller);
 	if (t)

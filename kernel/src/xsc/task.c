@@ -130,7 +130,6 @@ static int xsc_io_threads_live(struct task_struct *tsk)
 void xsc_exit_counted(struct task_struct *tsk, long code)
 {
 	struct xsc_mm *xmm;
-	struct task_struct *t;
 
 	/* An io-wq worker's end counts too: it may be the last but the poller. */
 	if (!tsk->mm || !tsk->mm->xsc.code || tsk->xsc.is_poller ||
@@ -141,10 +140,6 @@ void xsc_exit_counted(struct task_struct *tsk, long code)
 	xmm->poller_exit_code = code;
 	smp_wmb();	/* the code before the stop */
 	WRITE_ONCE(xmm->poller_stop, true);
-	rcu_read_lock();
-	t = rcu_dereference(xmm->poller);
-	if (t)
-		wake_up_process(t);
-	rcu_read_unlock();
+	xsc_poller_wake(xmm);
 }
 

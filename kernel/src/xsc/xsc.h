@@ -55,6 +55,7 @@ long xsc_thread_call(unsigned long region, unsigned long entry);
 
 /* sqpoll.c: the poller (polled mode, ABI §5.1). */
 void xsc_poller_kick(bool doorbell, unsigned int takeable);
+void xsc_poller_wake(struct xsc_mm *xmm);
 
 /*
  * What each architecture provides (arch/<arch>/kernel/xsc.c): the entry
