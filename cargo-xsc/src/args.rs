@@ -64,6 +64,19 @@ pub fn split_ddash(args: &[String]) -> (&[String], &[String]) {
     }
 }
 
+/// Cargo's arguments without `--kernel` (cargo-xsc's own flag for `run`,
+/// `test` and `bench`: run on the XSC kernel with xsc-vm), and whether it
+/// was there.
+pub fn take_kernel_flag(before: &[String]) -> (Vec<String>, bool) {
+    let kept: Vec<String> = before
+        .iter()
+        .filter(|a| *a != "--kernel")
+        .cloned()
+        .collect();
+    let found = kept.len() != before.len();
+    (kept, found)
+}
+
 /// The values of option `--NAME` (as `--NAME V` or `--NAME=V`) in cargo's
 /// arguments. `--NAME` last, or followed by another flag, has no value
 /// (cargo's `--target` alone lists the targets).
@@ -373,6 +386,18 @@ mod tests {
         ] {
             assert_eq!(globals_after_subcommand(v(same)), v(same));
         }
+    }
+
+    #[test]
+    fn the_kernel_flag_is_taken_before_the_double_dash_only() {
+        let (rest, found) = take_kernel_flag(&v(&["--release", "--kernel", "-p", "x"]));
+        assert!(found);
+        assert_eq!(rest, v(&["--release", "-p", "x"]));
+        let (before, after) = split_ddash(&v(&["-q", "--", "--kernel"]));
+        let (rest, found) = take_kernel_flag(before);
+        assert!(!found);
+        assert_eq!(rest, v(&["-q"]));
+        assert_eq!(after, v(&["--", "--kernel"]));
     }
 
     #[test]

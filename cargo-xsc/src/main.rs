@@ -11,7 +11,8 @@
 //!   anything runs.
 //! - `build`, `run`, `test` and `bench` also verify every binary cargo
 //!   produced with xsc-elfcheck (found through cargo's JSON messages, read
-//!   with `cargo_metadata`); `run`, `test` and `bench` run under xsc-run.
+//!   with `cargo_metadata`); `run`, `test` and `bench` run under xsc-run,
+//!   or, with `--kernel`, on the XSC kernel under QEMU (xsc-vm).
 //! - When cargo fails because a package needs a newer rustc than the
 //!   toolchain's, one line says how to pin a release that fits.
 //! - `cargo xsc --version`: which Rust the toolchain is, and how to pin.
@@ -39,7 +40,8 @@ the XSC target: `cargo xsc build|run|test|bench|check|clippy|doc|clean|tree|
 metadata|install|update|...`, with cargo's own flags (`--target` chooses
 between x86_64-unknown-linux-xsc, the default, and aarch64-unknown-linux-xsc).
 build, run, test and bench verify every binary they produce; run, test and
-bench run them under xsc-run. `cargo xsc --version` says which Rust the
+bench run them under xsc-run, or with --kernel (`cargo xsc test --kernel`) on
+the XSC kernel in a VM (xsc-vm). `cargo xsc --version` says which Rust the
 toolchain is and how to pin a crate that needs a newer one.";
 
 #[derive(Args)]
@@ -290,17 +292,23 @@ fn forward(all: &[String]) -> Result<ExitCode, String> {
             Ok(ExitCode::SUCCESS)
         }
         "run" | "test" | "bench" => {
+            let (before, on_kernel) = args::take_kernel_flag(&before);
             let only_build = sub != "run" && before.iter().any(|a| a == "--no-run");
             let step = if sub == "run" { "build" } else { sub };
             verify(&build_step(step, &before, &add, !only_build)?, quiet)?;
             if only_build {
                 return Ok(ExitCode::SUCCESS);
             }
-            Ok(code(run(&mut cargo(
-                sub,
-                &add,
-                rest_with(&before, after).as_slice(),
-            ))?))
+            let mut second = cargo(sub, &add, rest_with(&before, after).as_slice());
+            if on_kernel {
+                for t in ["X86_64", "AARCH64"] {
+                    second.env(
+                        format!("CARGO_TARGET_{t}_UNKNOWN_LINUX_XSC_RUNNER"),
+                        "xsc-vm",
+                    );
+                }
+            }
+            Ok(code(run(&mut second)?))
         }
         _ if compiles(sub) => {
             let mut c = cargo(sub, &add, &rest_with(&before, after));

@@ -52,6 +52,7 @@ pub const TOOL_PACKAGES: &[&str] = &[
     "xsc-elfcheck",
     "std-xsc",
     "cargo-xsc",
+    "xsc-vm",
 ];
 
 /// Is this command on PATH (or, for an absolute path, this file present)?

@@ -1,6 +1,6 @@
 //! Installing the XSC toolchain into `$XSC_HOME`:
 //!
-//! - `bin/`: the tools (xsc-ld, xsc-cc, aarch64-xsc-cc, xsc-run,
+//! - `bin/`: the tools (xsc-ld, xsc-cc, aarch64-xsc-cc, xsc-run, xsc-vm,
 //!   xsc-elfcheck, xsc-sysroot);
 //! - `libexec/aarch64/xsc-run`: the aarch64 runner, which `xsc-run` starts
 //!   under qemu's user mode for aarch64 programs;
@@ -19,7 +19,14 @@ use std::process::Command;
 /// Where Debian's rust-web-src puts the library source.
 pub const LIBRARY_SOURCE: &str = "/usr/lib/rustlib/src/rust/library";
 /// The tools installed into `$XSC_HOME/bin`.
-pub const TOOLS: &[&str] = &["xsc-ld", "xsc-cc", "xsc-run", "xsc-elfcheck", "xsc-sysroot"];
+pub const TOOLS: &[&str] = &[
+    "xsc-ld",
+    "xsc-cc",
+    "xsc-run",
+    "xsc-vm",
+    "xsc-elfcheck",
+    "xsc-sysroot",
+];
 /// The name of the rustup toolchain.
 pub const TOOLCHAIN: &str = "xsc";
 

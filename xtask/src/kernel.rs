@@ -6,7 +6,9 @@
 //! `make tinyconfig` plus `kernel/config.fragment`, `bzImage`. The result
 //! is kept under `$XSC_HOME/kernel/<fingerprint>/bzImage`, the fingerprint
 //! covering the source tarball, the sources, the hooks and the fragment: a
-//! second run with nothing changed builds nothing.
+//! second run with nothing changed builds nothing. The plain kernel is
+//! also copied to `$XSC_HOME/kernel/x86_64/bzImage`, the one the kernel
+//! runner `xsc-vm` boots.
 //!
 //! `--debug` builds the debug kernel: `kernel/config.debug.fragment` on
 //! top (KASAN, UBSAN, KFENCE, lockdep, lockup and hung-task detection,
@@ -152,6 +154,7 @@ pub fn build(flavour: Flavour) -> Result<PathBuf> {
         .join("bzImage");
     if cached.is_file() {
         eprintln!("xtask: kernel up to date: {}", cached.display());
+        install(flavour, &cached)?;
         return Ok(cached);
     }
     let work = home.join("build/kernel");
@@ -207,7 +210,36 @@ pub fn build(flavour: Flavour) -> Result<PathBuf> {
     std::fs::rename(&tmp, &cached).map_err(|e| e.to_string())?;
     let _ = std::fs::remove_dir_all(&work);
     eprintln!("xtask: built the XSC kernel: {}", cached.display());
+    install(flavour, &cached)?;
     Ok(cached)
+}
+
+/// Where the kernel runner (`xsc-vm`) finds the kernel: the plain kernel
+/// last built from this repository.
+pub fn installed_image() -> PathBuf {
+    std_xsc::xsc_home().join("kernel/x86_64/bzImage")
+}
+
+/// Makes `image` the kernel `xsc-vm` boots (a plain kernel only).
+fn install(flavour: Flavour, image: &Path) -> Result {
+    if flavour != Flavour::Plain {
+        return Ok(());
+    }
+    let to = installed_image();
+    if std::fs::read(&to).ok() == std::fs::read(image).ok() {
+        return Ok(());
+    }
+    let dir = to.parent().unwrap_or(Path::new("."));
+    std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    let tmp = dir.join("bzImage.tmp");
+    std::fs::copy(image, &tmp).map_err(|e| format!("{}: {e}", tmp.display()))?;
+    std::fs::rename(&tmp, &to).map_err(|e| format!("{}: {e}", to.display()))?;
+    eprintln!(
+        "xtask: xsc-vm boots {} (a copy of {})",
+        to.display(),
+        image.display()
+    );
+    Ok(())
 }
 
 pub fn run(debug: bool) -> Result {
