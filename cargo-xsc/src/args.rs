@@ -393,7 +393,8 @@ mod tests {
         let (rest, found) = take_kernel_flag(&v(&["--release", "--kernel", "-p", "x"]));
         assert!(found);
         assert_eq!(rest, v(&["--release", "-p", "x"]));
-        let (before, after) = split_ddash(&v(&["-q", "--", "--kernel"]));
+        let all = v(&["-q", "--", "--kernel"]);
+        let (before, after) = split_ddash(&all);
         let (rest, found) = take_kernel_flag(before);
         assert!(!found);
         assert_eq!(rest, v(&["-q"]));

@@ -109,9 +109,7 @@ pub fn environment(opts: &Options, cwd: &Path) -> Result<Vec<OsString>, Failure>
     }
     for e in &opts.env {
         match e.split_once('=') {
-            Some((n, _)) if n.is_empty() => {
-                return Err(Failure::new(125, format!("--env {e}: no name")))
-            }
+            Some(("", _)) => return Err(Failure::new(125, format!("--env {e}: no name"))),
             Some((n, v)) => set(n.into(), v.into()),
             None => {
                 if let Some(v) = std::env::var_os(e) {
