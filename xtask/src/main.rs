@@ -9,6 +9,7 @@
 //! - `cargo xtask kernel`: Linux with the XSC ABI (kernel/README.md).
 //! - `cargo xtask vm-test`: that kernel under qemu, running XSC programs.
 //! - `cargo xtask fuzz`: the debug kernel fuzzed through its rings.
+//! - `cargo xtask runner-test`: the kernel runner xsc-vm against native.
 
 mod bench;
 mod cmd;
@@ -17,6 +18,7 @@ mod demo;
 mod fuzz;
 mod imports;
 mod kernel;
+mod runner;
 mod setup;
 mod test;
 mod vm;
@@ -64,6 +66,10 @@ enum Command {
     /// user, inline and in polled mode (kernel/fuzz; a short round is part
     /// of `test`).
     Fuzz(fuzz::Args),
+    /// Check the kernel runner xsc-vm against native: streams, status,
+    /// the shared directory, bad input, --timeout, Ctrl-C, `cargo xsc
+    /// run|test --kernel` (part of `test`).
+    RunnerTest,
     /// Print the import circles of xsc-run and std-xsc, and check them
     /// against xtask/imports-baseline.txt (part of `test`).
     Imports,
@@ -91,6 +97,7 @@ fn main() {
         Command::Fuzz(args) => fuzz::run(args),
         Command::Imports => imports::check(),
         Command::VmTest { debug, only } => vm::run(debug, only.as_deref()),
+        Command::RunnerTest => runner::check(),
     };
     if let Err(e) = result {
         eprintln!("xtask: {e}");

@@ -102,6 +102,8 @@ fn checks() -> Result {
     cmd::run(stable_cargo().args(["test", "--workspace"]))?;
     // The XSC kernel (kernel/): built, booted under qemu, the VM suite.
     crate::vm::suite(crate::kernel::Flavour::Plain, None)?;
+    // The kernel runner (xsc-vm) and `cargo xsc run|test --kernel`.
+    crate::runner::check()?;
     // The debug kernel (KASAN, lockdep, ...): a short fuzzing round through
     // the rings (`cargo xtask fuzz` is the long campaign).
     crate::fuzz::campaign(crate::fuzz::SHORT_SECONDS, crate::fuzz::seed())?;
