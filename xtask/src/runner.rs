@@ -211,7 +211,9 @@ fn refusals_and_stops(dir: &Path, native: &Path, xsc: &Path) -> Result {
     expect("--timeout 6", &ran, 124, "did not finish within 6 s")?;
     let left = stray_qemus(pid);
     if !left.is_empty() {
-        return Err(format!("xsc-vm left qemu running after --timeout: {left:?}"));
+        return Err(format!(
+            "xsc-vm left qemu running after --timeout: {left:?}"
+        ));
     }
     // Ctrl-C: SIGINT to the runner once the VM runs.
     let mut c = Command::new(xsc_vm());
@@ -273,9 +275,18 @@ mod tests {
 }
 "#;
 
-/// A fresh `cargo new` project: `cargo xsc run --kernel` against `cargo
+/// A fresh `cargo new` project outside the repository (inside, cargo
+/// would add it to the workspace): `cargo xsc run --kernel` against `cargo
 /// run`, and `cargo xsc test --kernel`.
-fn cargo_project(dir: &Path) -> Result {
+fn cargo_project() -> Result {
+    let outside = std::env::temp_dir().join(format!("xsc-runner-test-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&outside);
+    let result = cargo_project_in(&outside);
+    let _ = std::fs::remove_dir_all(&outside);
+    result
+}
+
+fn cargo_project_in(dir: &Path) -> Result {
     let proj = dir.join("hello-kernel");
     let mut c = Command::new("cargo");
     std_xsc::toolchain::clean_env(&mut c);
@@ -357,7 +368,7 @@ pub fn check() -> Result {
     )?;
     probe_cases(&dir, &native, &xsc)?;
     refusals_and_stops(&dir, &native, &xsc)?;
-    cargo_project(&dir)?;
+    cargo_project()?;
     let _ = std::fs::remove_dir_all(&dir);
     eprintln!("xtask: runner: all checks passed");
     Ok(())
