@@ -1,11 +1,15 @@
-/* The kernel runner's probe (xtask runner check): one program, run
- * natively on the host and as XSC under xsc-vm, whose outputs must match. */
+/* The kernel runner's probe (cargo xtask runner-test): one program, run
+ * natively on the host and as XSC under xsc-vm, whose outputs must match.
+ * Its `panic` mode crashes the kernel it runs on: it acts only inside
+ * xsc-vm's VM (an XSC process with the runner's /xsc-vm/argv), never on
+ * the host. */
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include <fcntl.h>
+#include <sys/auxv.h>
 
 int main(int argc, char **argv)
 {
@@ -42,6 +46,19 @@ int main(int argc, char **argv)
 		fflush(stdout);
 		kill(getpid(), SIGUSR1);
 		return 0;
+	}
+	if (strcmp(mode, "panic") == 0) {
+		int fd;
+
+		/* AT_XSC_RING (ABI §3.1): only in an XSC process. */
+		if (!getauxval(0x58530002) || access("/xsc-vm/argv", F_OK) != 0) {
+			fprintf(stderr, "panic: only inside xsc-vm\n");
+			return 2;
+		}
+		fd = open("/proc/sysrq-trigger", O_WRONLY);
+		if (fd < 0 || write(fd, "c", 1) != 1)
+			perror("/proc/sysrq-trigger");
+		return 1;
 	}
 	if (strcmp(mode, "sleep") == 0) {
 		sleep(1000);

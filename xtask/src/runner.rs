@@ -8,8 +8,8 @@
 //! stdouts, the stderrs, the endings (a death by signal N natively is the
 //! runner's 128+N) and the file each writes into the working directory must
 //! be the same; inline and in polled mode. Then what the runner says of bad
-//! input (a native binary, a missing one), `--timeout`, Ctrl-C (no qemu
-//! left behind), and a fresh `cargo new` project run and tested with
+//! input (a native binary, a missing one), `--timeout`, a guest kernel
+//! panic, Ctrl-C (no qemu left behind), and a fresh `cargo new` project run and tested with
 //! `cargo xsc run --kernel` / `cargo xsc test --kernel` against `cargo run`.
 
 use crate::cmd::{self, Result};
@@ -215,6 +215,16 @@ fn refusals_and_stops(dir: &Path, native: &Path, xsc: &Path) -> Result {
             "xsc-vm left qemu running after --timeout: {left:?}"
         ));
     }
+    // A guest kernel panic (the probe crashes the guest through
+    // /proc/sysrq-trigger; it refuses to outside the runner's VM).
+    let mut c = Command::new(xsc_vm());
+    c.arg(xsc).arg("panic");
+    expect(
+        "a guest kernel panic",
+        &run_in(dir, c, b"")?,
+        125,
+        "the guest kernel panicked",
+    )?;
     // Ctrl-C: SIGINT to the runner once the VM runs.
     let mut c = Command::new(xsc_vm());
     c.arg(xsc).arg("sleep");

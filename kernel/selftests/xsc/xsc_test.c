@@ -3,7 +3,8 @@
  * The XSC kernel's own rules, as kselftests (kselftest_harness.h, TAP):
  * the trap guard, what may appear on the ring and in thread_call, seccomp
  * on consume (also after a tracer's change), the entry page's place, a
- * thread's region at its end. Built twice, natively and with xsc-cc, and
+ * thread's region at its end, each operation shown to ptrace and the
+ * raw_syscalls tracepoints as the system call it names. Built twice, natively and with xsc-cc, and
  * both run in the VM (cargo xtask vm-test): the tests that need an XSC
  * process skip natively; the others must pass on both, native Linux being
  * the oracle.
@@ -687,6 +688,273 @@ TEST(thread_regions_do_not_accumulate)
 	}
 	after = vm_size_kb();
 	EXPECT_GT(before + 1024, after) TH_LOG("VmSize %ld kB -> %ld kB", before, after);
+}
+
+/*
+ * PTRACE_GET_SYSCALL_INFO's answer (linux/ptrace.h: neither musl 1.2.3 nor
+ * every glibc declares it).
+ */
+#define GET_SYSCALL_INFO 0x420e
+#define SYSCALL_INFO_ENTRY 1
+#define SYSCALL_INFO_EXIT 2
+
+struct syscall_info {
+	uint8_t op;
+	uint8_t pad[3];
+	uint32_t arch;
+	uint64_t instruction_pointer;
+	uint64_t stack_pointer;
+	union {
+		struct {
+			uint64_t nr;
+			uint64_t args[6];
+		} entry;
+		struct {
+			int64_t rval;
+			uint8_t is_error;
+		} exit;
+		struct {
+			uint64_t nr;
+			uint64_t args[6];
+			uint32_t ret_data;
+		} seccomp;
+	};
+};
+
+/* Is this system call number one of XSC's transport calls? */
+static int is_transport(unsigned long long nr)
+{
+	return nr >= XSC_NR_BASE && nr < XSC_NR_BASE + 16;
+}
+
+/*
+ * Runs `child` traced with PTRACE_SYSCALL and PTRACE_O_TRACESYSGOOD to its
+ * end; at each syscall stop, `stop` gets PTRACE_GET_SYSCALL_INFO's answer
+ * and may change the registers. Returns the child's wait status; a
+ * transport call shown to the tracer fails the test.
+ */
+static int trace_syscalls(struct __test_metadata *_metadata, pid_t child,
+			  void (*stop)(pid_t, struct syscall_info *, void *),
+			  void *data)
+{
+	struct syscall_info info;
+	int status;
+
+	ASSERT_EQ(child, waitpid(child, &status, 0));
+	ASSERT_TRUE(WIFSTOPPED(status));
+	ASSERT_EQ(0, ptrace(PTRACE_SETOPTIONS, child, 0, PTRACE_O_TRACESYSGOOD));
+	for (;;) {
+		ASSERT_EQ(0, ptrace(PTRACE_SYSCALL, child, 0, 0));
+		ASSERT_EQ(child, waitpid(child, &status, 0));
+		if (WIFEXITED(status) || WIFSIGNALED(status))
+			return status;
+		if (WSTOPSIG(status) != (SIGTRAP | 0x80))
+			continue;
+		memset(&info, 0, sizeof(info));
+		ASSERT_LT(0, ptrace(GET_SYSCALL_INFO, child,
+				    sizeof(info), &info));
+		if (info.op == SYSCALL_INFO_ENTRY)
+			EXPECT_FALSE(is_transport(info.entry.nr)) {
+				TH_LOG("the tracer saw transport call %#llx",
+				       (unsigned long long)info.entry.nr);
+			}
+		stop(child, &info, data);
+	}
+}
+
+struct seen {
+	int entries, exits, last_was_getppid;
+	long long rval;
+};
+
+static void count_getppid(pid_t child, struct syscall_info *info,
+			  void *data)
+{
+	struct seen *s = data;
+
+	if (info->op == SYSCALL_INFO_ENTRY) {
+		s->last_was_getppid = info->entry.nr == SYS_getppid;
+		s->entries += s->last_was_getppid;
+	} else if (info->op == SYSCALL_INFO_EXIT && s->last_was_getppid) {
+		s->exits++;
+		s->rval = info->exit.rval;
+		s->last_was_getppid = 0;
+	}
+}
+
+/*
+ * A tracer sees each operation as the system call it names (ABI §6.7), as
+ * strace does: getppid stops at its entry and its exit,
+ * PTRACE_GET_SYSCALL_INFO names it and gives its result, and no transport
+ * call (wait, thread_call) is ever shown.
+ */
+TEST(ptrace_shows_each_operation_as_its_call)
+{
+	struct seen s = { 0 };
+	int status;
+	pid_t child = fork();
+
+	ASSERT_LE(0, child);
+	if (child == 0) {
+		ptrace(PTRACE_TRACEME, 0, 0, 0);
+		raise(SIGSTOP);
+		syscall(SYS_getppid);
+		syscall(SYS_getppid);
+		_exit(0);
+	}
+	status = trace_syscalls(_metadata, child, count_getppid, &s);
+	ASSERT_TRUE(WIFEXITED(status));
+	EXPECT_EQ(2, s.entries);
+	EXPECT_EQ(2, s.exits);
+	EXPECT_EQ(getpid(), s.rval);
+}
+
+static void change_getppid(pid_t child, struct syscall_info *info,
+			   void *data)
+{
+	struct user_regs_struct regs;
+	struct seen *s = data;
+
+	count_getppid(child, info, data);
+	if (info->op == SYSCALL_INFO_ENTRY && s->entries == 2 &&
+	    s->last_was_getppid) {
+		/* The second getppid becomes getpid. */
+		ptrace(PTRACE_GETREGS, child, 0, &regs);
+		regs.orig_rax = SYS_getpid;
+		ptrace(PTRACE_SETREGS, child, 0, &regs);
+	} else if (info->op == SYSCALL_INFO_EXIT && s->exits == 1 &&
+		   s->rval == getpid()) {
+		/* The first one's result becomes 4242. */
+		ptrace(PTRACE_GETREGS, child, 0, &regs);
+		regs.rax = 4242;
+		ptrace(PTRACE_SETREGS, child, 0, &regs);
+		s->rval = 0;
+	}
+}
+
+/*
+ * A tracer changes an operation as it changes a system call: the result at
+ * the exit stop, the number at the entry stop.
+ */
+TEST(ptrace_changes_an_operation_and_its_result)
+{
+	struct seen s = { 0 };
+	int status;
+	pid_t child = fork();
+
+	ASSERT_LE(0, child);
+	if (child == 0) {
+		long first, second;
+
+		ptrace(PTRACE_TRACEME, 0, 0, 0);
+		raise(SIGSTOP);
+		first = syscall(SYS_getppid);
+		second = syscall(SYS_getppid);
+		_exit(first == 4242 && second == getpid() ? 0 : 1);
+	}
+	status = trace_syscalls(_metadata, child, change_getppid, &s);
+	ASSERT_TRUE(WIFEXITED(status));
+	EXPECT_EQ(0, WEXITSTATUS(status));
+}
+
+/* Where tracefs is mounted (the VM's /init mounts it at /tracing). */
+static const char *tracefs(void)
+{
+	static const char *const where[] = { "/sys/kernel/tracing", "/tracing" };
+	char path[128];
+	unsigned int i;
+
+	for (i = 0; i < 2; i++) {
+		snprintf(path, sizeof(path),
+			 "%s/events/raw_syscalls/sys_enter/enable", where[i]);
+		if (access(path, W_OK) == 0)
+			return where[i];
+	}
+	return NULL;
+}
+
+static int write_file(const char *dir, const char *file, const char *text)
+{
+	char path[256];
+	int fd, ok;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, file);
+	fd = open(path, O_WRONLY | O_TRUNC | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	ok = write(fd, text, strlen(text)) == (ssize_t)strlen(text);
+	close(fd);
+	return ok ? 0 : -1;
+}
+
+/* How many lines of the trace buffer hold `text`. */
+static int count_in_trace(const char *dir, const char *text)
+{
+	char path[256], line[512];
+	int n = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/trace", dir);
+	f = fopen(path, "r");
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		n += strstr(line, text) != NULL;
+	fclose(f);
+	return n;
+}
+
+/*
+ * The raw_syscalls tracepoints (perf trace, tracefs) show each operation
+ * as the system call it names, with its result, in the calling thread:
+ * three getppid calls are three sys_enter and three sys_exit events of
+ * that thread.
+ */
+TEST(tracepoints_show_each_operation_as_its_call)
+{
+	const char *dir = tracefs();
+	char filter[128], text[64];
+	int go[2], status, enters, exits;
+	pid_t child;
+
+	if (!dir)
+		SKIP(return, "no writable tracefs");
+	ASSERT_EQ(0, pipe(go));
+	child = fork();
+	ASSERT_LE(0, child);
+	if (child == 0) {
+		char c;
+
+		close(go[1]);
+		if (read(go[0], &c, 1) != 1)
+			_exit(2);
+		syscall(SYS_getppid);
+		syscall(SYS_getppid);
+		syscall(SYS_getppid);
+		_exit(0);
+	}
+	close(go[0]);
+	snprintf(filter, sizeof(filter), "common_pid == %d && id == %d",
+		 child, SYS_getppid);
+	ASSERT_EQ(0, write_file(dir, "events/raw_syscalls/sys_enter/filter", filter));
+	ASSERT_EQ(0, write_file(dir, "events/raw_syscalls/sys_exit/filter", filter));
+	ASSERT_EQ(0, write_file(dir, "trace", ""));
+	ASSERT_EQ(0, write_file(dir, "events/raw_syscalls/enable", "1"));
+	ASSERT_EQ(1, write(go[1], "g", 1));
+	ASSERT_EQ(child, waitpid(child, &status, 0));
+	ASSERT_EQ(0, write_file(dir, "events/raw_syscalls/enable", "0"));
+	write_file(dir, "events/raw_syscalls/sys_enter/filter", "0");
+	write_file(dir, "events/raw_syscalls/sys_exit/filter", "0");
+	EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	snprintf(text, sizeof(text), "sys_enter: NR %d (", SYS_getppid);
+	enters = count_in_trace(dir, text);
+	snprintf(text, sizeof(text), "sys_exit: NR %d = %d", SYS_getppid, getpid());
+	exits = count_in_trace(dir, text);
+	EXPECT_EQ(3, enters);
+	EXPECT_EQ(3, exits);
+	/* Nothing of a transport call, from any thread. */
+	snprintf(text, sizeof(text), "NR %d ", XSC_NR_BASE);
+	EXPECT_EQ(0, count_in_trace(dir, text));
 }
 
 TEST_HARNESS_MAIN

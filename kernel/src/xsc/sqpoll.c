@@ -73,6 +73,14 @@ static bool xsc_poller_serves(struct task_struct *t)
 	if (READ_ONCE(t->seccomp.mode) != SECCOMP_MODE_DISABLED)
 		return false;
 #endif
+	/*
+	 * A thread whose calls are traced (ptrace's syscall stops, the
+	 * raw_syscalls tracepoints) runs its entries itself, where the
+	 * tracers see them as its calls (xsc/trace.c).
+	 */
+	if (test_task_syscall_work(t, SYSCALL_TRACE) ||
+	    test_task_syscall_work(t, SYSCALL_TRACEPOINT))
+		return false;
 	return !(READ_ONCE(t->flags) & (PF_EXITING | PF_IO_WORKER)) &&
 	       !t->xsc.interrupted_pending && !t->ptrace &&
 	       READ_ONCE(t->files) == current->files &&

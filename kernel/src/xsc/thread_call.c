@@ -11,6 +11,7 @@
 #include <linux/sched/task.h>
 #include <linux/syscalls.h>
 #include <linux/uaccess.h>
+#include <asm/syscall.h>
 
 #include "xsc.h"
 
@@ -44,10 +45,62 @@ static long xsc_clone(const struct xsc_sqe *sqe, bool thread)
 	return r;
 }
 
+/*
+ * The operation of a thread_call, shown to tracers and judged already:
+ * its result.
+ */
+static long xsc_thread_op(struct xsc_sqe *sqe)
+{
+	bool fork = false;
+	long r;
+
+	if (sqe->opcode >= NR_syscalls)
+		return -ENOSYS;
+	switch (sqe->opcode) {
+	case __NR_clone:
+		if (sqe->args[0] & CLONE_THREAD)
+			return xsc_clone(sqe, true);
+		/*
+		 * A new process gets a copy of the memory even if it asks to
+		 * share it (vfork, posix_spawn): a child sharing the parent's
+		 * rings would consume the parent's entries with indices the
+		 * kernel keeps per thread. As the reference kernel does.
+		 */
+		sqe->args[0] &= ~(u64)(CLONE_VM | CLONE_VFORK);
+		/* A new process reports its end with SIGCHLD (ABI §7.5). */
+		if ((sqe->args[0] & CSIGNAL) != SIGCHLD)
+			return -EINVAL;
+		fork = true;
+		break;
+	case __NR_vfork:
+		sqe->opcode = __NR_fork;
+		fork = true;
+		break;
+	case __NR_fork:
+		fork = true;
+		break;
+	}
+	if (!fork)
+		return xsc_run_op(sqe->opcode, sqe->args);
+	/*
+	 * A new process copies this thread's ring state: held meanwhile, so
+	 * that no poller changes it during the copy.
+	 */
+	if (!xsc_claim(&current->xsc))
+		return -EINTR;	/* a fatal signal: the thread ends */
+	if (sqe->args[1] && sqe->opcode == __NR_clone)
+		r = xsc_clone(sqe, false);
+	else
+		r = xsc_run_op(sqe->opcode, sqe->args);
+	xsc_release(&current->xsc);
+	return r;
+}
+
 long xsc_thread_call(unsigned long region, unsigned long entry)
 {
 	struct xsc_sqe sqe;
-	bool fork = false;
+	u64 args[6];
+	u32 nr;
 	long r;
 
 	if (!xsc_own_region(region))
@@ -70,49 +123,24 @@ long xsc_thread_call(unsigned long region, unsigned long entry)
 		do_exit(0);
 	}
 	/*
-	 * Judged as the caller made it, before anything is made of it (a
-	 * tracer may change it: checked again).
+	 * Shown to tracers and judged as the caller made it, before anything
+	 * is made of it (a tracer may change it: checked again).
 	 */
-	if (!xsc_seccomp(&sqe.opcode, sqe.args, &r))
-		return r;
-	if (sqe.opcode >= NR_syscalls)
-		return -ENOSYS;
-	switch (sqe.opcode) {
-	case __NR_clone:
-		if (sqe.args[0] & CLONE_THREAD)
-			return xsc_clone(&sqe, true);
-		/*
-		 * A new process gets a copy of the memory even if it asks to
-		 * share it (vfork, posix_spawn): a child sharing the parent's
-		 * rings would consume the parent's entries with indices the
-		 * kernel keeps per thread. As the reference kernel does.
-		 */
-		sqe.args[0] &= ~(u64)(CLONE_VM | CLONE_VFORK);
-		/* A new process reports its end with SIGCHLD (ABI §7.5). */
-		if ((sqe.args[0] & CSIGNAL) != SIGCHLD)
-			return -EINVAL;
-		fork = true;
-		break;
-	case __NR_vfork:
-		sqe.opcode = __NR_fork;
-		fork = true;
-		break;
-	case __NR_fork:
-		fork = true;
-		break;
-	}
-	if (!fork)
-		return xsc_run_op(sqe.opcode, sqe.args);
+	if (!xsc_enter(&sqe.opcode, sqe.args, &r))
+		return xsc_exit(sqe.opcode, sqe.args, r);
+	/* As the tracer saw it (vfork is run as fork). */
+	nr = sqe.opcode;
+	memcpy(args, sqe.args, sizeof(args));
+	r = xsc_thread_op(&sqe);
+	/* A new program's registers say which call made it, as Linux's do. */
+	if (r == 0 && (nr == __NR_execve || nr == __NR_execveat))
+		xsc_arch_set_nr(current_pt_regs(), nr);
 	/*
-	 * A new process copies this thread's ring state: held meanwhile, so
-	 * that no poller changes it during the copy.
+	 * New registers (a new program's, a signal frame's): no longer the
+	 * transport call's, so the system-call exit path reports the end as
+	 * Linux's does (kernel/entry/common.c).
 	 */
-	if (!xsc_claim(&current->xsc))
-		return -EINTR;	/* a fatal signal: the thread ends */
-	if (sqe.args[1] && sqe.opcode == __NR_clone)
-		r = xsc_clone(&sqe, false);
-	else
-		r = xsc_run_op(sqe.opcode, sqe.args);
-	xsc_release(&current->xsc);
-	return r;
+	if (!xsc_is_transport(syscall_get_nr(current, current_pt_regs())))
+		return r;
+	return xsc_exit(nr, args, r);
 }

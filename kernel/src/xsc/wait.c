@@ -7,10 +7,8 @@
  * completion posted before the next is read; an entry a signal interrupts
  * keeps its place for the restart (ABI §5.1, §7.7).
  */
-#include <linux/audit.h>
 #include <linux/sched.h>
 #include <linux/sched/signal.h>
-#include <linux/seccomp.h>
 #include <linux/syscalls.h>
 #include <linux/uaccess.h>
 #include <asm/syscall.h>
@@ -18,58 +16,15 @@
 #include "xsc.h"
 
 /*
- * The calling thread's XSC transport calls, which seccomp does not judge
- * (kernel/entry/common.c): the entries they carry are judged one by one
- * (xsc_seccomp). Only from the entry page's stubs, the one place the trap
+ * The calling thread's XSC transport calls, which tracers do not see and
+ * seccomp does not judge (kernel/entry/common.c): the entries they carry
+ * are, one by one (xsc_enter). Only from the entry page's stubs, the one place the trap
  * guard lets a system call come from (xsc_guard_admits).
  */
 bool xsc_is_transport(long nr)
 {
 	return current->xsc.region &&
 	       (unsigned long)nr - XSC_NR_BASE < XSC_NR_COUNT;
-}
-
-/*
- * The thread's seccomp filters judge an entry as the system call it names,
- * with its arguments (ABI §6): false, with the result in *result, if they
- * do not let it run (ERRNO, TRAP, ...). While they judge it, the thread's
- * registers are those of that system call, so that a tracer woken by
- * SECCOMP_RET_TRACE sees (and may change, in *nr and args) the entry, and
- * the recheck after it judges the entry, not the transport call; the
- * transport's registers are put back after.
- */
-bool xsc_seccomp(u32 *nr, u64 *args, long *result)
-{
-#ifdef CONFIG_SECCOMP
-	struct pt_regs *regs = current_pt_regs();
-	struct seccomp_data sd = {
-		.nr = *nr,
-		.arch = xsc_arch_audit(),
-		.instruction_pointer = instruction_pointer(regs),
-	};
-	struct pt_regs transport;
-	bool allowed = true;
-	int i;
-
-	if (!test_syscall_work(SECCOMP))
-		return true;
-	for (i = 0; i < 6; i++)
-		sd.args[i] = args[i];
-	transport = *regs;
-	xsc_arch_set_call(regs, *nr, args);
-	if (__secure_computing(&sd) == -1) {
-		/* The filter's (or tracer's) answer, where a call's would be. */
-		*result = syscall_get_return_value(current, regs);
-		allowed = false;
-	} else {
-		*nr = syscall_get_nr(current, regs);
-		xsc_arch_get_args(regs, args);
-	}
-	*regs = transport;
-	return allowed;
-#else
-	return true;
-#endif
 }
 
 /*
@@ -84,22 +39,25 @@ long xsc_run_op(u32 nr, const u64 *args)
 }
 
 /*
- * Makes operation `nr` with `args` as the calling thread, judged first; a
- * tracer's change of it is checked as the entry was (ABI §6.4).
+ * Makes operation `nr` with `args` as the calling thread, shown to tracers
+ * and judged first (xsc_enter); a tracer's change of it is checked as the
+ * entry was (ABI §6.4).
  */
 long xsc_syscall(u32 nr, const u64 *args, bool on_ring)
 {
 	u64 a[6];
-	long denied;
+	long r;
 
 	memcpy(a, args, sizeof(a));
-	if (!xsc_seccomp(&nr, a, &denied))
-		return denied;
+	if (!xsc_enter(&nr, a, &r))
+		return xsc_exit(nr, a, r);
 	if (nr >= NR_syscalls)
-		return -ENOSYS;
-	if (on_ring && xsc_is_thread_context(nr))
-		return -EINVAL;
-	return xsc_run_op(nr, a);
+		r = -ENOSYS;
+	else if (on_ring && xsc_is_thread_context(nr))
+		r = -EINVAL;
+	else
+		r = xsc_run_op(nr, a);
+	return xsc_exit(nr, a, r);
 }
 
 /* Does the result ask for a restart (a signal interrupted the call)? */

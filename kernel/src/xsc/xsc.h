@@ -42,8 +42,14 @@ bool xsc_post(struct xsc_thread *xt, const struct xsc_cqe *cqe);
 bool xsc_peek(struct xsc_thread *xt, struct xsc_sqe *sqe);
 void xsc_take(struct xsc_thread *xt);
 
+/*
+ * trace.c: an operation as tracers and seccomp see it, before it runs and
+ * after.
+ */
+bool xsc_enter(u32 *nr, u64 *args, long *result);
+long xsc_exit(u32 nr, const u64 *args, long result);
+
 /* wait.c: executing entries as the calling thread; the transport calls. */
-bool xsc_seccomp(u32 *nr, u64 *args, long *result);
 long xsc_run_op(u32 nr, const u64 *args);
 long xsc_syscall(u32 nr, const u64 *args, bool on_ring);
 long xsc_transport(long nr, unsigned long a0, unsigned long a1);
@@ -70,6 +76,8 @@ u32 xsc_arch_audit(void);
 long xsc_arch_dispatch(u32 nr, const u64 *args);
 /* A system call's number and arguments in (and the arguments out of) regs. */
 void xsc_arch_set_call(struct pt_regs *regs, u32 nr, const u64 *args);
+/* The system call's number alone (what a tracer reads as the call made). */
+void xsc_arch_set_nr(struct pt_regs *regs, u32 nr);
 void xsc_arch_get_args(struct pt_regs *regs, u64 *args);
 /* The region register (ABI §3.5): of the calling thread, of a new one. */
 void xsc_arch_start_region(unsigned long region);

@@ -119,6 +119,11 @@ void xsc_arch_set_call(struct pt_regs *regs, u32 nr, const u64 *args)
 	regs->ax = -ENOSYS;
 }
 
+void xsc_arch_set_nr(struct pt_regs *regs, u32 nr)
+{
+	regs->orig_ax = nr;
+}
+
 void xsc_arch_get_args(struct pt_regs *regs, u64 *args)
 {
 	args[0] = regs->di;
