@@ -10,6 +10,8 @@
 //! - `cargo xtask vm-test`: that kernel under qemu, running XSC programs.
 //! - `cargo xtask fuzz`: the debug kernel fuzzed through its rings.
 //! - `cargo xtask runner-test`: the kernel runner xsc-vm against native.
+//! - `cargo xtask strace-test`: strace of XSC programs on the XSC kernel
+//!   against native.
 
 mod bench;
 mod cmd;
@@ -20,6 +22,7 @@ mod imports;
 mod kernel;
 mod runner;
 mod setup;
+mod strace;
 mod test;
 mod vm;
 
@@ -70,6 +73,9 @@ enum Command {
     /// the shared directory, bad input, --timeout, Ctrl-C, `cargo xsc
     /// run|test --kernel` (part of `test`).
     RunnerTest,
+    /// strace (Debian's, built statically) on the XSC kernel: an XSC
+    /// program's trace against its native build's (part of `test`).
+    StraceTest,
     /// Print the import circles of xsc-run and std-xsc, and check them
     /// against xtask/imports-baseline.txt (part of `test`).
     Imports,
@@ -98,6 +104,7 @@ fn main() {
         Command::Imports => imports::check(),
         Command::VmTest { debug, only } => vm::run(debug, only.as_deref()),
         Command::RunnerTest => runner::check(),
+        Command::StraceTest => strace::check(),
     };
     if let Err(e) = result {
         eprintln!("xtask: {e}");

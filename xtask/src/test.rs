@@ -104,6 +104,8 @@ fn checks() -> Result {
     crate::vm::suite(crate::kernel::Flavour::Plain, None)?;
     // The kernel runner (xsc-vm) and `cargo xsc run|test --kernel`.
     crate::runner::check()?;
+    // strace of XSC programs on the kernel, against their native builds.
+    crate::strace::check()?;
     // The debug kernel (KASAN, lockdep, ...): a short fuzzing round through
     // the rings (`cargo xtask fuzz` is the long campaign).
     crate::fuzz::campaign(crate::fuzz::SHORT_SECONDS, crate::fuzz::seed())?;
