@@ -65,6 +65,10 @@ pub struct Options {
     /// Copy the guest's console (kernel messages) to stderr.
     #[arg(long)]
     console: bool,
+    /// One more argument for qemu (repeatable; `--qemu-arg=-icount
+    /// --qemu-arg=shift=0`, a TCG plugin, ...).
+    #[arg(long, value_name = "ARG", allow_hyphen_values = true)]
+    qemu_arg: Vec<String>,
     /// The XSC program.
     program: PathBuf,
     /// Its arguments.

@@ -216,6 +216,7 @@ fn qemu_command(opts: &Options, kernel: &Path, initrd: &Path, cwd: &Path, dir: &
                 "virtserialport,bus=vs.0,chardev={name},name=xsc.{name}"
             ));
     }
+    c.args(&opts.qemu_arg);
     if opts.accel == "kvm" {
         c.args(["-enable-kvm", "-cpu", "host"]);
     } else {

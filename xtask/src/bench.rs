@@ -605,7 +605,9 @@ targets missed, and why:"
         );
     }
     for m in missed {
-        let line = if m.name.starts_with("trivial call") || m.name.starts_with("64-entry batch") {
+        let line = if m.name.starts_with("in the VM, counted") {
+            crate::count::why(m)
+        } else if m.name.starts_with("trivial call") || m.name.starts_with("64-entry batch") {
             let Some((n, x, _)) = medians(&m.name) else {
                 continue;
             };
@@ -917,6 +919,13 @@ pub fn run(args: Args) -> Result {
     }
     if want(Row::Vm) {
         metrics.extend(vm_rows(ctx.runs, args.calls));
+        // The same calls counted in instructions and kernel entries.
+        metrics.extend(crate::count::metrics().unwrap_or_else(|e| {
+            eprintln!("xtask: bench: the counted VM rows: {e}");
+            let mut m = Metric::new("vm", "in the VM, counted rows", "insns");
+            m.error = Some(e);
+            vec![m]
+        }));
     }
 
     let busy_after = busy_percent();

@@ -16,6 +16,7 @@
 mod bench;
 mod cmd;
 mod compat;
+mod count;
 mod demo;
 mod fuzz;
 mod imports;

@@ -7,7 +7,7 @@
 //! programs are the conformance cases that run in one thread of one
 //! process ([`PROGRAMS`]: with several, `strace -f` interleaves their
 //! lines in an order that changes from run to run). Inside one VM (`xsc-vm`
-//! running the XSC driver `kernel/vm/strace_driver.c`) each build runs
+//! running the XSC list driver `kernel/vm/run_list.c`) each build runs
 //! under `strace -f`, the XSC builds inline and then in polled mode (a
 //! traced thread gets no poller: the same lines); the traces must be equal
 //! line for line once [`normalise`] has masked numbers and addresses.
@@ -185,8 +185,8 @@ pub fn check() -> Result {
     cmd::run(
         Command::new(crate::vm::xsc_cc())
             .args(["-O1", "-Wall", "-o"])
-            .arg(dir.join("driver"))
-            .arg(cmd::root().join("kernel/vm/strace_driver.c")),
+            .arg(dir.join("run_list"))
+            .arg(cmd::root().join("kernel/vm/run_list.c")),
     )?;
     let cases = conformance::cases_dir();
     let mut inline = String::new();
@@ -223,7 +223,7 @@ pub fn check() -> Result {
             c.args(["--poll-us", us]);
         }
         cmd::run(
-            c.args(["./driver", "./strace", list])
+            c.args(["./run_list", list])
                 .current_dir(&dir)
                 .stdout(std::process::Stdio::null()),
         )?;

@@ -26,6 +26,7 @@
 #include <sys/auxv.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
+#include <sys/stat.h>
 #include <sys/ptrace.h>
 #include <sys/syscall.h>
 #include <sys/user.h>
@@ -857,20 +858,26 @@ TEST(ptrace_changes_an_operation_and_its_result)
 	EXPECT_EQ(0, WEXITSTATUS(status));
 }
 
-/* Where tracefs is mounted (the VM's /init mounts it at /tracing). */
-static const char *tracefs(void)
+/*
+ * A trace instance of this test's own under tracefs (the VM's /init mounts
+ * it at /tracing): its buffer and events are apart from everyone else's,
+ * so clearing it loses no one's trace. Its path in `dir`.
+ */
+static int trace_instance(char *dir, size_t n)
 {
 	static const char *const where[] = { "/sys/kernel/tracing", "/tracing" };
-	char path[128];
+	char path[256];
 	unsigned int i;
 
 	for (i = 0; i < 2; i++) {
-		snprintf(path, sizeof(path),
-			 "%s/events/raw_syscalls/sys_enter/enable", where[i]);
-		if (access(path, W_OK) == 0)
-			return where[i];
+		snprintf(path, sizeof(path), "%s/instances", where[i]);
+		if (access(path, W_OK) != 0)
+			continue;
+		snprintf(dir, n, "%s/instances/xsc_test_%d", where[i], getpid());
+		if (mkdir(dir, 0700) == 0)
+			return 0;
 	}
-	return NULL;
+	return -1;
 }
 
 static int write_file(const char *dir, const char *file, const char *text)
@@ -887,7 +894,7 @@ static int write_file(const char *dir, const char *file, const char *text)
 	return ok ? 0 : -1;
 }
 
-/* How many lines of the trace buffer hold `text`. */
+/* How many lines of the instance's trace buffer hold `text`. */
 static int count_in_trace(const char *dir, const char *text)
 {
 	char path[256], line[512];
@@ -912,12 +919,11 @@ static int count_in_trace(const char *dir, const char *text)
  */
 TEST(tracepoints_show_each_operation_as_its_call)
 {
-	const char *dir = tracefs();
-	char filter[128], text[64];
+	char dir[128], filter[128], text[64];
 	int go[2], status, enters, exits;
 	pid_t child;
 
-	if (!dir)
+	if (trace_instance(dir, sizeof(dir)))
 		SKIP(return, "no writable tracefs");
 	ASSERT_EQ(0, pipe(go));
 	child = fork();
@@ -938,13 +944,10 @@ TEST(tracepoints_show_each_operation_as_its_call)
 		 child, SYS_getppid);
 	ASSERT_EQ(0, write_file(dir, "events/raw_syscalls/sys_enter/filter", filter));
 	ASSERT_EQ(0, write_file(dir, "events/raw_syscalls/sys_exit/filter", filter));
-	ASSERT_EQ(0, write_file(dir, "trace", ""));
 	ASSERT_EQ(0, write_file(dir, "events/raw_syscalls/enable", "1"));
 	ASSERT_EQ(1, write(go[1], "g", 1));
 	ASSERT_EQ(child, waitpid(child, &status, 0));
 	ASSERT_EQ(0, write_file(dir, "events/raw_syscalls/enable", "0"));
-	write_file(dir, "events/raw_syscalls/sys_enter/filter", "0");
-	write_file(dir, "events/raw_syscalls/sys_exit/filter", "0");
 	EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
 	snprintf(text, sizeof(text), "sys_enter: NR %d (", SYS_getppid);
 	enters = count_in_trace(dir, text);
@@ -955,6 +958,7 @@ TEST(tracepoints_show_each_operation_as_its_call)
 	/* Nothing of a transport call, from any thread. */
 	snprintf(text, sizeof(text), "NR %d ", XSC_NR_BASE);
 	EXPECT_EQ(0, count_in_trace(dir, text));
+	rmdir(dir);
 }
 
 TEST_HARNESS_MAIN

@@ -14,6 +14,9 @@ pub enum Target {
     /// The XSC program uses no CPU: met below [`IDLE_CPU_PERCENT`] of one
     /// CPU over the time it was blocked (what prints as 0.0%).
     IdleZero,
+    /// XSC's median itself must be at most this (a count that must be 0
+    /// where native's is 0 too).
+    XscAtMost(f64),
 }
 
 /// The idle row's threshold, in percent of one CPU.
@@ -25,6 +28,7 @@ impl Target {
             Target::AtMost(x) => format!("<= {x}"),
             Target::AtLeast(x) => format!(">= {x}"),
             Target::IdleZero => "0% CPU".into(),
+            Target::XscAtMost(x) => format!("xsc <= {x}"),
         }
     }
 }
@@ -95,6 +99,7 @@ impl Metric {
             Target::AtMost(t) => Some(self.ratio()? <= t),
             Target::AtLeast(t) => Some(self.ratio()? >= t),
             Target::IdleZero => Some(self.idle_percent()? < IDLE_CPU_PERCENT),
+            Target::XscAtMost(t) => Some(median(&self.xsc)? <= t),
         }
     }
 }
