@@ -189,14 +189,22 @@ pub fn plugin() -> Result<PathBuf> {
 /// Boots one VM running `list` (lines of commands) under the plugin;
 /// returns what the plugin wrote.
 fn boot(dir: &Path, list: &str, polled: bool) -> Result<String> {
-    let out = dir.join(if polled { "polled.counts" } else { "inline.counts" });
+    let out = dir.join(if polled {
+        "polled.counts"
+    } else {
+        "inline.counts"
+    });
     let _ = std::fs::remove_file(&out);
     let name = if polled { "polled.list" } else { "inline.list" };
     std::fs::write(dir.join(name), list).map_err(|e| e.to_string())?;
     let mut c = Command::new(std_xsc::xsc_home().join("bin/xsc-vm"));
     c.args(["--timeout", "1200"])
         .arg(format!("--qemu-arg=-plugin"))
-        .arg(format!("--qemu-arg={},out={}", plugin()?.display(), out.display()));
+        .arg(format!(
+            "--qemu-arg={},out={}",
+            plugin()?.display(),
+            out.display()
+        ));
     if polled {
         c.args(["--poll-us", "200", "--cpus", "2"]);
     } else {
@@ -251,7 +259,10 @@ pub fn metrics() -> Result<Vec<Metric>> {
         let mut list = String::new();
         for _ in 0..runs {
             for r in &rows {
-                list.push_str(&format!("./count.native {}\n./count.xsc {}\n", r.args, r.args));
+                list.push_str(&format!(
+                    "./count.native {}\n./count.xsc {}\n",
+                    r.args, r.args
+                ));
             }
         }
         let counts = parse(&boot(&dir, &list, polled)?);
@@ -292,17 +303,28 @@ pub fn metrics() -> Result<Vec<Metric>> {
             let ni = per(&native, |c| c.user + c.kernel);
             let xi = per(&xsc, |c| c.user + c.kernel);
             let how = if polled {
-                format!("2 vCPUs, {runs} runs (spread native {}, XSC {})", spread(&ni), spread(&xi))
+                format!(
+                    "2 vCPUs, {runs} runs (spread native {}, XSC {})",
+                    spread(&ni),
+                    spread(&xi)
+                )
             } else {
                 format!("-icount, 1 vCPU, {runs} runs")
             };
-            let mut m = Metric::new("vm", format!("in the VM, counted: {}{mode}: instructions per call", r.name), "insns")
-                .detail(format!(
-                    "{} calls; native {}; XSC {}; {how}",
-                    r.calls,
-                    split(&native),
-                    split(&xsc)
-                ));
+            let mut m = Metric::new(
+                "vm",
+                format!(
+                    "in the VM, counted: {}{mode}: instructions per call",
+                    r.name
+                ),
+                "insns",
+            )
+            .detail(format!(
+                "{} calls; native {}; XSC {}; {how}",
+                r.calls,
+                split(&native),
+                split(&xsc)
+            ));
             m.native = ni;
             m.xsc = xi;
             if let Some(t) = r.insns_target {

@@ -209,10 +209,11 @@ pub fn check() -> Result {
                     .arg(dir.join(to).join(name)),
             )?;
         }
-        inline.push_str(&format!(
-            "out/{name}.native a/{name}\nout/{name}.xsc b/{name}\n"
-        ));
-        polled.push_str(&format!("out/{name}.polled b/{name}\n"));
+        let trace =
+            |out: &str, bin: &str| format!("./strace -f -o out/{name}.{out} {bin}/{name}\n");
+        inline.push_str(&trace("native", "a"));
+        inline.push_str(&trace("xsc", "b"));
+        polled.push_str(&trace("polled", "b"));
     }
     std::fs::write(dir.join("inline"), inline).map_err(|e| e.to_string())?;
     std::fs::write(dir.join("polled"), polled).map_err(|e| e.to_string())?;
