@@ -927,6 +927,7 @@ pub fn run(args: Args) -> Result {
             m.error = Some(e);
             vec![m]
         }));
+        metrics.push(crate::count::runner_metric(ctx.runs));
     }
 
     let busy_after = busy_percent();

@@ -361,6 +361,60 @@ pub fn why(m: &Metric) -> String {
     format!("- {}: {}; {cause}.", m.name, m.detail)
 }
 
+/// The kernel runner's cost against xsc-run's: one C hello (samples/c,
+/// `hello . 0`),
+/// run `runs` times each way, alternating, wall time from start to exit
+/// (the "native" column is xsc-run, the "xsc" column xsc-vm).
+pub fn runner_metric(runs: usize) -> Metric {
+    let mut m = Metric::new(
+        "vm",
+        "kernel runner: a C hello, xsc-vm (col. xsc) against xsc-run (col. native), wall",
+        "ms",
+    )
+    .detail("samples/c/hello.c built with xsc-cc; xsc-vm boots the XSC kernel under qemu (TCG, 2 vCPUs) for each run; xsc-run runs it on the host's kernel");
+    let result = (|| -> Result<(Vec<f64>, Vec<f64>)> {
+        crate::kernel::build(crate::kernel::Flavour::Plain)?;
+        let dir = cmd::root().join("target/vm-count");
+        std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
+        let hello = dir.join("hello");
+        cmd::run(
+            Command::new(crate::vm::xsc_cc())
+                .args(["-O2", "-o"])
+                .arg(&hello)
+                .arg(cmd::root().join("samples/c/hello.c")),
+        )?;
+        let home = std_xsc::xsc_home();
+        let time = |tool: &str| -> Result<f64> {
+            let t = std::time::Instant::now();
+            let status = Command::new(home.join("bin").join(tool))
+                .arg(&hello)
+                .args([".", "0"])
+                .current_dir(&dir)
+                .stdout(std::process::Stdio::null())
+                .status()
+                .map_err(|e| format!("{tool}: {e}"))?;
+            if !status.success() {
+                return Err(format!("{tool} {}: {status}", hello.display()));
+            }
+            Ok(t.elapsed().as_secs_f64() * 1e3)
+        };
+        let (mut run, mut vm) = (Vec::new(), Vec::new());
+        for _ in 0..runs {
+            run.push(time("xsc-run")?);
+            vm.push(time("xsc-vm")?);
+        }
+        Ok((run, vm))
+    })();
+    match result {
+        Ok((run, vm)) => {
+            m.native = run;
+            m.xsc = vm;
+        }
+        Err(e) => m.error = Some(e),
+    }
+    m
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
