@@ -27,8 +27,14 @@
  * whole when it starts; the marks correct for the part of their own block
  * outside the region. A block left early by a fault is counted whole (an
  * instruction or two too many per fault).
+ *
+ * With `profile=N` the line is followed by the N kernel blocks that ran
+ * the most instructions in the region, hottest first:
+ *   xsc-count-hot: ID ADDRESS INSTRUCTIONS
+ * (their addresses, to look up in the kernel's System.map).
  */
 #include <inttypes.h>
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -43,10 +49,19 @@ QEMU_PLUGIN_EXPORT int qemu_plugin_version = QEMU_PLUGIN_VERSION;
 
 /* What is known of a translated block. */
 struct block {
+	uint64_t vaddr;
+	uint64_t ran;		/* instructions run in the open region */
 	uint32_t insns;
 	bool kernel;
 	bool ends_in_syscall;
 };
+
+/* Every kernel block translated, for the profile. */
+static struct block **kernel_blocks;
+static size_t n_kernel_blocks, cap_kernel_blocks;
+static unsigned int profile;
+/* vCPUs translate concurrently (MTTCG): the list is kept under a lock. */
+static pthread_mutex_t blocks_lock = PTHREAD_MUTEX_INITIALIZER;
 
 /* A mark inside a block: start or end of region `id`. */
 struct mark {
@@ -88,9 +103,39 @@ static void block_exec(unsigned int cpu, void *udata)
 		if (b->kernel && v->last_user)
 			add(v->last_syscall ? &syscalls : &other_entries, 1);
 		add(b->kernel ? &kernel_insns : &user_insns, b->insns);
+		if (profile && b->kernel)
+			add(&((struct block *)b)->ran, b->insns);
 	}
 	v->last_user = !b->kernel;
 	v->last_syscall = b->ends_in_syscall;
+}
+
+static int hotter(const void *a, const void *b)
+{
+	const struct block *x = *(struct block *const *)a;
+	const struct block *y = *(struct block *const *)b;
+
+	return x->ran < y->ran ? 1 : x->ran > y->ran ? -1 : 0;
+}
+
+/* The region's hottest kernel blocks (a block translated twice counts
+ * twice, each copy with its own share). */
+static void print_profile(void)
+{
+	size_t i;
+
+	if (!profile)
+		return;
+	pthread_mutex_lock(&blocks_lock);
+	qsort(kernel_blocks, n_kernel_blocks, sizeof(*kernel_blocks), hotter);
+	for (i = 0; i < n_kernel_blocks && i < profile; i++) {
+		if (!kernel_blocks[i]->ran)
+			break;
+		fprintf(out, "xsc-count-hot: %u %#" PRIx64 " %" PRIu64 "\n",
+			region_id, kernel_blocks[i]->vaddr,
+			kernel_blocks[i]->ran);
+	}
+	pthread_mutex_unlock(&blocks_lock);
 }
 
 static void mark_exec(unsigned int cpu, void *udata)
@@ -99,6 +144,12 @@ static void mark_exec(unsigned int cpu, void *udata)
 
 	(void)cpu;
 	if (m->start) {
+		size_t i;
+
+		pthread_mutex_lock(&blocks_lock);
+		for (i = 0; i < n_kernel_blocks; i++)
+			kernel_blocks[i]->ran = 0;
+		pthread_mutex_unlock(&blocks_lock);
 		user_insns = kernel_insns = syscalls = other_entries = 0;
 		region_id = m->id;
 		/* This block was not counted: the part after the mark is in. */
@@ -116,6 +167,7 @@ static void mark_exec(unsigned int cpu, void *udata)
 			" syscalls %" PRIu64 " other-entries %" PRIu64 "\n",
 			region_id, user_insns, kernel_insns, syscalls,
 			other_entries);
+		print_profile();
 		fflush(out);
 	}
 }
@@ -152,7 +204,24 @@ static void block_trans(qemu_plugin_id_t id, struct qemu_plugin_tb *tb)
 	if (!b)
 		return;
 	b->insns = n;
-	b->kernel = qemu_plugin_tb_vaddr(tb) >> 63;
+	b->vaddr = qemu_plugin_tb_vaddr(tb);
+	b->kernel = b->vaddr >> 63;
+	if (profile && b->kernel) {
+		pthread_mutex_lock(&blocks_lock);
+		if (n_kernel_blocks == cap_kernel_blocks) {
+			size_t cap = cap_kernel_blocks ? 2 * cap_kernel_blocks : 4096;
+			struct block **more = realloc(kernel_blocks,
+						      cap * sizeof(*more));
+
+			if (more) {
+				kernel_blocks = more;
+				cap_kernel_blocks = cap;
+			}
+		}
+		if (n_kernel_blocks < cap_kernel_blocks)
+			kernel_blocks[n_kernel_blocks++] = b;
+		pthread_mutex_unlock(&blocks_lock);
+	}
 	for (i = 0; i < n; i++) {
 		struct qemu_plugin_insn *insn = qemu_plugin_tb_get_insn(tb, i);
 		const uint8_t *p = qemu_plugin_insn_data(insn);
@@ -189,7 +258,9 @@ QEMU_PLUGIN_EXPORT int qemu_plugin_install(qemu_plugin_id_t id,
 
 	(void)info;
 	for (i = 0; i < argc; i++) {
-		if (strncmp(argv[i], "out=", 4) == 0) {
+		if (strncmp(argv[i], "profile=", 8) == 0)
+			profile = (unsigned int)atoi(argv[i] + 8);
+		else if (strncmp(argv[i], "out=", 4) == 0) {
 			out = fopen(argv[i] + 4, "w");
 			if (!out) {
 				fprintf(stderr, "xsc-count: cannot write %s\n",
