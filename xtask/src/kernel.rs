@@ -4,7 +4,8 @@
 //! `kernel/src` copied into the tree at the same paths (`xsc/`, the arch's
 //! `xsc.c`, the headers), the hooks in `kernel/patches` applied in order,
 //! `make tinyconfig` plus `kernel/config.fragment`, `bzImage`. The result
-//! is kept under `$XSC_HOME/kernel/<fingerprint>/bzImage`, the fingerprint
+//! is kept under `$XSC_HOME/kernel/<fingerprint>/bzImage` (with its
+//! `System.map`), the fingerprint
 //! covering the source tarball, the sources, the hooks and the fragment: a
 //! second run with nothing changed builds nothing. The plain kernel is
 //! also copied to `$XSC_HOME/kernel/x86_64/bzImage`, the one the kernel
@@ -205,6 +206,8 @@ pub fn build(flavour: Flavour) -> Result<PathBuf> {
     make(&[&format!("-j{jobs}"), "-s", "bzImage"])?;
     let dir = cached.parent().unwrap_or(Path::new("."));
     std::fs::create_dir_all(dir).map_err(|e| e.to_string())?;
+    // The symbols, for the count plugin's profile (docs/kernel-cost.md).
+    std::fs::copy(src.join("System.map"), dir.join("System.map")).map_err(|e| e.to_string())?;
     let tmp = dir.join("bzImage.tmp");
     std::fs::copy(src.join("arch/x86/boot/bzImage"), &tmp).map_err(|e| e.to_string())?;
     std::fs::rename(&tmp, &cached).map_err(|e| e.to_string())?;
