@@ -64,3 +64,27 @@ pub fn build_samples(release: bool) -> Result<PathBuf> {
         .join("samples/target")
         .join(if release { "release" } else { "debug" }))
 }
+
+/// Fetches Debian's source of `package` into `work` (emptied first) with
+/// `apt-get source --download-only`; returns its upstream tarball.
+pub fn debian_orig_tarball(package: &str, work: &Path) -> Result<PathBuf> {
+    let _ = std::fs::remove_dir_all(work);
+    std::fs::create_dir_all(work).map_err(|e| format!("{}: {e}", work.display()))?;
+    run(Command::new("apt-get")
+        .args(["source", "--download-only", package])
+        .current_dir(work))
+    .map_err(|e| {
+        format!("{e}: Debian's {package} source is needed (deb-src lines in the apt sources)")
+    })?;
+    let prefix = format!("{package}_");
+    std::fs::read_dir(work)
+        .map_err(|e| e.to_string())?
+        .flatten()
+        .map(|e| e.path())
+        .find(|p| {
+            p.file_name().and_then(|n| n.to_str()).is_some_and(|n| {
+                n.starts_with(&prefix) && n.contains(".orig.tar") && !n.ends_with(".asc")
+            })
+        })
+        .ok_or_else(|| format!("apt-get source {package} gave no .orig tarball"))
+}

@@ -127,24 +127,7 @@ fn plugin_header() -> Result<PathBuf> {
         return Ok(header);
     }
     let work = home.join("build/qemu-source");
-    let _ = std::fs::remove_dir_all(&work);
-    std::fs::create_dir_all(&work).map_err(|e| e.to_string())?;
-    cmd::run(
-        Command::new("apt-get")
-            .args(["source", "--download-only", "qemu"])
-            .current_dir(&work),
-    )
-    .map_err(|e| format!("{e}: Debian's qemu source is needed for qemu-plugin.h (deb-src lines in the apt sources)"))?;
-    let orig = std::fs::read_dir(&work)
-        .map_err(|e| e.to_string())?
-        .flatten()
-        .map(|e| e.path())
-        .find(|p| {
-            p.file_name()
-                .and_then(|n| n.to_str())
-                .is_some_and(|n| n.contains(".orig.tar") && !n.ends_with(".asc"))
-        })
-        .ok_or("apt-get source qemu gave no .orig tarball")?;
+    let orig = cmd::debian_orig_tarball("qemu", &work)?;
     cmd::run(
         Command::new("tar")
             .arg("xf")
@@ -186,9 +169,9 @@ pub fn plugin() -> Result<PathBuf> {
     Ok(so)
 }
 
-/// Boots one VM running `list` (lines of commands) under the plugin;
+/// Boots one VM running `list` (lines of commands) under `plugin`;
 /// returns what the plugin wrote.
-fn boot(dir: &Path, list: &str, polled: bool) -> Result<String> {
+fn boot(dir: &Path, plugin: &Path, list: &str, polled: bool) -> Result<String> {
     let out = dir.join(if polled {
         "polled.counts"
     } else {
@@ -202,7 +185,7 @@ fn boot(dir: &Path, list: &str, polled: bool) -> Result<String> {
         .arg("--qemu-arg=-plugin")
         .arg(format!(
             "--qemu-arg={},out={}",
-            plugin()?.display(),
+            plugin.display(),
             out.display()
         ));
     if polled {
@@ -246,12 +229,8 @@ pub fn metrics() -> Result<Vec<Metric>> {
             .arg(dir.join("count.xsc"))
             .arg(&src),
     )?;
-    cmd::run(
-        Command::new(crate::vm::xsc_cc())
-            .args(["-O1", "-Wall", "-o"])
-            .arg(dir.join("run_list"))
-            .arg(cmd::root().join("kernel/vm/run_list.c")),
-    )?;
+    crate::vm::build_run_list(&dir.join("run_list"))?;
+    let plugin = plugin()?;
     let mut metrics = Vec::new();
     for polled in [false, true] {
         let runs = if polled { POLLED_RUNS } else { INLINE_RUNS };
@@ -265,7 +244,7 @@ pub fn metrics() -> Result<Vec<Metric>> {
                 ));
             }
         }
-        let counts = parse(&boot(&dir, &list, polled)?);
+        let counts = parse(&boot(&dir, &plugin, &list, polled)?);
         let mode = if polled { ", polled mode" } else { "" };
         for r in &rows {
             let get = |region: u32| -> Result<Vec<Counts>> {

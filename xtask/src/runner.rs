@@ -162,6 +162,44 @@ fn probe_cases(dir: &Path, native: &Path, xsc: &Path) -> Result {
     Ok(())
 }
 
+/// Runs `xsc-vm OPTIONS XSC sleep` in `dir`, with SIGINT sent to the
+/// runner after `interrupt` if given: how it ended, and the qemu processes
+/// it left running.
+fn stopped_run(
+    dir: &Path,
+    options: &[&str],
+    xsc: &Path,
+    interrupt: Option<Duration>,
+) -> Result<(Ran, Vec<String>)> {
+    let child = Command::new(xsc_vm())
+        .args(options)
+        .arg(xsc)
+        .arg("sleep")
+        .current_dir(dir)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .map_err(|e| e.to_string())?;
+    let pid = child.id();
+    if let Some(after) = interrupt {
+        std::thread::sleep(after);
+        // SAFETY: kill(2) on the child's process id, which we have not
+        // waited for, so it is still ours.
+        unsafe { libc::kill(pid as i32, libc::SIGINT) };
+    }
+    let out = child.wait_with_output().map_err(|e| e.to_string())?;
+    let ran = Ran {
+        status: shell_status(out.status),
+        stdout: String::new(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        written: None,
+    };
+    // A qemu killed with its runner takes a moment to go.
+    std::thread::sleep(Duration::from_millis(200));
+    Ok((ran, stray_qemus(pid)))
+}
+
 /// What the runner says of bad input, and how it stops.
 fn refusals_and_stops(dir: &Path, native: &Path, xsc: &Path) -> Result {
     let expect = |what: &str, ran: &Ran, status: i32, says: &str| -> Result {
@@ -191,25 +229,8 @@ fn refusals_and_stops(dir: &Path, native: &Path, xsc: &Path) -> Result {
         127,
         "No such file",
     )?;
-    let mut c = Command::new(xsc_vm());
-    c.args(["--timeout", "6"]).arg(xsc).arg("sleep");
-    let child = c
-        .current_dir(dir)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .map_err(|e| e.to_string())?;
-    let pid = child.id();
-    let out = child.wait_with_output().map_err(|e| e.to_string())?;
-    let ran = Ran {
-        status: shell_status(out.status),
-        stdout: String::new(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-        written: None,
-    };
+    let (ran, left) = stopped_run(dir, &["--timeout", "6"], xsc, None)?;
     expect("--timeout 6", &ran, 124, "did not finish within 6 s")?;
-    let left = stray_qemus(pid);
     if !left.is_empty() {
         return Err(format!(
             "xsc-vm left qemu running after --timeout: {left:?}"
@@ -226,30 +247,8 @@ fn refusals_and_stops(dir: &Path, native: &Path, xsc: &Path) -> Result {
         "the guest kernel panicked",
     )?;
     // Ctrl-C: SIGINT to the runner once the VM runs.
-    let mut c = Command::new(xsc_vm());
-    c.arg(xsc).arg("sleep");
-    let child = c
-        .current_dir(dir)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .map_err(|e| e.to_string())?;
-    let pid = child.id();
-    std::thread::sleep(Duration::from_secs(3));
-    // SAFETY: kill(2) on the child's process id, which we have not waited
-    // for, so it is still ours.
-    unsafe { libc::kill(pid as i32, libc::SIGINT) };
-    let out = child.wait_with_output().map_err(|e| e.to_string())?;
-    let ran = Ran {
-        status: shell_status(out.status),
-        stdout: String::new(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-        written: None,
-    };
+    let (ran, left) = stopped_run(dir, &[], xsc, Some(Duration::from_secs(3)))?;
     expect("Ctrl-C", &ran, 130, "interrupted")?;
-    std::thread::sleep(Duration::from_millis(200));
-    let left = stray_qemus(pid);
     if !left.is_empty() {
         return Err(format!("xsc-vm left qemu running after Ctrl-C: {left:?}"));
     }

@@ -54,26 +54,7 @@ pub fn strace() -> Result<PathBuf> {
         return Ok(cached);
     }
     let work = home.join("build/strace");
-    let _ = std::fs::remove_dir_all(&work);
-    std::fs::create_dir_all(&work).map_err(|e| format!("{}: {e}", work.display()))?;
-    cmd::run(
-        Command::new("apt-get")
-            .args(["source", "--download-only", "strace"])
-            .current_dir(&work),
-    )
-    .map_err(|e| {
-        format!("{e}: Debian's strace source is needed (deb-src lines in the apt sources)")
-    })?;
-    let orig = std::fs::read_dir(&work)
-        .map_err(|e| e.to_string())?
-        .flatten()
-        .map(|e| e.path())
-        .find(|p| {
-            p.file_name().and_then(|n| n.to_str()).is_some_and(|n| {
-                n.starts_with("strace_") && n.contains(".orig.tar") && !n.ends_with(".asc")
-            })
-        })
-        .ok_or("apt-get source strace gave no .orig tarball")?;
+    let orig = cmd::debian_orig_tarball("strace", &work)?;
     cmd::run(Command::new("tar").arg("xf").arg(&orig).current_dir(&work))?;
     let src = std::fs::read_dir(&work)
         .map_err(|e| e.to_string())?
@@ -182,12 +163,7 @@ pub fn check() -> Result {
         std::fs::create_dir_all(dir.join(d)).map_err(|e| e.to_string())?;
     }
     std::fs::copy(&strace, dir.join("strace")).map_err(|e| e.to_string())?;
-    cmd::run(
-        Command::new(crate::vm::xsc_cc())
-            .args(["-O1", "-Wall", "-o"])
-            .arg(dir.join("run_list"))
-            .arg(cmd::root().join("kernel/vm/run_list.c")),
-    )?;
+    crate::vm::build_run_list(&dir.join("run_list"))?;
     let cases = conformance::cases_dir();
     let mut inline = String::new();
     let mut polled = String::new();

@@ -164,6 +164,17 @@ pub(crate) fn compile(cc: &Path, flags: &[&str], src: &Path, out: &Path) -> Resu
     )
 }
 
+/// The XSC list driver (`kernel/vm/run_list.c`) that `xsc-vm` runs for
+/// the strace test and the counted bench rows, built into `to`.
+pub(crate) fn build_run_list(to: &Path) -> Result {
+    cmd::run(
+        Command::new(xsc_cc())
+            .args(["-O1", "-Wall", "-o"])
+            .arg(to)
+            .arg(cmd::root().join("kernel/vm/run_list.c")),
+    )
+}
+
 /// Runs `prog args` under the host's xsc-run: (stdout, ending).
 fn under_xsc_run(prog: &Path, args: &[&str]) -> Result<(String, String)> {
     let out = Command::new(std_xsc::xsc_home().join("bin/xsc-run"))
