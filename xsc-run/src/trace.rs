@@ -7,7 +7,7 @@
 use crate::memory;
 use crate::thread::KernelThread;
 use std::fmt::Write as _;
-use std::sync::atomic::{AtomicBool, AtomicI32, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI32, AtomicU64, Ordering};
 use xsc_abi::SubmissionEntry;
 
 /// Where the trace goes.
@@ -19,8 +19,60 @@ static OBSERVED: AtomicBool = AtomicBool::new(false);
 /// Where runner diagnostics go: a private copy of the stderr the runner
 /// started with, so the program redirecting its fd 2 does not hide them.
 static DIAG_FD: AtomicI32 = AtomicI32::new(2);
+/// What `DIAG_FD` refers to, checked before every diagnostic: the program
+/// may close the runner's copy and open a file of its own under the same
+/// number, which must never receive the runner's reports.
+static DIAG_ID: FileId = FileId::new();
 
 const HIGH_FD: i32 = 500;
+
+/// The identity of an open file (device, inode and, for a device file,
+/// the device it stands for), read with `fstat`: a descriptor number the
+/// program reused for a file of its own no longer matches it. Written once
+/// by the thread that opens the descriptor, before any reader runs.
+pub struct FileId([AtomicU64; 3]);
+
+impl FileId {
+    pub const fn new() -> FileId {
+        FileId([AtomicU64::new(0), AtomicU64::new(0), AtomicU64::new(0)])
+    }
+
+    /// What `fd` refers to now; `None` if it is not open.
+    fn read(fd: i32) -> Option<[u64; 3]> {
+        // SAFETY: stat is plain old data, all-zero valid.
+        let mut st: libc::stat = unsafe { std::mem::zeroed() };
+        // SAFETY: fstat writes only into `st`, which outlives the call; it
+        // is async-signal-safe (diagnostics are written from the signal
+        // entry).
+        let r = unsafe { libc::fstat(fd, &mut st) };
+        (r == 0).then_some([st.st_dev, st.st_ino, st.st_rdev])
+    }
+
+    /// Records what `fd` refers to.
+    fn record(&self, fd: i32) {
+        if let Some(id) = FileId::read(fd) {
+            for (slot, v) in self.0.iter().zip(id) {
+                slot.store(v, Ordering::Relaxed);
+            }
+        }
+    }
+
+    /// Is `fd` still open on the file [`FileId::record`] saw?
+    fn matches(&self, fd: i32) -> bool {
+        FileId::read(fd).is_some_and(|id| {
+            self.0
+                .iter()
+                .zip(id)
+                .all(|(slot, v)| slot.load(Ordering::Relaxed) == v)
+        })
+    }
+}
+
+impl Default for FileId {
+    fn default() -> FileId {
+        FileId::new()
+    }
+}
 
 pub fn dup_high(fd: i32) -> std::io::Result<i32> {
     // SAFETY: duplicating a descriptor we were given.
@@ -36,11 +88,14 @@ pub fn dup_high(fd: i32) -> std::io::Result<i32> {
 /// a high number, close-on-exec, out of the way of the program's own, and
 /// handed on to an exec'd XSC program. Each line is one `write`, so lines
 /// from threads and forked children never interleave.
-pub struct Sink(AtomicI32);
+/// Before each line it checks that the descriptor still refers to the
+/// file it was opened on ([`FileId`]): a line is dropped rather than
+/// written into a file of the program's that reused the number.
+pub struct Sink(AtomicI32, FileId);
 
 impl Sink {
     pub const fn new() -> Sink {
-        Sink(AtomicI32::new(-1))
+        Sink(AtomicI32::new(-1), FileId::new())
     }
 
     /// Writes to `fd` from now on (moved to a high number; a descriptor
@@ -51,6 +106,7 @@ impl Sink {
             // SAFETY: our own descriptor, replaced by its high copy.
             unsafe { libc::close(fd) };
         }
+        self.1.record(high);
         self.0.store(high, Ordering::Relaxed);
         OBSERVED.store(true, Ordering::Relaxed);
         Ok(())
@@ -66,7 +122,7 @@ impl Sink {
     }
 
     pub fn write(&self, line: &[u8]) {
-        if let Some(fd) = self.fd() {
+        if let Some(fd) = self.fd().filter(|&fd| self.1.matches(fd)) {
             write_all(fd, line);
         }
     }
@@ -90,6 +146,7 @@ impl Sink {
 /// Sets up the trace (if `fd` is given) and the diagnostics channel.
 pub fn init(fd: Option<i32>) -> std::io::Result<()> {
     if let Ok(d) = dup_high(2) {
+        DIAG_ID.record(d);
         DIAG_FD.store(d, Ordering::Relaxed);
     }
     if let Some(fd) = fd {
@@ -123,15 +180,17 @@ fn write_all(fd: i32, mut b: &[u8]) {
     }
 }
 
-/// Writes a runner diagnostic (no allocation). If the program closed the
-/// runner's own copy of its standard error (a program that closes every
-/// descriptor above 2, say), the diagnostic goes to the current fd 2
-/// rather than nowhere.
+/// Writes a runner diagnostic (no allocation, async-signal-safe). It goes
+/// to the runner's own copy of the standard error it started with, if
+/// that descriptor still refers to the same file ([`FileId`]); if the
+/// program closed it (a program that closes every descriptor above 2,
+/// say), or closed it and opened a file of its own under the same number,
+/// the diagnostic goes to the program's current fd 2, its standard error,
+/// rather than nowhere or into that file.
 pub fn diagnostic(msg: &[u8]) {
     let fd = DIAG_FD.load(Ordering::Relaxed);
-    // SAFETY: F_GETFD only asks whether the descriptor is open.
-    let open = unsafe { libc::fcntl(fd, libc::F_GETFD) } != -1;
-    write_all(if open { fd } else { 2 }, msg);
+    let ours = fd == 2 || DIAG_ID.matches(fd);
+    write_all(if ours { fd } else { 2 }, msg);
 }
 
 /// A note for the trace, if there is one (written as a diagnostic, where

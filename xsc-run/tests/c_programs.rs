@@ -579,6 +579,29 @@ fn the_trap_guard_reports_after_the_program_closed_high_fds() {
     assert!(err.contains("raw system call 39 (getpid"), "{err}");
 }
 
+/// A program that closed xsc-run's copy of its standard error (fd 500) and
+/// opened a file of its own under that number gets the trap guard's report
+/// on its fd 2, and its file holds only what it wrote (issue 26, item 5:
+/// the report used to land in the file). x86_64 only, as above.
+#[test]
+fn the_trap_guard_report_never_goes_into_the_programs_own_file() {
+    let bin = build(Arch::X86_64, "own_file_at_fd_500_then_raw_syscall");
+    let file = tmp("own-file-at-500.txt");
+    let out = Command::new(env!("CARGO_BIN_EXE_xsc-run"))
+        .arg(&bin)
+        .arg(&file)
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.signal(), Some(libc::SIGSYS), "{err}");
+    assert!(err.contains("raw system call 39 (getpid"), "{err}");
+    assert_eq!(
+        std::fs::read_to_string(&file).unwrap(),
+        "program data\n",
+        "the program's own file at fd 500"
+    );
+}
+
 /// Stdout and how a run ended, for comparisons.
 fn outcome(out: &Output) -> (String, Option<i32>, Option<i32>) {
     (
