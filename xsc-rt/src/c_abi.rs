@@ -30,6 +30,35 @@ pub unsafe extern "C" fn xsc_syscall6(
     )
 }
 
+/// `long xsc_raw_syscall6(long nr, long a1, ..., long a6)`: as
+/// [`xsc_syscall6`], but the time operations too are made by the kernel
+/// (through the ring), not served by the entry table's time functions:
+/// `syscall(2)`'s path, on which a bad pointer gives `-EFAULT` as the raw
+/// system call does natively (ABI §5.8).
+///
+/// # Safety
+/// As for the raw system call.
+#[no_mangle]
+pub unsafe extern "C" fn xsc_raw_syscall6(
+    nr: isize,
+    a1: isize,
+    a2: isize,
+    a3: isize,
+    a4: isize,
+    a5: isize,
+    a6: isize,
+) -> isize {
+    crate::syscall::ring_syscall6(
+        nr as u32,
+        a1 as usize,
+        a2 as usize,
+        a3 as usize,
+        a4 as usize,
+        a5 as usize,
+        a6 as usize,
+    )
+}
+
 /// `int xsc_submit_and_reap(const xsc_sqe *sqes, xsc_cqe *cqes, size_t n)`:
 /// the batch API. Returns 0; `-EINVAL` when an entry is a thread-context
 /// operation; `-EBUSY` when called from a signal handler that interrupted a

@@ -31,5 +31,7 @@ pub mod time;
 mod note;
 
 pub use ring::Ring;
-pub use syscall::{syscall0, syscall1, syscall2, syscall3, syscall4, syscall5, syscall6};
+pub use syscall::{
+    ring_syscall6, syscall0, syscall1, syscall2, syscall3, syscall4, syscall5, syscall6,
+};
 pub use xsc_abi as abi;

@@ -2,7 +2,8 @@
 //! and a wait for its completion (which the kernel consumes inline, in this
 //! thread, unless a poller serves the ring), or, for the thread-context
 //! operations, a call through the entry table (ABI §6); the time functions
-//! are served by the entry table without a round trip (ABI §5.8).
+//! are served by the entry table without a round trip (ABI §5.8), except
+//! on `syscall(2)`'s path ([`ring_syscall6`]), where the kernel makes them.
 
 use crate::arch::ARCH;
 use crate::ring::Ring;
@@ -36,6 +37,40 @@ pub unsafe fn syscall6(
             return r;
         }
     }
+    // SAFETY: the caller's contract, passed on.
+    unsafe { ring_syscall6_on(&ring, nr, [a1, a2, a3, a4, a5, a6]) }
+}
+
+/// [`syscall6`] without the time functions: the call is always made by
+/// the kernel, through the ring (or `thread_call`), even for the four
+/// time operations. This is `syscall(2)`'s path in the libc: the raw
+/// system call then behaves as Linux's does for every argument (a pointer
+/// the process cannot write gives `-EFAULT`), where a time function, like
+/// Linux's vDSO, writes the result itself and faults (ABI §5.8).
+///
+/// # Safety
+/// As for [`syscall6`].
+#[inline]
+pub unsafe fn ring_syscall6(
+    nr: u32,
+    a1: usize,
+    a2: usize,
+    a3: usize,
+    a4: usize,
+    a5: usize,
+    a6: usize,
+) -> isize {
+    // SAFETY: the caller's contract, passed on.
+    unsafe { ring_syscall6_on(&Ring::current(), nr, [a1, a2, a3, a4, a5, a6]) }
+}
+
+/// The ring path of [`syscall6`] and [`ring_syscall6`].
+///
+/// # Safety
+/// As for [`syscall6`].
+#[inline]
+unsafe fn ring_syscall6_on(ring: &Ring, nr: u32, a: [usize; 6]) -> isize {
+    let [a1, a2, a3, a4, a5, a6] = a;
     let args = [
         a1 as u64, a2 as u64, a3 as u64, a4 as u64, a5 as u64, a6 as u64,
     ];
@@ -50,7 +85,7 @@ pub unsafe fn syscall6(
     let result = if unsafe { ring.push(&entry, 0) } {
         // SAFETY: one entry pushed, as above.
         unsafe { ring.submit_and_wait(1, 1) };
-        reap(&ring, seq as u64)
+        reap(ring, seq as u64)
     } else {
         // A claimed ring is idle; a full one means someone left entries in
         // flight by driving the ring by hand. Do not overwrite them.
