@@ -2,7 +2,8 @@
  * cargo xtask bench), itself an XSC program.
  *
  * Mounts /proc, /dev, /tmp and /tracing, brings up loopback, says whether
- * it has a vDSO (`xsc-vm: vdso none`: it must not), how many CPUs and which
+ * it sees a vDSO (`xsc-vm: vdso AT_SYSINFO_EHDR 0, [vdso] mapped`: mapped
+ * for its time functions, unannounced), how many CPUs and which
  * clocksource it has (`xsc-vm: cpus N`, `xsc-vm: clocksource NAME`), then
  * runs the cases
  * listed in /cases, one per line: `ID NATIVE XSC [ARGS...]`. Each case runs
@@ -188,8 +189,9 @@ static void cat(const char *path)
 	fclose(f);
 }
 
-/* An XSC program gets no vDSO (ABI §5.8): `xsc-vm: vdso none`, or what
- * it found (the auxiliary vector's AT_SYSINFO_EHDR, a [vdso] mapping). */
+/* An XSC program's vDSO serves its entry table's time functions and is not
+ * announced (ABI §5.8): what it found (the auxiliary vector's
+ * AT_SYSINFO_EHDR, a [vdso] mapping), or `xsc-vm: vdso none`. */
 static void report_vdso(void)
 {
 	unsigned long ehdr = getauxval(AT_SYSINFO_EHDR);

@@ -31,6 +31,7 @@
 #include <sys/syscall.h>
 #include <sys/user.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 /* The VM captures stdout only: the logs go there, a line at a time (a
@@ -306,7 +307,10 @@ TEST(entry_page_cannot_be_unmapped_or_moved)
 	EXPECT_EQ(getppid(), syscall(SYS_getppid));
 }
 
-/* No vDSO can be mapped into an XSC process (its sigreturn is a gate). */
+/*
+ * No other vDSO can be mapped into an XSC process (the 32-bit one's
+ * sigreturn would be a gate).
+ */
 TEST(arch_map_vdso_is_refused)
 {
 	NEED_XSC();
@@ -350,6 +354,108 @@ static void install_errno_filter(struct __test_metadata *_metadata, int nr,
 
 	ASSERT_EQ(0, prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0));
 	ASSERT_EQ(0, prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog));
+}
+
+/* The [lo, hi) of the mapping named `name` in /proc/self/maps, or 0. */
+static int find_mapping(const char *name, unsigned long *lo, unsigned long *hi)
+{
+	FILE *f = fopen("/proc/self/maps", "r");
+	char line[512];
+	int found = 0;
+
+	while (f && !found && fgets(line, sizeof(line), f))
+		found = strstr(line, name) &&
+			sscanf(line, "%lx-%lx", lo, hi) == 2;
+	if (f)
+		fclose(f);
+	return found;
+}
+
+/*
+ * The time functions read the clock in user space, as the vDSO does
+ * natively (ABI §5.8): a filter that fails clock_gettime does not see
+ * CLOCK_MONOTONIC read, and does see CLOCK_PROCESS_CPUTIME_ID's fallback
+ * to the system call. Natively and on XSC alike.
+ */
+TEST(clock_gettime_makes_no_system_call)
+{
+	struct timespec a, b;
+	int status;
+	pid_t child = fork();
+
+	ASSERT_LE(0, child);
+	if (child == 0) {
+		install_errno_filter(_metadata, SYS_clock_gettime, 99);
+		if (clock_gettime(CLOCK_MONOTONIC, &a) ||
+		    clock_gettime(CLOCK_MONOTONIC, &b))
+			_exit(1);
+		if (b.tv_sec < a.tv_sec ||
+		    (b.tv_sec == a.tv_sec && b.tv_nsec < a.tv_nsec))
+			_exit(2);
+		errno = 0;
+		if (clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &a) != -1 ||
+		    errno != 99)
+			_exit(3);
+		_exit(0);
+	}
+	ASSERT_EQ(child, waitpid(child, &status, 0));
+	EXPECT_TRUE(WIFEXITED(status));
+	EXPECT_EQ(0, WEXITSTATUS(status));
+}
+
+/*
+ * The table's time functions are the vDSO's own, which no AT_SYSINFO_EHDR
+ * announces; the guard admits its fallbacks, and it stays where exec put
+ * it, as the entry page does (ABI §5.2, §5.8).
+ */
+TEST(vdso_serves_the_time_functions_unannounced)
+{
+	unsigned long lo, hi, vlo, vhi;
+	struct timespec ts;
+
+	NEED_XSC();
+	EXPECT_EQ(0, getauxval(AT_SYSINFO_EHDR));
+	ASSERT_TRUE(find_mapping("[vdso]", &lo, &hi));
+	ASSERT_TRUE(find_mapping("[vvar]", &vlo, &vhi));
+	EXPECT_LT(table()->clock_gettime - lo, hi - lo);
+	EXPECT_LT(table()->gettimeofday - lo, hi - lo);
+	EXPECT_LT(table()->time - lo, hi - lo);
+	EXPECT_LT(table()->getcpu - lo, hi - lo);
+	/* A clock the vDSO cannot read: its fallback, admitted. */
+	EXPECT_EQ(0, clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts));
+	EXPECT_EQ(-1, munmap((void *)lo, hi - lo));
+	EXPECT_EQ(EPERM, errno);
+	EXPECT_EQ(-1, munmap((void *)vlo, 4096));
+	EXPECT_EQ(EPERM, errno);
+	EXPECT_EQ(-1, mprotect((void *)lo, 4096, PROT_READ | PROT_WRITE));
+	EXPECT_EQ(EPERM, errno);
+	EXPECT_EQ(MAP_FAILED, mremap((void *)lo, hi - lo, hi - lo,
+				     MREMAP_MAYMOVE | MREMAP_FIXED,
+				     (char *)lo + (64 << 20)));
+	EXPECT_EQ(EPERM, errno);
+	EXPECT_EQ(0, clock_gettime(CLOCK_MONOTONIC, &ts));
+}
+
+/*
+ * From the vDSO's text the guard admits only its fallbacks' time calls:
+ * getpid made at a `syscall` there raises SIGSYS.
+ */
+TEST_SIGNAL(guard_refuses_other_calls_from_the_vdso, SIGSYS)
+{
+	unsigned long lo, hi, p;
+
+	NEED_XSC();
+	ASSERT_TRUE(find_mapping("[vdso]", &lo, &hi));
+	for (p = lo; p + 1 < hi; p++)
+		if (((unsigned char *)p)[0] == 0x0f &&
+		    ((unsigned char *)p)[1] == 0x05)
+			break;
+	ASSERT_LT(p + 1, hi);
+	asm volatile("call *%1"
+		     :
+		     : "a"((long)SYS_getpid), "r"(p)
+		     : "rcx", "r11", "memory");
+	TH_LOG("getpid from the vDSO's text was admitted");
 }
 
 /*

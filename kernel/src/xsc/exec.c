@@ -107,31 +107,19 @@ int xsc_exec_setup(void)
 		.abi_version = XSC_ABI_VERSION,
 		.size = sizeof(t),
 	};
-	unsigned long code, table, region;
-	struct vm_area_struct *vma;
+	unsigned long code, start, table, region;
 	int ret;
 
-	if (mmap_write_lock_killable(mm))
-		return -EINTR;
-	code = get_unmapped_area(NULL, 0, PAGE_SIZE, 0, 0);
-	if (IS_ERR_VALUE(code)) {
-		mmap_write_unlock(mm);
+	code = xsc_arch_map_code(&t, &start);
+	if (IS_ERR_VALUE(code))
 		return code;
-	}
-	vma = _install_special_mapping(mm, code, PAGE_SIZE,
-				       VM_READ | VM_EXEC | VM_MAYREAD |
-				       VM_MAYEXEC,
-				       &xsc_code_mapping);
-	mmap_write_unlock(mm);
-	if (IS_ERR(vma))
-		return PTR_ERR(vma);
-	xsc_arch_fill_table(&t, code);
 	table = vm_mmap(NULL, 0, PAGE_SIZE, PROT_READ | PROT_WRITE,
 			MAP_PRIVATE | MAP_ANONYMOUS, 0);
 	if (IS_ERR_VALUE(table))
 		return table;
 	if (copy_to_user((void __user *)table, &t, sizeof(t)))
 		return -EFAULT;
+	mm->xsc.code_start = start;
 	mm->xsc.code = code;
 	mm->xsc.table = table;
 	region = xsc_new_region(task_pid_vnr(current));

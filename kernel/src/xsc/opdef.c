@@ -120,13 +120,17 @@ bool xsc_poller_takes(const struct xsc_sqe *sqe)
 	return false;
 }
 
-/* Does [addr, addr + len) meet the entry page? */
+/*
+ * Does [addr, addr + len) meet the kernel's code in the process: the entry
+ * page and what lies right before it (the vDSO and its data, on x86_64)?
+ */
 static bool xsc_meets_entry_page(u64 addr, u64 len)
 {
-	unsigned long code = current->mm->xsc.code;
+	struct xsc_mm *x = &current->mm->xsc;
 
 	len = PAGE_ALIGN(len) ?: PAGE_SIZE;
-	return code && addr < code + PAGE_SIZE && code < addr + len;
+	return x->code && addr < x->code + PAGE_SIZE &&
+	       x->code_start < addr + len;
 }
 
 /*

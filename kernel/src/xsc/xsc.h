@@ -68,8 +68,12 @@ void xsc_poller_wake(struct xsc_mm *xmm);
  * page's code and the registers of a system call.
  */
 extern const struct vm_special_mapping xsc_code_mapping;
-/* The entry table's functions, given the entry page's address. */
-void xsc_arch_fill_table(struct xsc_entry_table *t, unsigned long code);
+/*
+ * Maps the kernel's code into the exec'ing process (the entry page, and
+ * what its time functions need) and fills the table's functions: the entry
+ * page's address, with *start the start of the whole range, or -errno.
+ */
+unsigned long xsc_arch_map_code(struct xsc_entry_table *t, unsigned long *start);
 /* The audit architecture of the XSC programs (seccomp_data.arch). */
 u32 xsc_arch_audit(void);
 /* Runs system call `nr` with `args` through the table, as current. */

@@ -44,7 +44,10 @@ void xsc_signal_restart(struct pt_regs *regs);
 #define xsc_keeps_dispatch(t) xsc_guarded(t)
 bool xsc_guard_admits(struct pt_regs *regs);
 #define XSC_AUXV_ENTRIES 3
+/* An XSC process: its vDSO serves the entry table, unannounced (§5.8). */
+#define xsc_process(mm) ((mm)->xsc.code != 0)
 #else
+#define xsc_process(mm) false
 #define xsc_keeps_dispatch(t) false
 static inline void xsc_mm_init(struct mm_struct *mm) { }
 static inline int xsc_hidden_threads(struct task_struct *p) { return 0; }

@@ -56,6 +56,7 @@ struct xsc_thread {
 /* Per process, in mm_struct. */
 struct xsc_mm {
 	unsigned long code;		/* the entry page: 0, not an XSC process */
+	unsigned long code_start;	/* its start: the vDSO's, or code */
 	unsigned long table;		/* the entry table */
 	/* The poller (polled mode, ABI §5.1): one per process, at most. */
 	atomic_t poller_state;		/* XSC_POLLER_* */

@@ -1,16 +1,21 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * XSC on x86_64: the entry page's code and what the architecture-neutral
- * XSC code (xsc/) asks of the registers. The entry page "[xsc]" is kernel
- * code shared by every XSC process, as the vDSO is: one 16-byte stub per
- * entry-table function, each `mov eax, NR; syscall; ret`, where NR is a
- * transport call (XSC_NR_*, outside the system-call table), a time call
- * or rt_sigreturn. The trap guard admits a system call from these call
- * sites only, each with its stub's number. GS base is the region register
- * (ABI §3.5).
+ * XSC on x86_64: the kernel's code in an XSC process and what the
+ * architecture-neutral XSC code (xsc/) asks of the registers. The entry
+ * page "[xsc]" is kernel code shared by every XSC process, as the vDSO is:
+ * one 16-byte stub per entry-table function, each `mov eax, NR; syscall;
+ * ret`, where NR is a transport call (XSC_NR_*, outside the system-call
+ * table), a time call or rt_sigreturn. Right before it the process has
+ * Linux's own 64-bit vDSO and its vvar data, which no AT_SYSINFO_EHDR
+ * announces: the entry table's time functions are the vDSO's (ABI §5.8),
+ * so reading a clock enters the kernel no more than natively. The trap
+ * guard admits a system call from the stubs' call sites only, each with
+ * its stub's number, and the vDSO's own fallbacks. GS base is the region
+ * register (ABI §3.5).
  */
 #include <linux/audit.h>
 #include <linux/compat.h>
+#include <linux/elf.h>
 #include <linux/mm.h>
 #include <linux/sched.h>
 #include <linux/sched/task_stack.h>
@@ -20,6 +25,7 @@
 #include <asm/prctl.h>
 #include <asm/proto.h>
 #include <asm/syscall.h>
+#include <asm/vdso.h>
 
 #include "../../../xsc/xsc.h"
 
@@ -53,6 +59,13 @@ static const u32 xsc_stub_nr[XSC_STUBS] = {
 };
 
 static struct page *xsc_code_pages[2];
+
+/*
+ * The 64-bit vDSO's time functions, as offsets into its text, found at
+ * boot in its dynamic symbol table (0: not found, the stubs serve).
+ */
+static unsigned long xsc_vdso_clock_gettime, xsc_vdso_gettimeofday,
+		     xsc_vdso_time, xsc_vdso_getcpu;
 
 const struct vm_special_mapping xsc_code_mapping = {
 	.name = "[xsc]",
@@ -90,8 +103,94 @@ static int __init xsc_init(void)
 }
 core_initcall(xsc_init);
 
-void xsc_arch_fill_table(struct xsc_entry_table *t, unsigned long code)
+/* The text offset of a function the vDSO image exports, or 0. */
+static unsigned long __init xsc_vdso_sym(const struct vdso_image *image,
+					 const char *name)
 {
+	const u8 *data = image->data;
+	const struct elf64_hdr *eh = image->data;
+	const struct elf64_shdr *sh;
+	unsigned int i, j;
+
+	if (eh->e_shentsize != sizeof(*sh) ||
+	    eh->e_shoff + (u64)eh->e_shnum * sizeof(*sh) > image->size)
+		return 0;
+	sh = (const struct elf64_shdr *)(data + eh->e_shoff);
+	for (i = 0; i < eh->e_shnum; i++) {
+		const struct elf64_shdr *str = &sh[sh[i].sh_link];
+		const struct elf64_sym *sym = (const struct elf64_sym *)(data + sh[i].sh_offset);
+
+		if (sh[i].sh_type != SHT_DYNSYM || sh[i].sh_link >= eh->e_shnum ||
+		    sh[i].sh_offset + sh[i].sh_size > image->size ||
+		    str->sh_offset + str->sh_size > image->size)
+			continue;
+		for (j = 0; j < sh[i].sh_size / sizeof(*sym); j++) {
+			if (sym[j].st_name < str->sh_size &&
+			    ELF64_ST_TYPE(sym[j].st_info) == STT_FUNC &&
+			    sym[j].st_shndx != SHN_UNDEF &&
+			    sym[j].st_value < image->size &&
+			    !strncmp((const char *)data + str->sh_offset +
+				     sym[j].st_name, name,
+				     str->sh_size - sym[j].st_name))
+				return sym[j].st_value;
+		}
+	}
+	return 0;
+}
+
+static int __init xsc_vdso_init(void)
+{
+	const struct vdso_image *image = &vdso_image_64;
+	unsigned long cg = xsc_vdso_sym(image, "__vdso_clock_gettime");
+	unsigned long tod = xsc_vdso_sym(image, "__vdso_gettimeofday");
+	unsigned long t = xsc_vdso_sym(image, "__vdso_time");
+	unsigned long cpu = xsc_vdso_sym(image, "__vdso_getcpu");
+
+	/* All four or none: the stubs serve a missing one no differently. */
+	if (!cg || !tod || !t || !cpu) {
+		pr_warn("xsc: the vDSO lacks a time function: time calls enter the kernel\n");
+		return 0;
+	}
+	xsc_vdso_clock_gettime = cg;
+	xsc_vdso_gettimeofday = tod;
+	xsc_vdso_time = t;
+	xsc_vdso_getcpu = cpu;
+	return 0;
+}
+core_initcall(xsc_vdso_init);
+
+/*
+ * Maps the kernel's code into the exec'ing XSC process and fills the entry
+ * table's functions: the vDSO's data and text (when vdso64_enabled), then
+ * the entry page right after them, as one range that xsc_op_refuses keeps
+ * in place. Returns the entry page's address and sets *start to the
+ * range's; the vDSO is not announced (no AT_SYSINFO_EHDR, ABI §5.8).
+ */
+unsigned long xsc_arch_map_code(struct xsc_entry_table *t, unsigned long *start)
+{
+	const struct vdso_image *image = &vdso_image_64;
+	struct mm_struct *mm = current->mm;
+	unsigned long vdso_len = 0, code, text;
+	struct vm_area_struct *vma;
+	int ret;
+
+	if (vdso64_enabled && xsc_vdso_clock_gettime)
+		vdso_len = image->size - image->sym_vvar_start;
+	if (mmap_write_lock_killable(mm))
+		return -EINTR;
+	*start = get_unmapped_area(NULL, 0, vdso_len + PAGE_SIZE, 0, 0);
+	if (IS_ERR_VALUE(*start)) {
+		mmap_write_unlock(mm);
+		return *start;
+	}
+	code = *start + vdso_len;
+	vma = _install_special_mapping(mm, code, PAGE_SIZE,
+				       VM_READ | VM_EXEC | VM_MAYREAD |
+				       VM_MAYEXEC,
+				       &xsc_code_mapping);
+	mmap_write_unlock(mm);
+	if (IS_ERR(vma))
+		return PTR_ERR(vma);
 	t->wait = code + XSC_STUB_WAIT * XSC_STUB_SIZE;
 	t->doorbell = code + XSC_STUB_DOORBELL * XSC_STUB_SIZE;
 	t->thread_call = code + XSC_STUB_THREAD_CALL * XSC_STUB_SIZE;
@@ -100,6 +199,20 @@ void xsc_arch_fill_table(struct xsc_entry_table *t, unsigned long code)
 	t->gettimeofday = code + XSC_STUB_GETTIMEOFDAY * XSC_STUB_SIZE;
 	t->time = code + XSC_STUB_TIME * XSC_STUB_SIZE;
 	t->getcpu = code + XSC_STUB_GETCPU * XSC_STUB_SIZE;
+	if (!vdso_len)
+		return code;
+	/* The free range below the entry page: the hint is taken as it is. */
+	ret = map_vdso_once(image, *start);
+	if (ret)
+		return ret;
+	text = (unsigned long)mm->context.vdso;
+	if (text + image->size != code)
+		return -ENOMEM;
+	t->clock_gettime = text + xsc_vdso_clock_gettime;
+	t->gettimeofday = text + xsc_vdso_gettimeofday;
+	t->time = text + xsc_vdso_time;
+	t->getcpu = text + xsc_vdso_getcpu;
+	return code;
 }
 
 u32 xsc_arch_audit(void)
@@ -173,16 +286,23 @@ long xsc_arch_op_refuses(u32 nr, const u64 *args)
  * The trap guard (ABI §7.8), from Syscall User Dispatch's check: a 64-bit
  * system call from one of the entry page's call sites, with that stub's
  * number; or Linux's restart of an interrupted call there (restart_syscall,
- * and the restarted `wait`). Anything else raises SIGSYS.
+ * and the restarted `wait`); or the vDSO's fallback to the system call
+ * (clocks it cannot read in user space), from its text, with one of the
+ * time numbers. Anything else raises SIGSYS.
  */
 bool xsc_guard_admits(struct pt_regs *regs)
 {
 	unsigned long off = regs->ip - current->mm->xsc.code - XSC_STUB_CALL_END;
+	unsigned long vdso = (unsigned long)current->mm->context.vdso;
 	unsigned long nr = regs->orig_ax;
 	unsigned int i;
 
-	if (in_ia32_syscall() || off >= XSC_STUBS * XSC_STUB_SIZE ||
-	    off % XSC_STUB_SIZE)
+	if (in_ia32_syscall())
+		return false;
+	if (vdso && regs->ip - vdso < vdso_image_64.size)
+		return nr == __NR_clock_gettime || nr == __NR_gettimeofday ||
+		       nr == __NR_clock_getres;
+	if (off >= XSC_STUBS * XSC_STUB_SIZE || off % XSC_STUB_SIZE)
 		return false;
 	i = off / XSC_STUB_SIZE;
 	return nr == xsc_stub_nr[i] || nr == __NR_restart_syscall ||
