@@ -86,6 +86,10 @@ static UNUSED const char *errname(int e)
 	case EEXIST: return "EEXIST";
 	case EINVAL: return "EINVAL";
 	case ENOSPC: return "ENOSPC";
+	case EMFILE: return "EMFILE";
+	case ENFILE: return "ENFILE";
+	case ENOEXEC: return "ENOEXEC";
+	case ELOOP: return "ELOOP";
 	case EPIPE: return "EPIPE";
 	case ERANGE: return "ERANGE";
 	case EDEADLK: return "EDEADLK";

@@ -29,6 +29,18 @@ pub struct NotUnderQemu {
 /// The list. Keep it sorted by case id.
 pub const NOT_UNDER_QEMU: &[NotUnderQemu] = &[
     NotUnderQemu {
+        case: "exec/fexecve_cloexec_fd",
+        why: "natively qemu opens the binary by its /proc/self/fd name after the close-on-exec descriptor is gone: fexecve fails where Linux runs it (the x86_64 run checks it)",
+    },
+    NotUnderQemu {
+        case: "exec/fexecve_memfd",
+        why: "natively qemu's /proc/self/exe of a program run from a memfd cannot be read (ENOENT) where Linux names the memfd (the x86_64 run checks it)",
+    },
+    NotUnderQemu {
+        case: "exec/xsc_binary_with_fd_table_full",
+        why: "natively the exec fails: qemu's binfmt_misc handler needs a descriptor to open the binary, where Linux's exec needs none (the x86_64 run checks it)",
+    },
+    NotUnderQemu {
         case: "proc/exe_link_aliases",
         why: "qemu emulates only /proc/self/exe and /proc/PID/exe: natively /proc/thread-self/exe and the other spellings name qemu",
     },

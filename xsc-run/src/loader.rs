@@ -190,47 +190,6 @@ pub fn check_note(info: &ElfInfo, allow_unmarked: bool) -> Result<(), LoadError>
     }
 }
 
-/// What `execve` should do with a file.
-#[derive(Debug, PartialEq, Eq)]
-pub enum Kind {
-    /// An XSC binary: run it through xsc-run.
-    Xsc,
-    /// A binary of this runner's machine without the note: the host
-    /// kernel runs it (through the emulator, if the runner runs under
-    /// one).
-    Plain,
-    /// Anything else (a script, another machine's binary): let the host
-    /// kernel run it.
-    Other,
-}
-
-/// Classifies the file at `path` for execve. Anything that is not an
-/// executable regular file carrying the note is `Other`: the host's execve
-/// then fails (or succeeds) exactly as Linux would, with the same errno.
-pub fn probe(path: &std::ffi::OsStr) -> Kind {
-    use std::os::unix::ffi::OsStrExt;
-    let Ok(c) = std::ffi::CString::new(path.as_bytes()) else {
-        return Kind::Other;
-    };
-    // SAFETY: a NUL-terminated path.
-    let executable = unsafe { libc::access(c.as_ptr(), libc::X_OK) } == 0;
-    let regular = std::fs::metadata(path).is_ok_and(|m| m.is_file());
-    if !executable || !regular {
-        return Kind::Other;
-    }
-    let Ok(data) = std::fs::File::open(path).and_then(|f| read_headers(&f)) else {
-        return Kind::Other;
-    };
-    if !data.starts_with(b"\x7fELF") {
-        return Kind::Other;
-    }
-    match inspect(&data) {
-        Ok(info) if info.note.is_some() => Kind::Xsc,
-        Ok(_) => Kind::Plain,
-        _ => Kind::Other,
-    }
-}
-
 /// Reads what checking and classifying a program need before it is
 /// mapped: a buffer as long as the file, holding the ELF header, the program
 /// headers, the contents of every segment but the loadable ones (notes, the

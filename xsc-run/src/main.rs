@@ -17,6 +17,7 @@ mod bpf;
 mod config;
 mod consume;
 mod entry;
+mod exec_probe;
 mod filters;
 mod foreign;
 mod guard;
@@ -38,6 +39,7 @@ mod verify_cache;
 
 use clap::Parser;
 use std::ffi::OsString;
+use std::os::fd::{AsRawFd, FromRawFd};
 use std::os::unix::ffi::{OsStrExt, OsStringExt};
 
 /// Runs a static XSC binary on this Linux host: the program's OS calls go
@@ -95,6 +97,13 @@ struct Cli {
     /// the emulator).
     #[arg(long, value_name = "FD", hide = true)]
     runner_fd: Option<i32>,
+    /// The program's file, already open at FD (an exec'd XSC program:
+    /// the exec'ing runner opened it to classify it, and hands it over, so
+    /// that a descriptor-relative exec (`fexecve`, a memfd, a close-on-exec
+    /// descriptor) and a full descriptor table work; PROGRAM is then only
+    /// the program's name).
+    #[arg(long, value_name = "FD", hide = true)]
+    program_fd: Option<i32>,
     /// argv[0] for the program (default: PROGRAM as given).
     #[arg(long, value_name = "NAME")]
     argv0: Option<OsString>,
@@ -117,6 +126,7 @@ const OPTIONS_WITH_VALUE: &[&str] = &[
     "--argv0",
     "--emulator",
     "--runner-fd",
+    "--program-fd",
 ];
 
 /// Splits the command line at the program: what comes before it is
@@ -254,10 +264,21 @@ fn run(argv: Vec<std::ffi::OsString>) -> i32 {
         };
         fail(code, format_args!("{}: {e}", path.to_string_lossy()))
     };
-    let file = match std::fs::File::open(&path) {
-        Ok(f) => f,
-        Err(e) => return not_found(e),
+    let file = match cli.program_fd {
+        // SAFETY: the exec'ing runner opened this descriptor for this
+        // runner alone and handed it over (crate::thread_ops::execve); the
+        // File owns it from now on and closes it once the program is
+        // loaded.
+        Some(fd) => unsafe { std::fs::File::from_raw_fd(fd) },
+        None => match std::fs::File::open(&path) {
+            Ok(f) => f,
+            Err(e) => return not_found(e),
+        },
     };
+    // The kernel's name for the file (what /proc/self/exe shows natively):
+    // for a file given by descriptor, the only name there may be (a memfd,
+    // a deleted file).
+    let fd_link = std::fs::read_link(format!("/proc/self/fd/{}", file.as_raw_fd()));
     let data = match loader::read_headers(&file) {
         Ok(d) => d,
         Err(e) => return not_found(e),
@@ -367,9 +388,11 @@ fn run(argv: Vec<std::ffi::OsString>) -> i32 {
         return fail(EXIT_CANNOT_RUN, format_args!("cannot set up signals: {e}"));
     }
     symbols::init(&path, image.base);
-    match std::fs::canonicalize(&path)
-        .map(|p| std::ffi::CString::new(p.into_os_string().into_vec()))
-    {
+    let absolute = match cli.program_fd {
+        Some(_) => fd_link,
+        None => std::fs::canonicalize(&path).or(fd_link),
+    };
+    match absolute.map(|p| std::ffi::CString::new(p.into_os_string().into_vec())) {
         Ok(Ok(p)) => procfs::set_program(p),
         _ => {
             return fail(

@@ -10,8 +10,9 @@ use crate::memory;
 use crate::process::PROCESS;
 use crate::sys::{self, raw_syscall};
 use crate::thread::{self, KernelThread};
-use crate::{config, loader, trace};
+use crate::{config, exec_probe, loader, trace};
 use std::ffi::CString;
+use std::os::fd::AsRawFd;
 use std::sync::atomic::Ordering;
 use xsc_abi::SubmissionEntry;
 
@@ -48,13 +49,13 @@ pub fn execute(kt: *mut KernelThread, sqe: &SubmissionEntry, frame: *const Calle
         }
         nr::EXECVE => {
             trace::noreturn(k, sqe);
-            execve(k, sqe, a[0], a[1], a[2])
+            execve(k, sqe, libc::AT_FDCWD, a[0], a[1], a[2], 0)
         }
-        nr::EXECVEAT if a[0] as i32 == libc::AT_FDCWD && a[4] == 0 => {
+        nr::EXECVEAT => {
             trace::noreturn(k, sqe);
-            execve(k, sqe, a[1], a[2], a[3])
+            execve(k, sqe, a[0] as i32, a[1], a[2], a[3], a[4] as i32)
         }
-        nr::EXECVEAT | nr::CLONE3 => err(libc::ENOSYS),
+        nr::CLONE3 => err(libc::ENOSYS),
         #[cfg(target_arch = "x86_64")]
         nr::ARCH_PRCTL => arch::arch_prctl(kt, a[0], a[1]),
         nr::SET_TID_ADDRESS => {
@@ -430,9 +431,20 @@ fn fork(
     0
 }
 
-/// execve: an XSC binary runs through xsc-run again; anything else runs
-/// natively. On success this does not return.
-fn execve(k: &KernelThread, sqe: &SubmissionEntry, path: u64, argv: u64, envp: u64) -> i64 {
+/// execve, and execveat(dirfd, path, argv, envp, flags): an XSC binary
+/// (or the XSC interpreter of a `#!` script) runs through xsc-run again,
+/// which loads it from the descriptor opened here; anything else is the
+/// host's `execveat` as the program made it. On success this does not
+/// return.
+fn execve(
+    k: &KernelThread,
+    sqe: &SubmissionEntry,
+    dirfd: i32,
+    path: u64,
+    argv: u64,
+    envp: u64,
+    flags: i32,
+) -> i64 {
     let cfg = config::get();
     if cfg.guard == config::Guard::Seccomp {
         // The filter stays on across execve and allows system calls only
@@ -441,6 +453,9 @@ fn execve(k: &KernelThread, sqe: &SubmissionEntry, path: u64, argv: u64, envp: u
             b"xsc-run: execve refused: the seccomp guard cannot follow a program into a new image (run without --guard=seccomp)\n",
         );
         return err(libc::EPERM);
+    }
+    if flags & !(libc::AT_EMPTY_PATH | libc::AT_SYMLINK_NOFOLLOW) != 0 {
+        return err(libc::EINVAL);
     }
     let path = match memory::read_cstring(path, 4096) {
         Ok(p) if crate::procfs::names_own_exe(&p) => match crate::procfs::program() {
@@ -458,43 +473,84 @@ fn execve(k: &KernelThread, sqe: &SubmissionEntry, path: u64, argv: u64, envp: u
         (Err(e), _) | (_, Err(e)) => return err(e),
     };
     let cstr = |v: Vec<u8>| CString::new(v).map_err(|_| libc::EINVAL);
-    let kind = loader::probe(std::os::unix::ffi::OsStrExt::from_bytes(&path));
-    // Descriptors made for the new runner, closed when dropped (if the
-    // exec fails).
-    let mut filter_fds = Vec::new();
-    let (exe, args): (Vec<u8>, Vec<Vec<u8>>) = match kind {
-        loader::Kind::Xsc => {
-            let mut args = match &cfg.emulator {
-                // The host cannot start this runner by itself.
-                Some(q) => vec![
-                    q.clone(),
-                    crate::foreign::runner_path(cfg.runner_fd.unwrap_or(-1)),
-                ],
-                None => vec![cfg.runner_argv0.clone()],
-            };
-            args.extend(cfg.forwarded_options());
-            args.extend(crate::audit::exec_options(k, sqe));
-            if let Some((opt, fd)) = crate::filters::exec_option(&k.filters) {
-                args.push(opt);
-                filter_fds.push(fd);
-            }
-            if let Some(a0) = argv.first() {
-                args.push(b"--argv0".to_vec());
-                args.push(a0.clone());
-            }
-            args.push(b"--".to_vec());
-            args.push(path.clone());
-            args.extend(argv.iter().skip(1).cloned());
-            match &cfg.emulator {
-                Some(q) => (q.clone(), args),
-                None => (b"/proc/self/exe".to_vec(), args),
-            }
-        }
-        loader::Kind::Plain | loader::Kind::Other => match (&kind, &cfg.emulator) {
-            (loader::Kind::Plain, Some(q)) => crate::foreign::under_emulator(q, &path, argv),
-            _ => (path.clone(), argv),
+    let classify = |f: &std::fs::File| match loader::read_headers(f) {
+        Ok(data) if data.starts_with(b"\x7fELF") => match loader::inspect(&data) {
+            Ok(info) if info.note.is_some() => exec_probe::Found::Xsc,
+            Ok(_) => exec_probe::Found::Plain,
+            Err(_) => exec_probe::Found::Other,
         },
+        _ => exec_probe::Found::Other,
     };
+    // The file, kept open (close-on-exec cleared just before the exec) for
+    // the new runner to load, and the descriptors made for it, closed when
+    // dropped (if the exec fails).
+    let mut program_file = None;
+    let mut filter_fds = Vec::new();
+    // The host's own execveat, or the runner started again.
+    let mut host_at = None;
+    let (exe, args): (Vec<u8>, Vec<Vec<u8>>) =
+        match exec_probe::probe(dirfd, &path, flags, &argv, classify) {
+            exec_probe::Exec::Refused { errno, why } => {
+                crate::trace::diagnostic(why.as_bytes());
+                return err(errno);
+            }
+            exec_probe::Exec::Xsc {
+                file,
+                filename,
+                argv,
+            } => {
+                let mut args = match &cfg.emulator {
+                    // The host cannot start this runner by itself.
+                    Some(q) => vec![
+                        q.clone(),
+                        crate::foreign::runner_path(cfg.runner_fd.unwrap_or(-1)),
+                    ],
+                    None => vec![cfg.runner_argv0.clone()],
+                };
+                args.extend(cfg.forwarded_options());
+                args.extend(crate::audit::exec_options(k, sqe));
+                if let Some((opt, fd)) = crate::filters::exec_option(&k.filters) {
+                    args.push(opt);
+                    filter_fds.push(fd);
+                }
+                if let Some(a0) = argv.first() {
+                    args.push(b"--argv0".to_vec());
+                    args.push(a0.clone());
+                }
+                args.push(format!("--program-fd={}", file.as_raw_fd()).into_bytes());
+                program_file = Some(file);
+                args.push(b"--".to_vec());
+                args.push(filename);
+                args.extend(argv.into_iter().skip(1));
+                match &cfg.emulator {
+                    Some(q) => (q.clone(), args),
+                    None => (b"/proc/self/exe".to_vec(), args),
+                }
+            }
+            exec_probe::Exec::Host { plain } => match &cfg.emulator {
+                Some(q) if plain => {
+                    // The emulator opens the binary by name.
+                    let named = if dirfd == libc::AT_FDCWD || path.first() == Some(&b'/') {
+                        path.clone()
+                    } else if path.is_empty() {
+                        format!("/proc/self/fd/{dirfd}").into_bytes()
+                    } else {
+                        let mut p = format!("/proc/self/fd/{dirfd}/").into_bytes();
+                        p.extend_from_slice(&path);
+                        p
+                    };
+                    crate::foreign::under_emulator(q, &named, argv)
+                }
+                _ => {
+                    // Plain execve where it is one (qemu's user mode, under
+                    // which the aarch64 runner runs, has no execveat).
+                    if dirfd != libc::AT_FDCWD || flags != 0 {
+                        host_at = Some((dirfd, flags));
+                    }
+                    (path.clone(), argv)
+                }
+            },
+        };
     let conv = |v: Vec<Vec<u8>>| v.into_iter().map(cstr).collect::<Result<Vec<_>, _>>();
     let (exe, args, env) = match (cstr(exe), conv(args), conv(envp)) {
         (Ok(x), Ok(a), Ok(e)) => (x, a, e),
@@ -512,9 +568,26 @@ fn execve(k: &KernelThread, sqe: &SubmissionEntry, path: u64, argv: u64, envp: u
     if let Some(fd) = cfg.runner_fd {
         crate::foreign::prepare_exec(fd, true);
     }
+    if let Some(f) = &program_file {
+        // SAFETY: clearing FD_CLOEXEC on the descriptor we opened, for the
+        // new runner (if the exec fails, the File's drop closes it).
+        unsafe { libc::fcntl(f.as_raw_fd(), libc::F_SETFD, 0) };
+    }
     // SAFETY: NUL-terminated strings and NULL-terminated pointer arrays that
     // live across the call.
-    unsafe { libc::execve(exe.as_ptr(), argp.as_ptr(), envpp.as_ptr()) };
+    unsafe {
+        match host_at {
+            Some((dirfd, flags)) => libc::syscall(
+                libc::SYS_execveat,
+                dirfd,
+                exe.as_ptr(),
+                argp.as_ptr(),
+                envpp.as_ptr(),
+                flags,
+            ),
+            None => libc::execve(exe.as_ptr(), argp.as_ptr(), envpp.as_ptr()) as libc::c_long,
+        }
+    };
     let e = std::io::Error::last_os_error()
         .raw_os_error()
         .unwrap_or(libc::ENOEXEC);
@@ -523,5 +596,6 @@ fn execve(k: &KernelThread, sqe: &SubmissionEntry, path: u64, argv: u64, envp: u
         crate::foreign::prepare_exec(fd, false);
     }
     drop(filter_fds);
+    drop(program_file);
     err(e)
 }

@@ -602,6 +602,46 @@ fn the_trap_guard_report_never_goes_into_the_programs_own_file() {
     );
 }
 
+/// An execute-only XSC binary (mode 0711) exec'd by an unprivileged XSC
+/// program: xsc-run cannot read it, so the exec fails with EACCES and a
+/// message saying why and what to do, instead of the host running the XSC
+/// binary natively (which died by SIGSEGV, issue 26, item 3). The same
+/// exec natively (Linux runs the binary) is the difference
+/// docs/xsc-run.md section 6 names. Needs root to drop to another uid.
+#[test]
+fn an_execute_only_xsc_binary_is_refused_with_a_clear_message() {
+    // SAFETY: geteuid has no preconditions.
+    if unsafe { libc::geteuid() } != 0 {
+        eprintln!("skipped: needs root (to exec as another user)");
+        return;
+    }
+    use std::os::unix::fs::PermissionsExt;
+    let bin = build(Arch::X86_64, "exec_execute_only");
+    let dir = PathBuf::from(format!("/tmp/xsc-run-exec-only-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let target = dir.join("execute-only");
+    std::fs::copy(&bin, &target).unwrap();
+    std::fs::set_permissions(&target, std::fs::Permissions::from_mode(0o711)).unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_xsc-run"))
+        .arg(&bin)
+        .arg(&target)
+        .current_dir(&dir)
+        .output()
+        .unwrap();
+    let _ = std::fs::remove_dir_all(&dir);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "execl: EACCES\n",
+        "{err}"
+    );
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(err.contains("refused (EACCES)"), "{err}");
+    assert!(err.contains("not readable"), "{err}");
+    assert!(err.contains("chmod a+r"), "{err}");
+}
+
 /// Stdout and how a run ended, for comparisons.
 fn outcome(out: &Output) -> (String, Option<i32>, Option<i32>) {
     (
