@@ -97,6 +97,21 @@ impl ThreadFilters {
         }
     }
 
+    /// Is the thread in strict mode (`SECCOMP_MODE_STRICT`)? Then the host
+    /// kills it for any call but read, write, exit and rt_sigreturn,
+    /// including the kernel side's own.
+    pub fn strict(&self) -> bool {
+        let mut f = self.head();
+        // SAFETY: published filters are never freed.
+        while let Some(filter) = unsafe { f.as_ref() } {
+            if filter.origin == Origin::Strict {
+                return true;
+            }
+            f = filter.prev;
+        }
+        false
+    }
+
     /// A new thread starts with its creator's list.
     pub fn inherit(&self, from: &ThreadFilters) {
         self.head.store(from.head() as usize, Ordering::Release);

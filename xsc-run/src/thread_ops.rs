@@ -345,6 +345,17 @@ pub fn then_exit(kt: *mut KernelThread, sqe: &SubmissionEntry) -> i64 {
 fn exit_thread(kt: *mut KernelThread, code: i32) -> ! {
     // SAFETY: the calling thread's own state.
     let k = unsafe { &*kt };
+    if k.filters.strict() {
+        // Strict mode lets the thread make no call but exit: none of the
+        // clean-up below (the signal mask, the guard, the region, the
+        // clear-tid wake) can be done, and the host would kill the process
+        // for trying. Linux's exit is allowed there and ends the thread
+        // (the process, for its last one) with `code`; its region and
+        // state stay behind, as the host reclaims them with the process.
+        PROCESS.live_threads.fetch_sub(1, Ordering::SeqCst);
+        raw_syscall(nr::EXIT, [code as u64, 0, 0, 0, 0, 0]);
+        unreachable!("exit returned");
+    }
     if k.is_clone_child {
         // SAFETY: kt.runner_sp was saved by xsc_enter_child on this thread.
         unsafe { arch::xsc_resume_runner(kt, code) }
