@@ -41,6 +41,10 @@ pub const NOT_UNDER_QEMU: &[NotUnderQemu] = &[
         why: "natively the exec fails: qemu's binfmt_misc handler needs a descriptor to open the binary, where Linux's exec needs none (the x86_64 run checks it)",
     },
     NotUnderQemu {
+        case: "memory/beyond_the_break_is_unmapped",
+        why: "qemu emulates brk itself: natively it keeps the pages a shrinking break gives back mapped, and madvise past the break succeeds (the x86_64 run checks it)",
+    },
+    NotUnderQemu {
         case: "proc/exe_link_aliases",
         why: "qemu emulates only /proc/self/exe and /proc/PID/exe: natively /proc/thread-self/exe and the other spellings name qemu",
     },
@@ -51,6 +55,10 @@ pub const NOT_UNDER_QEMU: &[NotUnderQemu] = &[
     NotUnderQemu {
         case: "proc/seccomp_strict_kills",
         why: "qemu has no seccomp (the native run is not killed)",
+    },
+    NotUnderQemu {
+        case: "proc/seccomp_strict_write_then_exit",
+        why: "qemu does not emulate seccomp strict mode: natively the case ends with exit 0, not 7 (the x86_64 run checks it)",
     },
     NotUnderQemu {
         case: "seccomp/libc_open_and_stat_calls",

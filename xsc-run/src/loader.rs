@@ -1,6 +1,6 @@
 //! Loading a static XSC ELF binary into this process (with the `object`
 //! crate): checks, the `XSC_ABI` note, mapping the `PT_LOAD` segments, and
-//! the range reserved for the program break.
+//! where the program break starts.
 
 use object::elf;
 use object::read::elf::{FileHeader, ProgramHeader};
@@ -10,8 +10,6 @@ use xsc_abi::note::XscAbiNoteDesc;
 
 type Header = elf::FileHeader64<Endianness>;
 
-/// Address space reserved after the image for the program break.
-pub const BRK_RESERVE: u64 = 1 << 30;
 const PAGE: u64 = 4096;
 
 /// Why a binary cannot be run.
@@ -22,6 +20,9 @@ pub enum LoadError {
     MissingNote,
     BadNote(String),
     Map(String),
+    /// Mapping the program ran out of address space (`ENOMEM`: most often
+    /// `RLIMIT_AS`; the caller says which limit and what to do).
+    NoSpace(String),
     /// Built for another machine (its `e_machine`).
     ForeignMachine(u16),
 }
@@ -36,7 +37,9 @@ impl fmt::Display for LoadError {
                 "no XSC_ABI note: this is not an XSC binary (build it for an XSC target, or pass --allow-unmarked to run it anyway for debugging)"
             ),
             LoadError::BadNote(why) => write!(f, "bad XSC_ABI note: {why}"),
-            LoadError::Map(why) => write!(f, "cannot map the program: {why}"),
+            LoadError::Map(why) | LoadError::NoSpace(why) => {
+                write!(f, "cannot map the program: {why}")
+            }
             LoadError::ForeignMachine(m) => write!(
                 f,
                 "machine {m} is not {} (this xsc-run runs {} XSC binaries)",
@@ -77,8 +80,10 @@ pub struct Image {
     pub entry: u64,
     pub phdr: u64,
     pub phnum: u64,
+    /// The end of the image, where the program break starts (nothing is
+    /// reserved after it: the break grows into free address space, as
+    /// Linux's does).
     pub brk_start: u64,
-    pub brk_limit: u64,
     pub segments: Vec<Segment>,
 }
 
@@ -346,7 +351,7 @@ pub fn load(file: &std::fs::File, info: &ElfInfo) -> Result<Image, LoadError> {
             .max()
             .unwrap_or(0),
     );
-    let total = (hi - lo + BRK_RESERVE) as usize;
+    let total = (hi - lo) as usize;
     let (hint, flags) = if info.is_pie {
         (pie_base() as *mut libc::c_void, 0)
     } else {
@@ -365,10 +370,20 @@ pub fn load(file: &std::fs::File, info: &ElfInfo) -> Result<Image, LoadError> {
         )
     };
     if at == libc::MAP_FAILED || (!info.is_pie && at as u64 != lo) {
-        return Err(LoadError::Map(format!(
-            "cannot reserve {total:#x} bytes at {lo:#x}: {}",
-            std::io::Error::last_os_error()
-        )));
+        let e = std::io::Error::last_os_error();
+        let text = format!("cannot reserve {total:#x} bytes at {lo:#x}: {e}");
+        return Err(match e.raw_os_error() {
+            Some(libc::ENOMEM) => LoadError::NoSpace(text),
+            Some(libc::EEXIST) if !info.is_pie => LoadError::Map(format!(
+                "{text}. The binary is not position-independent (ET_EXEC: built with -no-pie, or Rust's -C relocation-model=static), so it must sit at its link address, and xsc-run shares the address space with it: that range is taken ({}). Build it as a static-pie, the default of xsc-cc and cargo xsc (docs/xsc-run.md section 6)",
+                if overlaps_runner(lo, hi) {
+                    "by xsc-run's own image"
+                } else {
+                    "by a mapping of xsc-run's"
+                }
+            )),
+            _ => LoadError::Map(text),
+        });
     }
     let base = at as u64 - lo;
     // SAFETY: [at, at + hi - lo) is our reservation; make it writable to
@@ -396,9 +411,26 @@ pub fn load(file: &std::fs::File, info: &ElfInfo) -> Result<Image, LoadError> {
         phdr,
         phnum: info.phnum,
         brk_start: base + hi,
-        brk_limit: base + hi + BRK_RESERVE,
         segments: info.segments.clone(),
     })
+}
+
+/// Does `[lo, hi)` overlap xsc-run's own image (from the linker's
+/// `__executable_start` to `_end`)?
+fn overlaps_runner(lo: u64, hi: u64) -> bool {
+    extern "C" {
+        static __executable_start: u8;
+        static _end: u8;
+    }
+    // SAFETY: only the addresses of the linker-defined symbols are taken,
+    // never their contents.
+    let (start, end) = {
+        (
+            std::ptr::addr_of!(__executable_start) as u64,
+            std::ptr::addr_of!(_end) as u64,
+        )
+    };
+    lo < end && start < hi
 }
 
 /// Puts the file contents of `s` at `base + vaddr`, as Linux's loader

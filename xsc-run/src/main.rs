@@ -165,6 +165,36 @@ fn fail(code: i32, msg: impl std::fmt::Display) -> i32 {
     code
 }
 
+/// For a start that ran out of memory under `RLIMIT_AS`: which limit, and
+/// what to do (docs/xsc-run.md section 6); empty otherwise.
+fn address_space_hint(errno: Option<i32>) -> String {
+    let get = |r| {
+        let mut lim = libc::rlimit {
+            rlim_cur: 0,
+            rlim_max: 0,
+        };
+        // SAFETY: getrlimit writes only into `lim`.
+        unsafe { libc::getrlimit(r, &mut lim) };
+        lim.rlim_cur
+    };
+    let (space, stack) = (get(libc::RLIMIT_AS), get(libc::RLIMIT_STACK));
+    if errno != Some(libc::ENOMEM) || space == libc::RLIM_INFINITY {
+        return String::new();
+    }
+    let mib = |v: u64| v.div_ceil(1 << 20);
+    let stack = if stack == libc::RLIM_INFINITY {
+        8 << 20
+    } else {
+        stack
+    };
+    format!(
+        " (RLIMIT_AS is {} MiB: xsc-run maps the program's image and its whole stack, RLIMIT_STACK = {} MiB, before it starts, and its own image and stacks count too, where Linux charges only the stack pages a program touches; raise the limit (ulimit -v) by at least {} MiB, or lower RLIMIT_STACK (ulimit -s); docs/xsc-run.md section 6)",
+        mib(space),
+        mib(stack),
+        mib(stack)
+    )
+}
+
 fn open_trace(cli: &Cli) -> std::io::Result<Option<i32>> {
     use std::os::fd::IntoRawFd;
     if let Some(fd) = cli.trace_fd {
@@ -301,6 +331,16 @@ fn run(argv: Vec<std::ffi::OsString>) -> i32 {
     // is what was loaded there (no second read of the file).
     let image = match loader::load(&file, &info) {
         Ok(i) => i,
+        Err(e @ loader::LoadError::NoSpace(_)) => {
+            return fail(
+                EXIT_CANNOT_RUN,
+                format_args!(
+                    "{}: {e}{}",
+                    path.to_string_lossy(),
+                    address_space_hint(Some(libc::ENOMEM))
+                ),
+            )
+        }
         Err(e) => {
             return fail(
                 EXIT_CANNOT_RUN,
@@ -412,7 +452,6 @@ fn run(argv: Vec<std::ffi::OsString>) -> i32 {
             .unwrap_or_else(|e| e.into_inner());
         b.start = image.brk_start;
         b.current = image.brk_start;
-        b.limit = image.brk_limit;
     }
 
     let table = entry::entry_table() as *const _ as u64;
@@ -472,7 +511,10 @@ fn run(argv: Vec<std::ffi::OsString>) -> i32 {
         Err(e) => {
             return fail(
                 EXIT_CANNOT_RUN,
-                format_args!("cannot build the initial stack: {e}"),
+                format_args!(
+                    "cannot build the initial stack: {e}{}",
+                    address_space_hint(e.raw_os_error())
+                ),
             )
         }
     };

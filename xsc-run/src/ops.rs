@@ -192,42 +192,40 @@ pub fn execute(kt: &KernelThread, sqe: &SubmissionEntry) -> i64 {
     }
 }
 
-/// The program break, emulated in a reserved range of address space right
-/// after the program image (set up by the loader).
+/// The program break, emulated in the address space right after the
+/// program image (where the loader put its start). Nothing is reserved
+/// there: as on Linux, the space past the break is unmapped, so calls and
+/// faults there behave as natively and a program may map it itself.
 pub struct ProgramBreak {
     pub start: u64,
     pub current: u64,
-    pub limit: u64,
 }
 
 /// `brk(addr)`: as Linux, returns the new break, or the unchanged one when
-/// the request cannot be met.
+/// the request cannot be met (below the start, or the pages it needs are
+/// not free: another mapping, `RLIMIT_AS`, `RLIMIT_DATA`, no memory).
 fn brk(addr: u64) -> i64 {
     let mut b = crate::process::PROCESS
         .brk
         .lock()
         .unwrap_or_else(|e| e.into_inner());
-    if addr < b.start || addr > b.limit {
+    let page = 4096u64;
+    if addr < b.start || addr > u64::MAX - page {
         return b.current as i64;
     }
-    let page = 4096u64;
     let old_end = b.current.next_multiple_of(page);
     let new_end = addr.next_multiple_of(page);
-    let (lo, hi, prot) = if new_end > old_end {
-        (old_end, new_end, libc::PROT_READ | libc::PROT_WRITE)
-    } else {
-        (new_end, old_end, libc::PROT_NONE)
-    };
-    if hi > lo {
-        // Fresh zeroed pages when growing; discarded pages when shrinking.
-        // SAFETY: [lo, hi) lies inside the range reserved for the break,
-        // which nothing else uses.
+    if new_end > old_end {
+        // Fresh zeroed pages, only where nothing is mapped.
+        let len = (new_end - old_end) as usize;
+        // SAFETY: MAP_FIXED_NOREPLACE maps [old_end, new_end) only if none
+        // of it is mapped, so nothing of the program's or ours is touched.
         let p = unsafe {
             libc::mmap(
-                lo as *mut libc::c_void,
-                (hi - lo) as usize,
-                prot,
-                libc::MAP_PRIVATE | libc::MAP_ANONYMOUS | libc::MAP_FIXED | libc::MAP_NORESERVE,
+                old_end as *mut libc::c_void,
+                len,
+                libc::PROT_READ | libc::PROT_WRITE,
+                libc::MAP_PRIVATE | libc::MAP_ANONYMOUS | libc::MAP_FIXED_NOREPLACE,
                 -1,
                 0,
             )
@@ -235,6 +233,18 @@ fn brk(addr: u64) -> i64 {
         if p == libc::MAP_FAILED {
             return b.current as i64;
         }
+        if p as u64 != old_end {
+            // A host too old for MAP_FIXED_NOREPLACE took it as a hint.
+            // SAFETY: the mapping just made, elsewhere; nobody has it.
+            unsafe { libc::munmap(p, len) };
+            return b.current as i64;
+        }
+    } else if new_end < old_end {
+        // The pages given up are unmapped, as Linux's brk does.
+        // SAFETY: [new_end, old_end) lies between the start of the break
+        // and its end: pages this emulation mapped for the program's
+        // break, which the program gave back.
+        unsafe { libc::munmap(new_end as *mut libc::c_void, (old_end - new_end) as usize) };
     }
     b.current = addr;
     addr as i64

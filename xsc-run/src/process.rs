@@ -36,7 +36,6 @@ pub static PROCESS: Process = Process {
     brk: Mutex::new(ProgramBreak {
         start: 0,
         current: 0,
-        limit: 0,
     }),
     runners: Mutex::new(Vec::new()),
 };
