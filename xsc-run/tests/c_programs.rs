@@ -642,6 +642,29 @@ fn an_execute_only_xsc_binary_is_refused_with_a_clear_message() {
     assert!(err.contains("chmod a+r"), "{err}");
 }
 
+/// With the descriptor table full at the hard RLIMIT_NOFILE, exec of an
+/// executable file fails with EMFILE and a message naming both limits and
+/// what to do (natively the exec succeeds: the documented difference of
+/// docs/xsc-run.md section 6). Under a higher hard limit the exec works:
+/// the conformance case exec/xsc_binary_with_fd_table_full.
+#[test]
+fn exec_with_the_fd_table_full_at_the_hard_limit_is_refused_with_a_clear_message() {
+    let bin = build(Arch::X86_64, "exec_with_fd_table_full");
+    let out = Command::new(env!("CARGO_BIN_EXE_xsc-run"))
+        .arg(&bin)
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "execl: EMFILE\n",
+        "{err}"
+    );
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(err.contains("refused (EMFILE)"), "{err}");
+    assert!(err.contains("RLIMIT_NOFILE 32, hard limit 32"), "{err}");
+}
+
 /// Stdout and how a run ended, for comparisons.
 fn outcome(out: &Output) -> (String, Option<i32>, Option<i32>) {
     (
