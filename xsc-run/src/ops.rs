@@ -84,7 +84,9 @@ pub fn fast_path_allows(kt: &KernelThread, sqe: &SubmissionEntry) -> bool {
         return false;
     }
     if in_map(&PASSTHROUGH, sqe.opcode) {
-        return true;
+        // A change of the mappings low in the address space may hit the
+        // runner's own image: the full path looks closer.
+        return mapping_range(sqe.opcode, sqe.args).is_none_or(|(lo, _)| lo >= near_runner_end());
     }
     if !in_map(&PATH_OPS, sqe.opcode) {
         return false;
@@ -146,6 +148,9 @@ pub fn execute(kt: &KernelThread, sqe: &SubmissionEntry) -> i64 {
         let tid = kt.tid.load(std::sync::atomic::Ordering::Relaxed);
         crate::filters::enforce(&kt.filters, tid, sqe.opcode, a)
     };
+    if let Some(refused) = refuse_over_runner(sqe.opcode, a) {
+        return refused;
+    }
     match sqe.opcode {
         nr::BRK => judged().unwrap_or_else(|| brk(a[0])),
         nr::RT_SIGACTION => {
@@ -190,6 +195,77 @@ pub fn execute(kt: &KernelThread, sqe: &SubmissionEntry) -> i64 {
             None => raw_syscall(op, a),
         },
     }
+}
+
+/// The range of the address space whose mappings `opcode` would replace,
+/// remove or re-protect: `mmap` with `MAP_FIXED` (not
+/// `MAP_FIXED_NOREPLACE`, which replaces nothing), `munmap`, `mprotect`,
+/// `mremap` (its old range, or the new one with `MREMAP_FIXED`, whichever
+/// is lower).
+fn mapping_range(opcode: u32, a: [u64; 6]) -> Option<(u64, u64)> {
+    let range = |start: u64, len: u64| (start, start.saturating_add(len));
+    match opcode {
+        op if op == Sysno::mmap as u32 && a[3] & libc::MAP_FIXED as u64 != 0 => {
+            Some(range(a[0], a[1]))
+        }
+        op if op == Sysno::munmap as u32 || op == Sysno::mprotect as u32 => Some(range(a[0], a[1])),
+        op if op == Sysno::mremap as u32 => {
+            let old = range(a[0], a[1]);
+            let new = range(a[4], a[2]);
+            Some(if a[3] & libc::MREMAP_FIXED as u64 != 0 && new.0 < old.0 {
+                new
+            } else {
+                old
+            })
+        }
+        _ => None,
+    }
+}
+
+/// xsc-run's own image, from the linker's `__executable_start` to `_end`.
+fn runner_image() -> (u64, u64) {
+    extern "C" {
+        static __executable_start: u8;
+        static _end: u8;
+    }
+    // Only the symbols' addresses are taken, never their contents.
+    (
+        std::ptr::addr_of!(__executable_start) as u64,
+        std::ptr::addr_of!(_end) as u64,
+    )
+}
+
+/// Below this, a mapping change may reach the runner's image or the heap
+/// after it (which never grows 64 GiB); above, it cannot. No system call,
+/// no TLS: the fast path's first look.
+fn near_runner_end() -> u64 {
+    runner_image().1.saturating_add(1 << 36)
+}
+
+/// A mapping change over xsc-run's own image or heap (the program maps
+/// `MAP_FIXED` over low memory, as JITs and emulators do) would destroy the
+/// kernel side under the program, which then dies by SIGSEGV with no word:
+/// it is refused with `ENOMEM` and a message saying why instead
+/// (docs/xsc-run.md section 6). `None`: not such a change.
+fn refuse_over_runner(opcode: u32, a: [u64; 6]) -> Option<i64> {
+    let (lo, hi) = mapping_range(opcode, a)?;
+    if lo >= near_runner_end() {
+        return None;
+    }
+    let (start, end) = runner_image();
+    // The runner's heap ends at the host's program break.
+    let heap_end = (raw_syscall(nr::BRK, [0; 6]) as u64).max(end);
+    if !(lo < heap_end && start < hi) {
+        return None;
+    }
+    let name = Sysno::new(opcode as usize).map_or("?", |s| s.name());
+    crate::trace::diagnostic(
+        format!(
+            "xsc-run: {name} over [{lo:#x}, {hi:#x}) refused (ENOMEM): [{start:#x}, {heap_end:#x}) holds xsc-run's own image and heap, which share the address space with the program; map memory elsewhere (above {heap_end:#x}), or let the kernel choose the address (docs/xsc-run.md section 6)\n"
+        )
+        .as_bytes(),
+    );
+    Some(-(libc::ENOMEM as i64))
 }
 
 /// The program break, emulated in the address space right after the

@@ -665,6 +665,27 @@ fn exec_with_the_fd_table_full_at_the_hard_limit_is_refused_with_a_clear_message
     assert!(err.contains("RLIMIT_NOFILE 32, hard limit 32"), "{err}");
 }
 
+/// A program that maps MAP_FIXED over xsc-run's own image (unmaps it,
+/// re-protects it) gets ENOMEM and a message instead of destroying the
+/// kernel side and dying by SIGSEGV with no word (issue 26, item 2).
+#[test]
+fn mapping_over_the_runner_is_refused_with_a_clear_message() {
+    let bin = build(Arch::X86_64, "map_fixed_over_runner");
+    let out = Command::new(env!("CARGO_BIN_EXE_xsc-run"))
+        .arg(&bin)
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "mmap MAP_FIXED: ENOMEM\nmunmap: ENOMEM\nmprotect: ENOMEM\n",
+        "{err}"
+    );
+    assert_eq!(out.status.code(), Some(0), "{err}");
+    assert!(err.contains("refused (ENOMEM)"), "{err}");
+    assert!(err.contains("holds xsc-run's own image and heap"), "{err}");
+}
+
 /// Stdout and how a run ended, for comparisons.
 fn outcome(out: &Output) -> (String, Option<i32>, Option<i32>) {
     (
