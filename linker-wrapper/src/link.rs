@@ -138,7 +138,10 @@ impl Driver {
             .and_then(|i| args.get(i + 1))
             .map(PathBuf::from)
             .unwrap_or_else(|| PathBuf::from("a.out"));
-        let pie = !has("-static") || has("-static-pie");
+        // Static-pie unless asked for a plain static executable (`-static`,
+        // or `-no-pie`, which must get crt1.o: rcrt1.o's start code
+        // relocates a PIE and faults in one without a dynamic section).
+        let pie = (!has("-static") && !has("-no-pie")) || has("-static-pie");
         let lib = self.sysroot.lib();
         let (crt1, crtbegin, crtend) = if pie {
             ("rcrt1.o", "crtbeginS.o", "crtendS.o")
@@ -152,7 +155,7 @@ impl Driver {
         }
         c.args(["-nostdlib", "-nostartfiles"]);
         if !has("-static-pie") && !has("-static") {
-            c.arg("-static-pie");
+            c.arg(if pie { "-static-pie" } else { "-static" });
         }
         c.arg(lib.join(crt1))
             .arg(lib.join("crti.o"))

@@ -686,6 +686,36 @@ fn mapping_over_the_runner_is_refused_with_a_clear_message() {
     assert!(err.contains("holds xsc-run's own image and heap"), "{err}");
 }
 
+/// `xsc-cc -no-pie` gives a working non-PIE binary (issue 26, item 2: it
+/// got the static-pie start code and faulted at its first instruction
+/// that read the missing dynamic section). This test's xsc-run (a PIE
+/// build) leaves 0x400000 free: it runs there. Where a runner's own image
+/// holds that address, the refusal names the cause and the fix.
+#[test]
+fn a_non_pie_c_program_runs_or_is_refused_with_a_clear_message() {
+    let cc = xsc_home().join("bin/xsc-cc");
+    let bin = tmp("non-pie-hello");
+    let src = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/data/non_pie_hello.c");
+    run_ok(
+        Command::new(&cc)
+            .args(["-O1", "-no-pie", "-o"])
+            .arg(&bin)
+            .arg(&src),
+    );
+    let out = Command::new(env!("CARGO_BIN_EXE_xsc-run"))
+        .arg(&bin)
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    if err.contains("xsc-run's own image") {
+        assert_eq!(out.status.code(), Some(126), "{err}");
+        assert!(err.contains("Build it as a static-pie"), "{err}");
+    } else {
+        assert_eq!(out.status.code(), Some(0), "{err}");
+        assert_eq!(String::from_utf8_lossy(&out.stdout), "non-PIE hello\n");
+    }
+}
+
 /// Stdout and how a run ended, for comparisons.
 fn outcome(out: &Output) -> (String, Option<i32>, Option<i32>) {
     (
