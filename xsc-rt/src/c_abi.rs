@@ -59,6 +59,24 @@ pub unsafe extern "C" fn xsc_raw_syscall6(
     )
 }
 
+/// `void *xsc_time_function(const char *name)`: the entry table's time
+/// function that a vDSO would export as `name` (`__vdso_clock_gettime`,
+/// `__kernel_getcpu`, ...), or null. The libc's vDSO lookup (`__vdsosym`)
+/// asks this, so that its `clock_gettime` and `sched_getcpu` call the
+/// table's functions as they would call a vDSO's, with no ring round trip
+/// and no runtime code between (ABI §5.8).
+///
+/// # Safety
+/// `name` must be a NUL-terminated string.
+#[no_mangle]
+pub unsafe extern "C" fn xsc_time_function(name: *const core::ffi::c_char) -> usize {
+    // SAFETY: the caller passes a NUL-terminated string.
+    let name = unsafe { core::ffi::CStr::from_ptr(name) };
+    crate::time::by_vdso_name(name.to_bytes())
+        .and_then(|f| crate::time::address(&crate::ring::Ring::current(), f))
+        .map_or(0, |a| a as usize)
+}
+
 /// `int xsc_submit_and_reap(const xsc_sqe *sqes, xsc_cqe *cqes, size_t n)`:
 /// the batch API. Returns 0; `-EINVAL` when an entry is a thread-context
 /// operation; `-EBUSY` when called from a signal handler that interrupted a
