@@ -341,19 +341,104 @@ TEST_SIGNAL(then_exit_from_the_main_thread_is_einval, SIGUSR1)
 	raise(SIGUSR1);
 }
 
-static void install_errno_filter(struct __test_metadata *_metadata, int nr,
-				 int err)
+static void install_filter(struct __test_metadata *_metadata, int nr,
+			   unsigned int action)
 {
 	struct sock_filter f[] = {
 		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
 		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, nr, 0, 1),
-		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | err),
+		BPF_STMT(BPF_RET | BPF_K, action),
 		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
 	};
 	struct sock_fprog prog = { .len = 4, .filter = f };
 
 	ASSERT_EQ(0, prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0));
 	ASSERT_EQ(0, prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog));
+}
+
+static void install_errno_filter(struct __test_metadata *_metadata, int nr,
+				 int err)
+{
+	install_filter(_metadata, nr, SECCOMP_RET_ERRNO | err);
+}
+
+/* What a SIGSYS handler saw: si_syscall, then rax, rdi, rsi, rdx, r10, r8. */
+static volatile long trap_seen[7];
+
+/* Records the trapped call and emulates it: its result is 4242. */
+static void trap_handler(int sig, siginfo_t *si, void *ucontext)
+{
+	greg_t *g = ((ucontext_t *)ucontext)->uc_mcontext.gregs;
+
+	trap_seen[0] = si->si_syscall;
+	trap_seen[1] = g[REG_RAX];
+	trap_seen[2] = g[REG_RDI];
+	trap_seen[3] = g[REG_RSI];
+	trap_seen[4] = g[REG_RDX];
+	trap_seen[5] = g[REG_R10];
+	trap_seen[6] = g[REG_R8];
+	g[REG_RAX] = 4242;
+}
+
+/*
+ * In a child: a TRAP filter on kcmp, the handler above, then `call` (which
+ * makes kcmp(11, 22, 33, 44, 55)); exits 0 if the handler saw the call's
+ * number and arguments as a trapped system call shows them (the number in
+ * the result register) and its result, 4242, is the call's.
+ */
+static int trap_case(struct __test_metadata *_metadata, long (*call)(void))
+{
+	struct sigaction sa = { .sa_sigaction = trap_handler,
+				.sa_flags = SA_SIGINFO };
+	long want[7] = { SYS_kcmp, SYS_kcmp, 11, 22, 33, 44, 55 };
+	int status, i;
+	pid_t child = fork();
+
+	if (child == 0) {
+		if (sigaction(SIGSYS, &sa, NULL))
+			_exit(1);
+		install_filter(_metadata, SYS_kcmp, SECCOMP_RET_TRAP);
+		if (call() != 4242)
+			_exit(2);
+		for (i = 0; i < 7; i++)
+			if (trap_seen[i] != want[i])
+				_exit(10 + i);
+		_exit(0);
+	}
+	if (child < 0 || waitpid(child, &status, 0) != child)
+		return -1;
+	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+static long kcmp_by_syscall(void)
+{
+	return syscall(SYS_kcmp, 11, 22, 33, 44, 55);
+}
+
+/*
+ * A seccomp TRAP: the SIGSYS handler sees the call's registers and may
+ * emulate it by setting the result register, natively and for a ring
+ * entry (ABI §6.6) alike.
+ */
+TEST(seccomp_trap_handler_sees_and_sets_the_call)
+{
+	EXPECT_EQ(0, trap_case(_metadata, kcmp_by_syscall));
+}
+
+static long kcmp_by_thread_call(void)
+{
+	struct xsc_sqe e = {
+		.opcode = SYS_kcmp, .args = { 11, 22, 33, 44, 55 },
+	};
+
+	return ((xsc_thread_call_fn)table()->thread_call)(region(), &e);
+}
+
+/* The same through thread_call: what the handler leaves is its result. */
+TEST(seccomp_trap_handler_sets_a_thread_call_result)
+{
+	NEED_XSC();
+	EXPECT_EQ(0, trap_case(_metadata, kcmp_by_thread_call));
 }
 
 /* The [lo, hi) of the mapping named `name` in /proc/self/maps, or 0. */

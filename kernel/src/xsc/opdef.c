@@ -120,6 +120,21 @@ bool xsc_poller_takes(const struct xsc_sqe *sqe)
 	return false;
 }
 
+/* Does operation nr take the process's mmap lock (a poller's concern)? */
+bool xsc_op_takes_mmap_lock(u32 nr)
+{
+	switch (nr) {
+	case __NR_mmap:
+	case __NR_munmap:
+	case __NR_mprotect:
+	case __NR_mremap:
+	case __NR_madvise:
+	case __NR_brk:
+		return true;
+	}
+	return false;
+}
+
 /*
  * Does [addr, addr + len) meet the kernel's code in the process: the entry
  * page and what lies right before it (the vDSO and its data, on x86_64)?

@@ -60,7 +60,9 @@ late_initcall(xsc_sysctl_init);
 /*
  * May the poller execute entries for thread t at all? Only while every
  * per-thread attribute an entry could see is the same as the poller's
- * (its files, filesystem context, namespaces, personality), no seccomp
+ * (its files, filesystem context, namespaces, personality, and what
+ * places and charges the memory it allocates: memory policy, cpuset
+ * nodes, cgroups), no seccomp
  * filter must judge the entries, no tracer watches, and no entry a signal
  * interrupted waits for its restart (ring order): otherwise the thread's
  * own `wait` consumes them. Called holding t's ring, for each entry after
@@ -81,6 +83,19 @@ static bool xsc_poller_serves(struct task_struct *t)
 	if (test_task_syscall_work(t, SYSCALL_TRACE) ||
 	    test_task_syscall_work(t, SYSCALL_TRACEPOINT))
 		return false;
+#ifdef CONFIG_NUMA
+	/* Per task: equal only when both have the default (none). */
+	if (READ_ONCE(t->mempolicy) != current->mempolicy)
+		return false;
+#endif
+#ifdef CONFIG_CPUSETS
+	if (!nodes_equal(t->mems_allowed, current->mems_allowed))
+		return false;
+#endif
+#ifdef CONFIG_CGROUPS
+	if (rcu_access_pointer(t->cgroups) != rcu_access_pointer(current->cgroups))
+		return false;
+#endif
 	return !(READ_ONCE(t->flags) & (PF_EXITING | PF_IO_WORKER)) &&
 	       !t->xsc.interrupted_pending && !t->ptrace &&
 	       READ_ONCE(t->files) == current->files &&
@@ -142,7 +157,15 @@ static unsigned int xsc_poll_ring(struct task_struct *t, bool sleeping)
 				.opcode = sqe.opcode,
 			};
 
-			if (!xsc_poller_takes(&sqe) || !xsc_poller_serves(t)) {
+			/*
+			 * An operation that takes the mmap lock is left to
+			 * the thread while the lock is held, so that the
+			 * poller does not wait behind its holder (a fault on
+			 * a slow file, say) with other threads' entries.
+			 */
+			if (!xsc_poller_takes(&sqe) || !xsc_poller_serves(t) ||
+			    (xsc_op_takes_mmap_lock(sqe.opcode) &&
+			     rwsem_is_locked(&current->mm->mmap_lock))) {
 				left = true;
 				break;
 			}

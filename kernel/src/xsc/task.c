@@ -37,6 +37,8 @@ void xsc_copy_thread(struct task_struct *p)
 	}
 	p->xsc.region = current->xsc.new_region;
 	p->xsc.new_region = 0;
+	p->xsc.interrupted_pending = false;
+	p->xsc.trapped_pending = false;
 	memset(&p->xsc.ring, 0, sizeof(p->xsc.ring));
 	xsc_arch_child_region(p, p->xsc.region);
 }

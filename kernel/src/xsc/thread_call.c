@@ -126,8 +126,18 @@ long xsc_thread_call(unsigned long region, unsigned long entry)
 	 * Shown to tracers and judged as the caller made it, before anything
 	 * is made of it (a tracer may change it: checked again).
 	 */
-	if (!xsc_enter(&sqe.opcode, sqe.args, &r))
-		return xsc_exit(sqe.opcode, sqe.args, r);
+	if (!xsc_enter(&sqe.opcode, sqe.args, &r)) {
+		r = xsc_exit(sqe.opcode, sqe.args, r);
+		/*
+		 * A seccomp TRAP: the SIGSYS handler sees the call's registers
+		 * (its number is r, rolled back; the arguments as made), and
+		 * the result register it leaves is what thread_call returns,
+		 * as for a trapped system call (ABI §6.6).
+		 */
+		if (current->xsc.trap)
+			xsc_arch_set_args(current_pt_regs(), sqe.args);
+		return r;
+	}
 	/* As the tracer saw it (vfork is run as fork). */
 	nr = sqe.opcode;
 	memcpy(args, sqe.args, sizeof(args));

@@ -16,6 +16,7 @@
 #include <linux/entry-common.h>
 #include <linux/ptrace.h>
 #include <linux/sched.h>
+#include <linux/sched/signal.h>
 #include <linux/seccomp.h>
 #include <asm/syscall.h>
 #include <trace/events/syscalls.h>
@@ -40,6 +41,7 @@ bool xsc_enter(u32 *nr, u64 *args, long *result)
 	bool run = true;
 	long n;
 
+	current->xsc.trap = false;
 	if (likely(!(work & XSC_TRACE_ENTER)))
 		return true;
 	transport = *regs;
@@ -75,6 +77,13 @@ bool xsc_enter(u32 *nr, u64 *args, long *result)
 		if (__secure_computing(&sd) == -1) {
 			/* The filter's (or tracer's) answer, where a call's would be. */
 			*result = syscall_get_return_value(current, regs);
+			/*
+			 * A TRAP: the registers rolled back to the call (its
+			 * number in the result register), SIGSYS queued.
+			 */
+			current->xsc.trap = *result == *nr &&
+				syscall_get_nr(current, regs) == *nr &&
+				sigismember(&current->pending.signal, SIGSYS);
 			run = false;
 			goto out;
 		}

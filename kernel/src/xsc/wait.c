@@ -91,6 +91,17 @@ static long xsc_execute(const struct xsc_sqe *sqe)
 		cqe.flags = XSC_CQE_F_WRONG_CONTEXT;
 	} else {
 		cqe.result = xsc_syscall(sqe->opcode, sqe->args, true);
+		if (current->xsc.trap) {
+			/*
+			 * A seccomp TRAP: completed when its SIGSYS handler
+			 * returns, with the result it leaves (xsc_sigreturn).
+			 * The signal pending ends this pass.
+			 */
+			current->xsc.trapped = *sqe;
+			current->xsc.trapped_frame = 0;
+			current->xsc.trapped_pending = true;
+			return 0;
+		}
 		if (xsc_wants_restart(cqe.result)) {
 			current->xsc.interrupted = *sqe;
 			current->xsc.interrupted_pending = true;
@@ -166,9 +177,39 @@ void xsc_interrupted_complete(void)
 	xsc_release(&current->xsc);
 }
 
+/*
+ * rt_sigreturn from the SIGSYS handler whose frame showed a trapped entry
+ * (the arch's xsc_signal_frame): the entry completes with the result
+ * register the handler left, as a trapped system call returns it (ABI
+ * §6.6), and the `wait` the signal interrupted returns 0.
+ */
+void xsc_sigreturn(struct pt_regs *regs, unsigned long frame)
+{
+	struct xsc_thread *xt = &current->xsc;
+	struct xsc_cqe cqe = { .result = regs_return_value(regs) };
+
+	if (!xt->trapped_pending || xt->trapped_frame != frame)
+		return;
+	xt->trapped_pending = false;
+	xt->trapped_frame = 0;
+	/* Killed meanwhile: the thread ends, its entries with it (§7.4). */
+	if (!xsc_claim(xt))
+		return;
+	cqe.user_data = xt->trapped.user_data;
+	cqe.opcode = xt->trapped.opcode;
+	xsc_post(xt, &cqe);
+	xsc_release(xt);
+	regs_set_return_value(regs, 0);
+}
+
 /* What `wait` does holding the thread's ring: 0, or a restart code. */
 static long xsc_wait_consume(bool restart, unsigned int *takeable, bool *more)
 {
+	/*
+	 * A trapped entry whose handler has not returned, at a new `wait`:
+	 * the handler left by longjmp, the call is abandoned (ABI §5.1).
+	 */
+	current->xsc.trapped_pending = false;
 	if (current->xsc.interrupted_pending) {
 		/*
 		 * Restarted: the interrupted entry first. A plain `wait`

@@ -28,6 +28,7 @@ struct pt_regs;
 bool xsc_is_thread_context(u32 nr);
 bool xsc_poller_takes(const struct xsc_sqe *sqe);
 long xsc_op_refuses(u32 nr, const u64 *args);
+bool xsc_op_takes_mmap_lock(u32 nr);
 
 /* exec.c */
 unsigned long xsc_new_region(u32 tid);
@@ -83,6 +84,7 @@ void xsc_arch_set_call(struct pt_regs *regs, u32 nr, const u64 *args);
 /* The system call's number alone (what a tracer reads as the call made). */
 void xsc_arch_set_nr(struct pt_regs *regs, u32 nr);
 void xsc_arch_get_args(struct pt_regs *regs, u64 *args);
+void xsc_arch_set_args(struct pt_regs *regs, const u64 *args);
 /* The region register (ABI §3.5): of the calling thread, of a new one. */
 void xsc_arch_start_region(unsigned long region);
 void xsc_arch_child_region(struct task_struct *p, unsigned long region);

@@ -35,6 +35,9 @@ bool xsc_is_transport(long nr);
 /* Runs transport call `nr` (before the system-call table): true if it is one. */
 bool xsc_transport_call(struct pt_regs *regs, long nr);
 void xsc_signal_restart(struct pt_regs *regs);
+/* A SIGSYS frame for a trapped entry, and its return (ABI §6.6). */
+void xsc_signal_frame(int sig, struct pt_regs *regs);
+void xsc_sigreturn(struct pt_regs *regs, unsigned long frame);
 /*
  * The trap guard (ABI §7.8) is Syscall User Dispatch's work bit, which an
  * XSC thread's children keep; for an XSC task the dispatch admits only
@@ -63,6 +66,8 @@ static inline bool xsc_transport_call(struct pt_regs *regs, long nr)
 #define xsc_guarded(t) false
 static inline bool xsc_guard_admits(struct pt_regs *regs) { return true; }
 static inline void xsc_signal_restart(struct pt_regs *regs) { }
+static inline void xsc_signal_frame(int sig, struct pt_regs *regs) { }
+static inline void xsc_sigreturn(struct pt_regs *regs, unsigned long frame) { }
 #define XSC_AUXV_ENTRIES 0
 #endif
 

@@ -47,6 +47,17 @@ struct xsc_thread {
 	 */
 	bool interrupted_pending;
 	struct xsc_sqe interrupted;
+	/*
+	 * A ring entry a seccomp TRAP stopped (ABI §6.6): its SIGSYS handler
+	 * sees the call's registers in its frame (trapped_frame, once set
+	 * up), and the result register it leaves completes the entry when it
+	 * returns; dropped if it never returns, as an interrupted entry is.
+	 * trap is set by xsc_enter for the operation it just refused so.
+	 */
+	bool trapped_pending;
+	bool trap;
+	unsigned long trapped_frame;
+	struct xsc_sqe trapped;
 	/* The thread's own. */
 	unsigned long new_region;	/* the region of a thread being cloned */
 	bool is_poller;			/* the process's poller (not XSC itself) */

@@ -23,6 +23,7 @@
 #include <linux/uaccess.h>
 #include <linux/nospec.h>
 #include <asm/prctl.h>
+#include <asm/sigframe.h>
 #include <asm/proto.h>
 #include <asm/syscall.h>
 #include <asm/vdso.h>
@@ -220,7 +221,7 @@ u32 xsc_arch_audit(void)
 	return AUDIT_ARCH_X86_64;
 }
 
-void xsc_arch_set_call(struct pt_regs *regs, u32 nr, const u64 *args)
+void xsc_arch_set_args(struct pt_regs *regs, const u64 *args)
 {
 	regs->di = args[0];
 	regs->si = args[1];
@@ -228,6 +229,11 @@ void xsc_arch_set_call(struct pt_regs *regs, u32 nr, const u64 *args)
 	regs->r10 = args[3];
 	regs->r8 = args[4];
 	regs->r9 = args[5];
+}
+
+void xsc_arch_set_call(struct pt_regs *regs, u32 nr, const u64 *args)
+{
+	xsc_arch_set_args(regs, args);
 	regs->orig_ax = nr;
 	regs->ax = -ENOSYS;
 }
@@ -307,6 +313,40 @@ bool xsc_guard_admits(struct pt_regs *regs)
 	i = off / XSC_STUB_SIZE;
 	return nr == xsc_stub_nr[i] || nr == __NR_restart_syscall ||
 	       (i == XSC_STUB_WAIT && nr == XSC_NR_WAIT_RESTART);
+}
+
+/*
+ * A seccomp TRAP stopped a ring entry (ABI §6.6): the SIGSYS handler's
+ * frame, just set up at regs->sp (handle_signal), shows the call's
+ * registers as a trapped system call's frame does (its number in the
+ * result register, rolled back), and is remembered, so that its
+ * rt_sigreturn completes the entry (xsc_sigreturn).
+ */
+void xsc_signal_frame(int sig, struct pt_regs *regs)
+{
+	struct xsc_thread *xt = &current->xsc;
+	struct rt_sigframe __user *frame = (void __user *)regs->sp;
+	struct sigcontext __user *sc = &frame->uc.uc_mcontext;
+	const u64 *a = xt->trapped.args;
+
+	if (!xt->trapped_pending || xt->trapped_frame || sig != SIGSYS ||
+	    in_ia32_syscall())
+		return;
+	if (!user_access_begin(sc, sizeof(*sc)))
+		return;
+	unsafe_put_user(xt->trapped.opcode, &sc->ax, fault);
+	unsafe_put_user(a[0], &sc->di, fault);
+	unsafe_put_user(a[1], &sc->si, fault);
+	unsafe_put_user(a[2], &sc->dx, fault);
+	unsafe_put_user(a[3], &sc->r10, fault);
+	unsafe_put_user(a[4], &sc->r8, fault);
+	unsafe_put_user(a[5], &sc->r9, fault);
+	user_access_end();
+	xt->trapped_frame = regs->sp;
+	return;
+fault:
+	/* The handler sees the transport's registers; the entry stays. */
+	user_access_end();
 }
 
 /* The transport calls, before the system-call table (do_syscall_64). */
