@@ -89,6 +89,25 @@ impl fmt::Display for Expect {
     }
 }
 
+/// The compiler flags a case asks for in its header comment, from the
+/// line that starts with `build:` (` * build: -no-pie`): passed to both compilers, native and
+/// XSC, after the suite's own. Most cases have none.
+pub fn build_flags(source: &str) -> Vec<String> {
+    source
+        .lines()
+        .take_while(|l| !l.starts_with('#'))
+        .find_map(|l| {
+            let l = l.trim_start();
+            let l = l.strip_prefix("/*").or(l.strip_prefix('*')).unwrap_or(l);
+            l.trim_start().strip_prefix("build:").map(str::trim)
+        })
+        .map(|flags| {
+            let flags = flags.strip_suffix("*/").unwrap_or(flags);
+            flags.split_whitespace().map(str::to_string).collect()
+        })
+        .unwrap_or_default()
+}
+
 /// One case.
 #[derive(Clone, Debug)]
 pub struct Case {
@@ -302,11 +321,23 @@ impl Suite {
         let native = self.out_dir.join("native").join(case.binary_name());
         let xsc = self.out_dir.join("xsc").join(case.binary_name());
         let cc = Path::new(&self.cc);
-        if let Err(e) = self.compile(cc, &["-static"], case, &native) {
-            self.compile(cc, &[], case, &native)
+        let source = std::fs::read_to_string(&case.source).map_err(|e| e.to_string())?;
+        let own = build_flags(&source);
+        let with = |first: &[&'static str]| -> Vec<String> {
+            first
+                .iter()
+                .map(|f| f.to_string())
+                .chain(own.iter().cloned())
+                .collect()
+        };
+        let (static_flags, plain) = (with(&["-static"]), with(&[]));
+        let static_flags: Vec<&str> = static_flags.iter().map(String::as_str).collect();
+        let plain: Vec<&str> = plain.iter().map(String::as_str).collect();
+        if let Err(e) = self.compile(cc, &static_flags, case, &native) {
+            self.compile(cc, &plain, case, &native)
                 .map_err(|e2| format!("native build failed:\n{e}\n{e2}"))?;
         }
-        self.compile(&self.xsc_cc, &[], case, &xsc)
+        self.compile(&self.xsc_cc, &plain, case, &xsc)
             .map_err(|e| format!("XSC build failed:\n{e}"))?;
         Ok((native, xsc))
     }
@@ -531,6 +562,20 @@ mod tests {
                 "{id} is listed but has no case"
             );
         }
+    }
+
+    #[test]
+    fn build_lines_parse() {
+        assert_eq!(
+            build_flags("/* x\n * build: -no-pie -O2\n * expect: exit 0 */\n#include <x.h>"),
+            ["-no-pie", "-O2"]
+        );
+        assert_eq!(build_flags("/* x\n * build: -no-pie */"), ["-no-pie"]);
+        // Only the header comment counts.
+        assert!(build_flags("/* x */\n#include <x.h>\n// build: -no-pie").is_empty());
+        assert!(build_flags("/* expect: exit 0 */").is_empty());
+        // A line that only mentions it.
+        assert!(build_flags("/* the `build:` line\n * x */").is_empty());
     }
 
     #[test]
