@@ -4,7 +4,10 @@
 //! joined threads' stacks are kept for new threads, as xsc-run joins its
 //! runner threads) and the patches in `std-xsc/musl/host-patches/`
 //! (pthread_create keeps every signal blocked in a thread created by one
-//! that blocks them all, as xsc-run's kernel code needs), installed as
+//! that blocks them all, as xsc-run's kernel code needs; `musl-gcc
+//! -static-pie` links a static-pie, as xsc-run is one; malloc never takes
+//! the host's program break, which Linux puts near where xsc-run loads
+//! the XSC program), installed as
 //! an ordinary musl toolchain (`bin/musl-gcc`, `lib/`) under
 //! `$XSC_HOME/host/<arch>/musl`, with gcc's `libgcc_eh.a` beside it as
 //! the `libunwind.a` Rust's std links on musl targets.
@@ -37,14 +40,27 @@ pub fn rust_target(arch: Arch) -> String {
     format!("{}-unknown-linux-musl", arch.name())
 }
 
-/// The flags that make rustc link a static binary with this musl rather
-/// than with the self-contained objects rustup would ship: the
-/// `musl-gcc` wrapper as the linker (see [`linker`]), no PIE (musl-gcc's
-/// specs know `-static`, not `-static-pie`).
+/// The flags that make rustc link xsc-run as a static-pie with this musl
+/// rather than with the self-contained objects rustup would ship: the
+/// `musl-gcc` wrapper as the linker (see [`linker`]; host patch 0002
+/// teaches its specs `-static-pie`). A static-pie has no interpreter, so
+/// Linux maps it where it maps an ELF interpreter, at a random address
+/// in the mmap area (under qemu's user mode, where qemu chooses): never
+/// at 0x400000, where a non-PIE XSC program must sit, nor near
+/// `ELF_ET_DYN_BASE`, where xsc-run loads a static-pie one
+/// (docs/xsc-run.md section 6). rustc links a static-pie by itself for
+/// x86_64's musl target; its aarch64 musl target has no static-pie
+/// support (no `static-position-independent-executables` in its spec), so
+/// rustc asks for a static link of the position-independent code, and
+/// `-static-pie` is added for musl-gcc, which then links a static-pie.
 pub fn rustflags(home: &Path, arch: Arch) -> String {
     let lib = prefix(home, arch).join("lib");
+    let static_pie = match arch {
+        Arch::X86_64 => "",
+        Arch::Aarch64 => " -C link-arg=-static-pie",
+    };
     format!(
-        "-C link-self-contained=no -C target-feature=+crt-static -C relocation-model=static -L {}",
+        "-C link-self-contained=no -C target-feature=+crt-static -C relocation-model=pie{static_pie} -L {}",
         lib.display()
     )
 }

@@ -297,7 +297,9 @@ fn table_contents(data: &[u8]) -> Option<Vec<(u64, u64)>> {
 /// `ADDR_NO_RANDOMIZE` (gdb sets it for its inferior, `setarch -R` too)
 /// gets no random offset, so a debugger finds the program where it was
 /// last time: 4 GiB above `ELF_ET_DYN_BASE` (`NO_RANDOMIZE_BASE`), since
-/// xsc-run, a static PIE itself, then sits at `ELF_ET_DYN_BASE`. (Linux's
+/// a dynamically linked xsc-run (the debug build the tests run) then sits
+/// at `ELF_ET_DYN_BASE`; the installed one, a static-pie, lies in the mmap
+/// area, where Linux puts an executable without an interpreter. (Linux's
 /// other switch, `kernel.randomize_va_space = 0`, is not read: one more
 /// file per start for a setting hosts rarely have.)
 fn pie_base() -> u64 {
@@ -374,14 +376,14 @@ pub fn load(file: &std::fs::File, info: &ElfInfo) -> Result<Image, LoadError> {
         let text = format!("cannot reserve {total:#x} bytes at {lo:#x}: {e}");
         return Err(match e.raw_os_error() {
             Some(libc::ENOMEM) => LoadError::NoSpace(text),
-            Some(libc::EEXIST) if !info.is_pie => LoadError::Map(format!(
-                "{text}. The binary is not position-independent (ET_EXEC: built with -no-pie, or Rust's -C relocation-model=static), so it must sit at its link address, and xsc-run shares the address space with it: that range is taken ({}). Build it as a static-pie, the default of xsc-cc and cargo xsc (docs/xsc-run.md section 6)",
-                if overlaps_runner(lo, hi) {
-                    "by xsc-run's own image"
-                } else {
-                    "by a mapping of xsc-run's"
-                }
-            )),
+            Some(libc::EEXIST) if !info.is_pie => {
+                let maps = std::fs::read_to_string("/proc/self/maps").unwrap_or_default();
+                LoadError::Map(format!(
+                    "{text}. The binary is not position-independent (ET_EXEC: built with -no-pie, or Rust's -C relocation-model=static), so it must sit at its link address [{lo:#x}, {hi:#x}), and xsc-run shares the address space with it: {}. Link it below {:#x}, where xsc-run maps nothing, or as a static-pie, the default of xsc-cc and cargo xsc (docs/xsc-run.md section 6)",
+                    crate::layout::taken_by(lo, hi, &maps),
+                    crate::layout::FREE_BELOW,
+                ))
+            }
             _ => LoadError::Map(text),
         });
     }
@@ -413,24 +415,6 @@ pub fn load(file: &std::fs::File, info: &ElfInfo) -> Result<Image, LoadError> {
         brk_start: base + hi,
         segments: info.segments.clone(),
     })
-}
-
-/// Does `[lo, hi)` overlap xsc-run's own image (from the linker's
-/// `__executable_start` to `_end`)?
-fn overlaps_runner(lo: u64, hi: u64) -> bool {
-    extern "C" {
-        static __executable_start: u8;
-        static _end: u8;
-    }
-    // SAFETY: only the addresses of the linker-defined symbols are taken,
-    // never their contents.
-    let (start, end) = {
-        (
-            std::ptr::addr_of!(__executable_start) as u64,
-            std::ptr::addr_of!(_end) as u64,
-        )
-    };
-    lo < end && start < hi
 }
 
 /// Puts the file contents of `s` at `base + vaddr`, as Linux's loader

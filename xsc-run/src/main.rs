@@ -22,6 +22,7 @@ mod filters;
 mod foreign;
 mod guard;
 mod initial_stack;
+mod layout;
 mod loader;
 mod memory;
 mod ops;
@@ -445,6 +446,7 @@ fn run(argv: Vec<std::ffi::OsString>) -> i32 {
         }
     }
     guard::set_image(&image);
+    layout::init();
     {
         let mut b = process::PROCESS
             .brk

@@ -10,6 +10,7 @@
 //! trace first) and the names of the program in /proc.
 
 use crate::arch::{nr, Sysno};
+use crate::layout::{may_reach_runner, runner_image};
 use crate::signals;
 use crate::sys::raw_syscall;
 use crate::thread::KernelThread;
@@ -84,9 +85,10 @@ pub fn fast_path_allows(kt: &KernelThread, sqe: &SubmissionEntry) -> bool {
         return false;
     }
     if in_map(&PASSTHROUGH, sqe.opcode) {
-        // A change of the mappings low in the address space may hit the
-        // runner's own image: the full path looks closer.
-        return mapping_range(sqe.opcode, sqe.args).is_none_or(|(lo, _)| lo >= near_runner_end());
+        // A change of the mappings near the runner's own image may hit it:
+        // the full path looks closer.
+        return mapping_ranges(sqe.opcode, sqe.args)
+            .is_none_or(|r| !r.iter().any(|&(lo, hi)| may_reach_runner(lo, hi)));
     }
     if !in_map(&PATH_OPS, sqe.opcode) {
         return false;
@@ -197,71 +199,60 @@ pub fn execute(kt: &KernelThread, sqe: &SubmissionEntry) -> i64 {
     }
 }
 
-/// The range of the address space whose mappings `opcode` would replace,
-/// remove or re-protect: `mmap` with `MAP_FIXED` (not
-/// `MAP_FIXED_NOREPLACE`, which replaces nothing), `munmap`, `mprotect`,
-/// `mremap` (its old range, or the new one with `MREMAP_FIXED`, whichever
-/// is lower).
-fn mapping_range(opcode: u32, a: [u64; 6]) -> Option<(u64, u64)> {
+/// The ranges of the address space whose mappings `opcode` would replace,
+/// remove or re-protect (empty ranges where there are fewer): `mmap` with
+/// `MAP_FIXED` (not `MAP_FIXED_NOREPLACE`, which replaces nothing),
+/// `munmap`, `mprotect`, `mremap` (its old range, and the new one with
+/// `MREMAP_FIXED`).
+fn mapping_ranges(opcode: u32, a: [u64; 6]) -> Option<[(u64, u64); 2]> {
     let range = |start: u64, len: u64| (start, start.saturating_add(len));
     match opcode {
         op if op == Sysno::mmap as u32 && a[3] & libc::MAP_FIXED as u64 != 0 => {
-            Some(range(a[0], a[1]))
+            Some([range(a[0], a[1]), (0, 0)])
         }
-        op if op == Sysno::munmap as u32 || op == Sysno::mprotect as u32 => Some(range(a[0], a[1])),
+        op if op == Sysno::munmap as u32 || op == Sysno::mprotect as u32 => {
+            Some([range(a[0], a[1]), (0, 0)])
+        }
         op if op == Sysno::mremap as u32 => {
-            let old = range(a[0], a[1]);
-            let new = range(a[4], a[2]);
-            Some(if a[3] & libc::MREMAP_FIXED as u64 != 0 && new.0 < old.0 {
-                new
+            let new = if a[3] & libc::MREMAP_FIXED as u64 != 0 {
+                range(a[4], a[2])
             } else {
-                old
-            })
+                (0, 0)
+            };
+            Some([range(a[0], a[1]), new])
         }
         _ => None,
     }
 }
 
-/// xsc-run's own image, from the linker's `__executable_start` to `_end`.
-fn runner_image() -> (u64, u64) {
-    extern "C" {
-        static __executable_start: u8;
-        static _end: u8;
-    }
-    // Only the symbols' addresses are taken, never their contents.
-    (
-        std::ptr::addr_of!(__executable_start) as u64,
-        std::ptr::addr_of!(_end) as u64,
-    )
-}
-
-/// Below this, a mapping change may reach the runner's image or the heap
-/// after it (which never grows 64 GiB); above, it cannot. No system call,
-/// no TLS: the fast path's first look.
-fn near_runner_end() -> u64 {
-    runner_image().1.saturating_add(1 << 36)
-}
-
 /// A mapping change over xsc-run's own image or heap (the program maps
-/// `MAP_FIXED` over low memory, as JITs and emulators do) would destroy the
-/// kernel side under the program, which then dies by SIGSEGV with no word:
-/// it is refused with `ENOMEM` and a message saying why instead
-/// (docs/xsc-run.md section 6). `None`: not such a change.
+/// `MAP_FIXED` over memory the runner holds, as JITs and emulators do at
+/// fixed addresses) would destroy the kernel side under the program,
+/// which then dies by SIGSEGV with no word: it is refused with `ENOMEM`
+/// and a message saying why instead (docs/xsc-run.md section 6). `None`:
+/// not such a change.
 fn refuse_over_runner(opcode: u32, a: [u64; 6]) -> Option<i64> {
-    let (lo, hi) = mapping_range(opcode, a)?;
-    if lo >= near_runner_end() {
+    let ranges = mapping_ranges(opcode, a)?;
+    if !ranges.iter().any(|&(lo, hi)| may_reach_runner(lo, hi)) {
         return None;
     }
     let (start, end) = runner_image();
-    // The runner's heap ends at the host's program break.
-    let heap_end = (raw_syscall(nr::BRK, [0; 6]) as u64).max(end);
-    if !(lo < heap_end && start < hi) {
-        return None;
-    }
+    let heap = crate::layout::heap_follows_image();
+    // A heap after the image ends at the host's program break.
+    let held_end = if heap {
+        (raw_syscall(nr::BRK, [0; 6]) as u64).max(end)
+    } else {
+        end
+    };
+    let &(lo, hi) = ranges
+        .iter()
+        .find(|&&(lo, hi)| lo < held_end && start < hi)?;
     let name = Sysno::new(opcode as usize).map_or("?", |s| s.name());
+    let what = if heap { "image and heap" } else { "image" };
+    let free_below = crate::layout::FREE_BELOW;
     crate::trace::diagnostic(
         format!(
-            "xsc-run: {name} over [{lo:#x}, {hi:#x}) refused (ENOMEM): [{start:#x}, {heap_end:#x}) holds xsc-run's own image and heap, which share the address space with the program; map memory elsewhere (above {heap_end:#x}), or let the kernel choose the address (docs/xsc-run.md section 6)\n"
+            "xsc-run: {name} over [{lo:#x}, {hi:#x}) refused (ENOMEM): [{start:#x}, {held_end:#x}) holds xsc-run's own {what}, in the address space it shares with the program; map memory elsewhere (xsc-run maps nothing below {free_below:#x}), or let the kernel choose the address (docs/xsc-run.md section 6)\n"
         )
         .as_bytes(),
     );

@@ -1,11 +1,11 @@
 /* Maps MAP_FIXED over the code of xsc-run's own image (its first
- * executable mapping in /proc/self/maps, where the runner shares the address space with the
- * program), as a JIT or an emulator mapping fixed low memory would at
- * 0x400000 under the installed runner. Natively that address would be the
- * program's to take; under xsc-run it would destroy the kernel side, so
- * the mapping is refused with ENOMEM and a message (docs/xsc-run.md
- * section 6) instead of the process dying by SIGSEGV with no word (issue
- * 26, item 2). Prints what mmap, munmap and mprotect gave. */
+ * executable mapping in /proc/self/maps, where the runner shares the
+ * address space with the program), as a JIT or an emulator mapping fixed
+ * memory might. Natively that address would be the program's to take;
+ * under xsc-run it would destroy the kernel side, so the mapping is
+ * refused with ENOMEM and a message (docs/xsc-run.md section 6) instead
+ * of the process dying by SIGSEGV with no word (issue 26, item 2). Prints
+ * what mmap, munmap and mprotect gave. */
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
