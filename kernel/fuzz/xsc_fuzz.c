@@ -20,20 +20,26 @@
  * signal, or overruns its time and is killed, is replaced: that is the
  * fuzzer hurting itself, not a kernel finding; a worker that cannot be
  * killed hangs the fuzzer, which the host reports). Prints `calls N
- * workers N died N overran N` at the end and exits 0. */
+ * workers N died N overran N` at the end and exits 0; on a kernel with
+ * KCOV (the debug kernel instruments XSC's own code, kernel/src/xsc/),
+ * also `kcov N distinct PCs`: the places in XSC's code the workers'
+ * calls reached (their main threads', inline: a poller's are not seen). */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
 #include <linux/xsc.h>
 #include <pthread.h>
+#include <setjmp.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/auxv.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
@@ -48,6 +54,80 @@
 #define NOBODY 65534
 
 static uint64_t rng;
+
+/*
+ * KCOV: the area the kernel writes the PCs a worker's thread reaches
+ * into (on one descriptor, opened by the parent as root and enabled by
+ * each worker in turn), and the set of distinct PCs over the run, a
+ * bitmap shared by all workers (hashed PCs: collisions are negligible
+ * for the few thousand places XSC's code has).
+ */
+#define KCOV_INIT_TRACE _IOR('c', 1, unsigned long)
+#define KCOV_ENABLE _IO('c', 100)
+#define KCOV_TRACE_PC 0
+#define KCOV_WORDS (64 << 10)
+#define KCOV_FD 1000
+#define COVER_BITS 20
+static uint64_t *kcov_area;
+static uint64_t *cover;
+static const char *kcov_missing = "not tried";
+
+/* As root, before the workers: the KCOV descriptor and area, if any. */
+static void kcov_open(void)
+{
+	int fd;
+
+	mkdir("/tmp/debugfs", 0700);
+	if (mount("debugfs", "/tmp/debugfs", "debugfs", 0, NULL) &&
+	    errno != EBUSY) {
+		kcov_missing = "no debugfs";
+		return;
+	}
+	fd = open("/tmp/debugfs/kcov", O_RDWR);
+	if (fd < 0) {
+		kcov_missing = "no debugfs kcov file: a kernel without CONFIG_KCOV";
+		return;
+	}
+	if (dup2(fd, KCOV_FD) != KCOV_FD ||
+	    ioctl(KCOV_FD, KCOV_INIT_TRACE, KCOV_WORDS)) {
+		kcov_missing = "KCOV_INIT_TRACE failed";
+		return;
+	}
+	close(fd);
+	kcov_area = mmap(NULL, KCOV_WORDS * sizeof(uint64_t),
+			 PROT_READ | PROT_WRITE, MAP_SHARED, KCOV_FD, 0);
+	cover = mmap(NULL, (1 << COVER_BITS) / 8, PROT_READ | PROT_WRITE,
+		     MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (kcov_area == MAP_FAILED || cover == MAP_FAILED) {
+		kcov_area = NULL;
+		kcov_missing = "cannot map the KCOV area";
+	}
+}
+
+/* In a worker: coverage of its main thread from now on. */
+static void kcov_enable(void)
+{
+	if (kcov_area && ioctl(KCOV_FD, KCOV_ENABLE, KCOV_TRACE_PC) == 0)
+		__atomic_store_n(&kcov_area[0], 0, __ATOMIC_RELAXED);
+}
+
+/* Folds the PCs reached since the last fold into the shared set. */
+static void kcov_fold(void)
+{
+	uint64_t n, i, h;
+
+	if (!kcov_area)
+		return;
+	n = __atomic_load_n(&kcov_area[0], __ATOMIC_RELAXED);
+	if (n > KCOV_WORDS - 1)
+		n = KCOV_WORDS - 1;
+	for (i = 0; i < n; i++) {
+		h = (kcov_area[i + 1] * 0x9e3779b97f4a7c15ULL) >> (64 - COVER_BITS);
+		__atomic_fetch_or(&cover[h / 64], 1ULL << (h % 64),
+				  __ATOMIC_RELAXED);
+	}
+	__atomic_store_n(&kcov_area[0], 0, __ATOMIC_RELAXED);
+}
 
 static uint64_t rnd(void)
 {
@@ -384,6 +464,22 @@ static const struct xsc_entry_table *table(void)
 /* Regions of the worker's threads: any thread may scribble on another's. */
 static struct xsc_region_header *volatile regions[4];
 
+/*
+ * A sibling's region is unmapped when the sibling ends, which it may do
+ * between another thread's reading its address and writing into it: that
+ * write's SIGSEGV comes back here (the fuzzer's own fault, not the
+ * kernel's), any other SIGSEGV ends the worker as before.
+ */
+static __thread sigjmp_buf *volatile sibling_write;
+
+static void on_segv(int sig)
+{
+	if (sibling_write)
+		siglongjmp(*sibling_write, 1);
+	signal(sig, SIG_DFL);
+	raise(sig);
+}
+
 static void random_entry(struct xsc_sqe *e)
 {
 	const struct call *c = &CALLS[below(NCALLS)];
@@ -452,18 +548,22 @@ static void one_ring_step(void)
 		break;
 	}
 	case 1: {
-		/* Into a sibling's ring. */
+		/* Into a sibling's ring (which may be gone: on_segv). */
 		struct xsc_region_header *o = regions[below(4)];
+		sigjmp_buf jb;
 
-		if (o) {
-			struct xsc_sqe *os = (struct xsc_sqe *)((char *)o + o->sqes_offset);
+		random_entry(&e);
+		if (o && !sigsetjmp(jb, 1)) {
+			struct xsc_sqe *os;
 
+			sibling_write = &jb;
+			os = (struct xsc_sqe *)((char *)o + o->sqes_offset);
 			tail = __atomic_load_n(word(o, XSC_OFF_SQ_TAIL), __ATOMIC_RELAXED);
-			random_entry(&e);
 			os[tail & (o->sq_entries - 1)] = e;
 			__atomic_store_n(word(o, XSC_OFF_SQ_TAIL), tail + 1 + below(2),
 					 __ATOMIC_RELEASE);
 		}
+		sibling_write = NULL;
 		break;
 	}
 	case 2:
@@ -610,6 +710,7 @@ static void worker(void)
 	}
 	/* No SA_RESTART: the alarm interrupts every blocking call. */
 	sigaction(SIGALRM, &(struct sigaction){ .sa_handler = on_alarm }, NULL);
+	sigaction(SIGSEGV, &(struct sigaction){ .sa_handler = on_segv }, NULL);
 	signal(SIGPIPE, SIG_IGN);
 	signal(SIGUSR1, SIG_IGN);
 	signal(SIGUSR2, SIG_IGN);
@@ -646,22 +747,27 @@ static void worker(void)
 		fds[nfds++] = p[0];
 		fds[nfds++] = p[1];
 	}
+	kcov_enable();
 	if (ring_mode) {
 		regions[0] = my_region();
 		thread_alarm();
 		while (time(NULL) < end) {
 			for (i = 0; i < 3; i++)
 				pthread_create(&t[i], NULL, ring_thread, (void *)(long)(i + 1));
-			for (i = 0; i < 50; i++)
+			for (i = 0; i < 50; i++) {
 				one_ring_step();
+				kcov_fold();
+			}
 			stop = 1;
 			for (i = 0; i < 3; i++)
 				pthread_join(t[i], NULL);
 			stop = 0;
 		}
 	} else {
-		while (time(NULL) < end)
+		while (time(NULL) < end) {
 			one_syscall();
+			kcov_fold();
+		}
 	}
 	_exit(0);
 }
@@ -689,6 +795,7 @@ int main(int argc, char **argv)
 	mkdir("/tmp/f/d", 0777);
 	chmod("/tmp/f", 0777);
 	chown("/tmp/f", NOBODY, NOBODY);
+	kcov_open();
 	/* Unprivileged from here on. */
 	if (setgroups(0, NULL) || setgid(NOBODY) || setuid(NOBODY)) {
 		perror("xsc_fuzz: cannot become uid 65534");
@@ -731,6 +838,16 @@ int main(int argc, char **argv)
 	printf("xsc_fuzz %s: calls %llu workers %llu died %llu overran %llu\n", argv[1],
 	       (unsigned long long)*calls, (unsigned long long)workers,
 	       (unsigned long long)died, (unsigned long long)overran);
+	if (kcov_area) {
+		uint64_t pcs = 0;
+
+		for (int w = 0; w < (1 << COVER_BITS) / 64; w++)
+			pcs += __builtin_popcountll(cover[w]);
+		printf("xsc_fuzz %s: kcov %llu distinct PCs in XSC's code\n",
+		       argv[1], (unsigned long long)pcs);
+	} else {
+		printf("xsc_fuzz %s: kcov none (%s)\n", argv[1], kcov_missing);
+	}
 	for (int sig = 1; sig < 65; sig++)
 		if (by[sig])
 			printf("xsc_fuzz %s: %llu workers died by %s\n", argv[1],
