@@ -7,7 +7,9 @@
 //! that blocks them all, as xsc-run's kernel code needs; `musl-gcc
 //! -static-pie` links a static-pie, as xsc-run is one; malloc never takes
 //! the host's program break, which Linux puts near where xsc-run loads
-//! the XSC program), installed as
+//! the XSC program; a thread may point the kernel's clear-child-tid
+//! address elsewhere before it ends, pthread_exit then releasing the
+//! thread list lock itself), installed as
 //! an ordinary musl toolchain (`bin/musl-gcc`, `lib/`) under
 //! `$XSC_HOME/host/<arch>/musl`, with gcc's `libgcc_eh.a` beside it as
 //! the `libunwind.a` Rust's std links on musl targets.

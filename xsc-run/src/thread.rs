@@ -160,17 +160,74 @@ impl KernelThread {
     }
 
     /// Ends the thread's kernel side: frees the region (cancelling any
-    /// entry still pending on it) and the state, then clears the
-    /// clear-child-tid word and wakes a waiter on it, as Linux does when a
-    /// thread ends.
+    /// entry still pending on it) and the state; the clear-child-tid word
+    /// is cleared and a waiter on it woken when the host thread ends, as
+    /// Linux does when a thread ends ([`clear_tid_at_exit`]). `end` says
+    /// how the host thread ends next.
     ///
     /// # Safety
     /// As for [`KernelThread::free`]; called by the ending thread itself.
-    pub unsafe fn free_and_clear_tid(kt: *mut KernelThread) {
+    pub unsafe fn free_and_clear_tid(kt: *mut KernelThread, end: HostEnd) {
         let addr = (*kt).clear_child_tid.swap(0, Ordering::AcqRel);
         KernelThread::free(kt);
+        clear_tid_at_exit(addr, end);
+    }
+}
+
+/// How a host thread whose program thread has called `exit` ends.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum HostEnd {
+    /// By a raw `exit` call, right after (the main thread).
+    RawExit,
+    /// By returning to its C library's thread exit (a runner thread).
+    ThreadExit,
+}
+
+#[cfg(target_env = "musl")]
+extern "C" {
+    /// Host musl patch 0004: this thread's kernel clear-child-tid address
+    /// is not musl's thread list lock any more, so pthread_exit releases
+    /// the lock itself, just before the exit call.
+    fn __xsc_clear_tid_moved();
+}
+
+/// Has the program's clear-child-tid word `addr` cleared, and a waiter on
+/// it woken, when this host thread has ended, as Linux does at the end of
+/// the program's thread: the host kernel does it (the host thread's own
+/// address, `set_tid_address`, points there). Cleared at once instead,
+/// the joiner could see the thread's task still alive after
+/// `pthread_join` (its CPU clock, `tgkill(tid, 0)`) while the runner's
+/// own thread exit runs (issue 26, item 6). Where the host thread cannot
+/// hand its address over (a glibc thread's join needs it: the debug
+/// build), or the host refuses the call (a seccomp filter of the
+/// program's), the word is cleared now.
+fn clear_tid_at_exit(addr: u64, end: HostEnd) {
+    if addr == 0 {
+        return;
+    }
+    let handed_over = match end {
+        HostEnd::RawExit => set_tid_address(addr),
+        #[cfg(target_env = "musl")]
+        HostEnd::ThreadExit => {
+            let ok = set_tid_address(addr);
+            if ok {
+                // SAFETY: the calling thread's own musl state; its end,
+                // pthread_exit, then releases the thread list lock.
+                unsafe { __xsc_clear_tid_moved() };
+            }
+            ok
+        }
+        #[cfg(not(target_env = "musl"))]
+        HostEnd::ThreadExit => false,
+    };
+    if !handed_over {
         clear_tid_and_wake(addr);
     }
+}
+
+/// `set_tid_address(addr)` for the calling host thread; false if refused.
+fn set_tid_address(addr: u64) -> bool {
+    sys::raw_syscall(libc::SYS_set_tid_address as u32, [addr, 0, 0, 0, 0, 0]) >= 0
 }
 
 /// Stores 0 at a thread's clear-child-tid address and wakes a waiter. As on

@@ -9,7 +9,7 @@ use crate::arch::{self, CallerFrame, ChildStart};
 use crate::memory;
 use crate::process::PROCESS;
 use crate::sys::{self, raw_syscall};
-use crate::thread::{self, KernelThread};
+use crate::thread::{self, HostEnd, KernelThread};
 use crate::{config, exec_probe, loader, trace};
 use std::ffi::CString;
 use std::os::fd::AsRawFd;
@@ -309,7 +309,7 @@ fn run_clone_child(kt: *mut KernelThread, start: ChildStart, mask: libc::sigset_
     // nothing consumes them any more, and the region goes before the tid
     // word is cleared, so a joiner never sees a half-finished call.
     // SAFETY: no program code runs on this thread; nothing else uses kt.
-    unsafe { KernelThread::free_and_clear_tid(kt) };
+    unsafe { KernelThread::free_and_clear_tid(kt, HostEnd::ThreadExit) };
     if PROCESS.live_threads.fetch_sub(1, Ordering::SeqCst) == 1 {
         // The last thread out is not the main thread, which has exited
         // before: the process ends with the main thread's code, as on Linux.
@@ -369,7 +369,7 @@ fn exit_thread(kt: *mut KernelThread, code: i32) -> ! {
     thread::disable_guard();
     let _ = k;
     // SAFETY: as in run_clone_child: pending entries are cancelled.
-    unsafe { KernelThread::free_and_clear_tid(kt) };
+    unsafe { KernelThread::free_and_clear_tid(kt, HostEnd::RawExit) };
     if PROCESS.live_threads.fetch_sub(1, Ordering::SeqCst) == 1 {
         trace::flush();
         raw_syscall(nr::EXIT_GROUP, [code as u64, 0, 0, 0, 0, 0]);
