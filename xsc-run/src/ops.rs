@@ -24,6 +24,11 @@ use xsc_abi::SubmissionEntry;
 /// stack (initial_stack::rlimit_changed).
 const SETRLIMIT: u32 = Sysno::setrlimit as u32;
 const PRLIMIT64: u32 = Sysno::prlimit64 as u32;
+/// The program's io_uring instances: their requests naming /proc files
+/// are rewritten as the system calls are (crate::procfs::uring_enter).
+const IO_URING_SETUP: u32 = Sysno::io_uring_setup as u32;
+const IO_URING_ENTER: u32 = Sysno::io_uring_enter as u32;
+const MMAP: u32 = Sysno::mmap as u32;
 
 /// Is `opcode` a system call this kernel knows?
 pub fn is_known(opcode: u32) -> bool {
@@ -60,7 +65,7 @@ const fn passthrough_map(with_path: bool) -> [u64; MAP_BITS / 64] {
         }
         let emulated = matches!(
             op,
-            nr::BRK | nr::RT_SIGACTION | nr::EXIT_GROUP | SETRLIMIT | PRLIMIT64
+            nr::BRK | nr::RT_SIGACTION | nr::EXIT_GROUP | SETRLIMIT | PRLIMIT64 | IO_URING_SETUP
         );
         let path = crate::procfs::path_arg(op).is_some();
         if known && !thread_context && !emulated && path == with_path {
@@ -86,9 +91,17 @@ pub fn fast_path_allows(kt: &KernelThread, sqe: &SubmissionEntry) -> bool {
     }
     if in_map(&PASSTHROUGH, sqe.opcode) {
         // A change of the mappings near the runner's own image may hit it:
-        // the full path looks closer.
-        return mapping_ranges(sqe.opcode, sqe.args)
-            .is_none_or(|r| !r.iter().any(|&(lo, hi)| may_reach_runner(lo, hi)));
+        // the full path looks closer. So it does at an io_uring's mapping
+        // and submission.
+        let a = sqe.args;
+        let uring = match sqe.opcode {
+            MMAP => crate::procfs::is_uring_fd(a[4]),
+            IO_URING_ENTER => a[1] != 0 && crate::procfs::is_uring_fd(a[0]),
+            _ => false,
+        };
+        return !uring
+            && mapping_ranges(sqe.opcode, a)
+                .is_none_or(|r| !r.iter().any(|&(lo, hi)| may_reach_runner(lo, hi)));
     }
     if !in_map(&PATH_OPS, sqe.opcode) {
         return false;
@@ -174,6 +187,22 @@ pub fn execute(kt: &KernelThread, sqe: &SubmissionEntry) -> i64 {
             if r == 0 && own && new != 0 && resource == libc::RLIMIT_STACK as u64 {
                 crate::initial_stack::rlimit_changed();
             }
+            r
+        }
+        IO_URING_SETUP => {
+            let r = raw_syscall(IO_URING_SETUP, a);
+            if r >= 0 {
+                crate::procfs::uring_setup(r as i32, a[1]);
+            }
+            r
+        }
+        IO_URING_ENTER => {
+            crate::procfs::uring_enter(a);
+            raw_syscall(IO_URING_ENTER, a)
+        }
+        MMAP if crate::procfs::is_uring_fd(a[4]) => {
+            let r = raw_syscall(MMAP, a);
+            crate::procfs::uring_mmap(a[4] as i32, a[5], r);
             r
         }
         op => match crate::procfs::rewrite(op, a) {

@@ -13,14 +13,22 @@
 //!
 //! Every call is made by the program thread itself, so `/proc/thread-self`
 //! already names it and needs no rewriting.
+//!
+//! The program's own io_uring instances: their `IORING_OP_OPENAT`,
+//! `OPENAT2` and `STATX` requests naming the executable link get the
+//! program's path too, and their `OPENAT` of `cmdline` or `environ` a
+//! memfd's, written into the request when the program submits it with
+//! `io_uring_enter` (see [`uring_enter`]).
 
 use crate::memory;
 use std::ffi::CString;
-use std::sync::OnceLock;
+use std::sync::atomic::{AtomicI32, Ordering};
+use std::sync::{Mutex, OnceLock};
 
 static PROGRAM: OnceLock<CString> = OnceLock::new();
 /// `[start, end)` of the program's argument and environment strings.
-static STRINGS: OnceLock<((u64, u64), (u64, u64))> = OnceLock::new();
+type Strings = ((u64, u64), (u64, u64));
+static STRINGS: OnceLock<Strings> = OnceLock::new();
 
 /// Records the program's absolute path.
 pub fn set_program(path: CString) {
@@ -273,6 +281,225 @@ fn exe(opcode: u32, a: [u64; 6], i: usize) -> Option<Rewrite> {
         index: i,
         path: program.clone(),
     })
+}
+
+/// An io_uring instance of the program's whose submission ring xsc-run
+/// can read: set up without `IORING_SETUP_SQPOLL` (a kernel thread would
+/// consume its requests with no call to see) or `IORING_SETUP_NO_MMAP`
+/// (its rings in the program's own memory).
+struct Uring {
+    fd: i32,
+    flags: u32,
+    entries: u32,
+    /// `struct io_sqring_offsets`: head, tail, ring_mask, ring_entries,
+    /// flags, dropped, array.
+    off: [u32; 7],
+    /// Where the program mapped the submission ring and the request array
+    /// (0 until it has).
+    sq_ring: u64,
+    sqes: u64,
+}
+
+static URINGS: Mutex<Vec<Uring>> = Mutex::new(Vec::new());
+/// The descriptors of [`URINGS`], for the entry fast path (no lock, no
+/// TLS); -1 where free.
+static URING_FDS: [AtomicI32; 16] = [const { AtomicI32::new(-1) }; 16];
+
+const IORING_SETUP_SQPOLL: u32 = 1 << 1;
+const IORING_SETUP_SQE128: u32 = 1 << 10;
+const IORING_SETUP_NO_MMAP: u32 = 1 << 14;
+const IORING_SETUP_NO_SQARRAY: u32 = 1 << 16;
+const IORING_OFF_SQ_RING: u64 = 0;
+const IORING_OFF_SQES: u64 = 0x1000_0000;
+const IORING_ENTER_REGISTERED_RING: u64 = 1 << 4;
+const IORING_OP_OPENAT: u8 = 18;
+const IORING_OP_STATX: u8 = 21;
+const IORING_OP_OPENAT2: u8 = 28;
+
+/// Is `fd` one of the program's io_uring instances xsc-run follows? No
+/// lock, no TLS: the entry fast path asks.
+pub fn is_uring_fd(fd: u64) -> bool {
+    let fd = fd as i32;
+    fd >= 0 && URING_FDS.iter().any(|f| f.load(Ordering::Relaxed) == fd)
+}
+
+/// `io_uring_setup` made descriptor `fd` with the parameters at `params`
+/// (`struct io_uring_params`, filled in by the host): followed from now
+/// on, unless its rings cannot be read (see [`Uring`]) or 16 are followed.
+pub fn uring_setup(fd: i32, params: u64) {
+    let Ok(p) = memory::read_bytes(params, 120) else {
+        return;
+    };
+    let word = |i: usize| u32::from_le_bytes(p[i..i + 4].try_into().unwrap_or([0; 4]));
+    let flags = word(8);
+    let mut urings = URINGS.lock().unwrap_or_else(|e| e.into_inner());
+    urings.retain(|u| u.fd != fd);
+    for f in &URING_FDS {
+        let _ = f.compare_exchange(fd, -1, Ordering::Relaxed, Ordering::Relaxed);
+    }
+    if flags & (IORING_SETUP_SQPOLL | IORING_SETUP_NO_MMAP) != 0 {
+        return;
+    }
+    let Some(free) = URING_FDS.iter().find(|f| f.load(Ordering::Relaxed) == -1) else {
+        return;
+    };
+    urings.push(Uring {
+        fd,
+        flags,
+        entries: word(0),
+        off: std::array::from_fn(|i| word(40 + 4 * i)),
+        sq_ring: 0,
+        sqes: 0,
+    });
+    free.store(fd, Ordering::Relaxed);
+}
+
+/// The program mapped `offset` of io_uring descriptor `fd` at `at` (an
+/// `mmap` result).
+pub fn uring_mmap(fd: i32, offset: u64, at: i64) {
+    if at < 0 {
+        return;
+    }
+    let mut urings = URINGS.lock().unwrap_or_else(|e| e.into_inner());
+    if let Some(u) = urings.iter_mut().find(|u| u.fd == fd) {
+        match offset {
+            IORING_OFF_SQ_RING => u.sq_ring = at as u64,
+            IORING_OFF_SQES => u.sqes = at as u64,
+            _ => {}
+        }
+    }
+}
+
+/// `io_uring_enter(fd, to_submit, min_complete, flags, ...)`: before the
+/// host takes the requests, each pending `OPENAT`, `OPENAT2` or `STATX`
+/// whose path names the executable link gets the program's path in its
+/// place (`addr`), as the system calls do, and an `OPENAT` of
+/// /proc/self/cmdline or environ the path of a memfd holding the strings
+/// ([`strings_path`]). The new pointers are to paths xsc-run keeps for
+/// the process's life, so a request left pending stays valid; the host
+/// copies the path as it takes the request. A ring
+/// whose memory no longer looks like it (unmapped, or the descriptor
+/// reused) is left alone. Not seen: a registered ring descriptor
+/// (`IORING_ENTER_REGISTERED_RING`), rings of [`Uring`]'s exceptions.
+pub fn uring_enter(a: [u64; 6]) {
+    let (fd, to_submit, flags) = (a[0] as i32, a[1] as u32, a[3]);
+    if to_submit == 0 || flags & IORING_ENTER_REGISTERED_RING != 0 {
+        return;
+    }
+    let Some(program) = PROGRAM.get() else {
+        return;
+    };
+    let urings = URINGS.lock().unwrap_or_else(|e| e.into_inner());
+    let Some(u) = urings.iter().find(|u| u.fd == fd) else {
+        return;
+    };
+    if u.sq_ring == 0 || u.sqes == 0 || !u.entries.is_power_of_two() {
+        return;
+    }
+    let read = |off: u32| memory::read_struct::<u32>(u.sq_ring + off as u64).ok();
+    let [head, tail, mask, entries, _, _, array] = u.off;
+    if read(entries) != Some(u.entries) || read(mask) != Some(u.entries - 1) {
+        return;
+    }
+    let (Some(head), Some(tail)) = (read(head), read(tail)) else {
+        return;
+    };
+    let sqe_size = if u.flags & IORING_SETUP_SQE128 != 0 {
+        128
+    } else {
+        64
+    };
+    let pending = tail.wrapping_sub(head).min(u.entries).min(to_submit);
+    for i in 0..pending {
+        let pos = head.wrapping_add(i) & (u.entries - 1);
+        let index = if u.flags & IORING_SETUP_NO_SQARRAY != 0 {
+            Some(pos)
+        } else {
+            read(array + 4 * pos)
+        };
+        let Some(index) = index.filter(|&x| x < u.entries) else {
+            continue;
+        };
+        let sqe = u.sqes + index as u64 * sqe_size;
+        let Ok(opcode) = memory::read_struct::<u8>(sqe) else {
+            continue;
+        };
+        if !matches!(
+            opcode,
+            IORING_OP_OPENAT | IORING_OP_OPENAT2 | IORING_OP_STATX
+        ) {
+            continue;
+        }
+        let Ok(path) = memory::read_struct::<u64>(sqe + 16) else {
+            continue;
+        };
+        let Ok(name) = memory::read_cstring(path, 4096) else {
+            continue;
+        };
+        let name = normalize(&name);
+        let instead = if name.starts_with(b"/") && names_own_exe(&name) {
+            Some(program.as_ptr())
+        } else if opcode == IORING_OP_OPENAT {
+            match own_proc_entry(&name) {
+                Some(b"cmdline") => strings_path(&CMDLINE_FD, |s| s.0),
+                Some(b"environ") => strings_path(&ENVIRON_FD, |s| s.1),
+                _ => None,
+            }
+        } else {
+            None
+        };
+        if let Some(p) = instead {
+            let _ = memory::write_struct(sqe + 16, &(p as u64));
+        }
+    }
+}
+
+/// `/proc/self/fd/N` of a memfd holding the program's argument
+/// (`CMDLINE_FD`) or environment (`ENVIRON_FD`) strings, for io_uring's
+/// `OPENAT` of /proc/self/cmdline or environ: opening it opens the memfd
+/// anew, as [`rewrite`]'s memfd answers the system call. The host may
+/// open it after `io_uring_enter` has returned (in its workers), so the
+/// memfd stays open for the process's life (close-on-exec, at descriptor
+/// 501 or above where the limit allows), refilled at each use, and the
+/// path is kept too.
+static CMDLINE_FD: OnceLock<(i32, CString)> = OnceLock::new();
+static ENVIRON_FD: OnceLock<(i32, CString)> = OnceLock::new();
+
+fn strings_path(
+    cell: &'static OnceLock<(i32, CString)>,
+    which: fn(Strings) -> (u64, u64),
+) -> Option<*const libc::c_char> {
+    let range = which(*STRINGS.get()?);
+    let (fd, path) = cell.get_or_init(|| {
+        let fd = memfd_with(range, libc::O_CLOEXEC as u64) as i32;
+        if fd < 0 {
+            return (-1, CString::default());
+        }
+        // SAFETY: fcntl on the descriptor just made, ours.
+        let high = unsafe { libc::fcntl(fd, libc::F_DUPFD_CLOEXEC, 501) };
+        let fd = if high >= 0 {
+            // SAFETY: the low copy, ours, no longer needed.
+            unsafe { libc::close(fd) };
+            high
+        } else {
+            fd
+        };
+        let path = CString::new(format!("/proc/self/fd/{fd}")).unwrap_or_default();
+        (fd, path)
+    });
+    if *fd < 0 {
+        return None;
+    }
+    // The strings as they are now (a program may rewrite its arguments).
+    let len = range.1.saturating_sub(range.0) as usize;
+    // SAFETY: the program's initial-stack strings, mapped for the
+    // process's life; written into our own memfd.
+    let ok = unsafe {
+        let bytes = std::slice::from_raw_parts(range.0 as *const u8, len);
+        libc::ftruncate(*fd, 0) == 0
+            && libc::pwrite(*fd, bytes.as_ptr() as *const libc::c_void, len, 0) == len as isize
+    };
+    ok.then(|| path.as_ptr())
 }
 
 /// Makes /proc describe the program rather than the runner, as far as the
