@@ -249,15 +249,20 @@ fn initramfs(dir: &Path, only: Option<&str>, flavour: Flavour) -> Result<Plan> {
         let expect = conformance::Expect::parse(&source)
             .map_err(|e| format!("{}: {e}", case.source.display()))?;
         let name = case.id.replace('/', "__");
+        // The case's own `build:` flags, on both sides, as the suite passes
+        // them (a non-PIE case's break lies after its image only when it is
+        // built non-PIE: a static-pie's is elsewhere, natively too).
+        let own = conformance::build_flags(&source);
+        let own: Vec<&str> = own.iter().map(String::as_str).collect();
         compile(
             Path::new("gcc"),
-            &["-static"],
+            &[&["-static"], &own[..]].concat(),
             &case.source,
             &root.join("c").join(format!("{name}.native")),
         )?;
         compile(
             &xsc_cc(),
-            &[],
+            &own,
             &case.source,
             &root.join("c").join(format!("{name}.xsc")),
         )?;
