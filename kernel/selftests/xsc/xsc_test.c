@@ -26,6 +26,7 @@
 #include <sys/auxv.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/ptrace.h>
 #include <sys/syscall.h>
@@ -756,7 +757,11 @@ TEST(seccomp_judges_entries_published_during_a_poller_pass)
 	close(fd);
 }
 
-/* Feeds a ring it does not own (another thread's), keeping it full. */
+/*
+ * Feeds a ring it does not own (another thread's), keeping it full, with
+ * an operation no poller takes (getpriority), so that in polled mode too
+ * every completion is the waiting thread's own work.
+ */
 struct feeder {
 	struct xsc_region_header *r;
 	volatile int go, stop;
@@ -768,7 +773,7 @@ static void *feed(void *arg)
 	struct feeder *f = arg;
 	struct xsc_region_header *r = f->r;
 	struct xsc_sqe *sqes = (struct xsc_sqe *)((char *)r + r->sqes_offset);
-	struct xsc_sqe e = { .opcode = SYS_getppid };
+	struct xsc_sqe e = { .opcode = SYS_getpriority, .args = { PRIO_PROCESS, 0 } };
 
 	while (!f->stop) {
 		uint32_t tail = __atomic_load_n(word(r, XSC_OFF_SQ_TAIL), __ATOMIC_RELAXED);
