@@ -45,6 +45,22 @@ const MAX_NESTING: usize = 5;
 /// Linux reads this much of a file to find a `#!` line (BINPRM_BUF_SIZE).
 const HEAD: usize = 256;
 
+/// `path` as a name that needs no descriptor: itself when absolute or
+/// relative to the working directory, else `{fd_dir}/N[/path]` for one
+/// relative to descriptor N (`/dev/fd`, as Linux names the program, or
+/// `/proc/self/fd`).
+pub fn name_at(fd_dir: &str, dirfd: i32, path: &[u8]) -> Vec<u8> {
+    if dirfd == libc::AT_FDCWD || path.first() == Some(&b'/') {
+        path.to_vec()
+    } else if path.is_empty() {
+        format!("{fd_dir}/{dirfd}").into_bytes()
+    } else {
+        let mut f = format!("{fd_dir}/{dirfd}/").into_bytes();
+        f.extend_from_slice(path);
+        f
+    }
+}
+
 /// The file `execveat(dirfd, path, argv, envp, flags)` names (`execve` is
 /// `dirfd` = `AT_FDCWD`, `flags` = 0), followed through `#!` lines.
 pub fn probe(
@@ -56,15 +72,7 @@ pub fn probe(
 ) -> Exec {
     // Linux's name for the program (bprm->filename): the path, or
     // /dev/fd/N[/path] for one relative to a descriptor.
-    let filename = if dirfd == libc::AT_FDCWD || path.first() == Some(&b'/') {
-        path.to_vec()
-    } else if path.is_empty() {
-        format!("/dev/fd/{dirfd}").into_bytes()
-    } else {
-        let mut f = format!("/dev/fd/{dirfd}/").into_bytes();
-        f.extend_from_slice(path);
-        f
-    };
+    let filename = name_at("/dev/fd", dirfd, path);
     // The descriptor itself, reopened through /proc (which works for
     // O_PATH descriptors and memfds too).
     let (mut dirfd, mut path) = if path.is_empty() && flags & libc::AT_EMPTY_PATH != 0 {

@@ -541,15 +541,7 @@ fn execve(
             exec_probe::Exec::Host { plain } => match &cfg.emulator {
                 Some(q) if plain => {
                     // The emulator opens the binary by name.
-                    let named = if dirfd == libc::AT_FDCWD || path.first() == Some(&b'/') {
-                        path.clone()
-                    } else if path.is_empty() {
-                        format!("/proc/self/fd/{dirfd}").into_bytes()
-                    } else {
-                        let mut p = format!("/proc/self/fd/{dirfd}/").into_bytes();
-                        p.extend_from_slice(&path);
-                        p
-                    };
+                    let named = exec_probe::name_at("/proc/self/fd", dirfd, &path);
                     crate::foreign::under_emulator(q, &named, argv)
                 }
                 _ => {
