@@ -159,22 +159,35 @@ bool xsc_own_region(unsigned long region)
 }
 
 /*
+ * Completes an entry of the calling thread's that its `wait` held back
+ * (interrupted, or trapped) with `result`, outside `wait`: under the ring
+ * claim. False if the thread is being killed: it ends, its entries with
+ * it (§7.4).
+ */
+static bool xsc_complete_held(const struct xsc_sqe *sqe, s64 result)
+{
+	struct xsc_cqe cqe = {
+		.user_data = sqe->user_data,
+		.result = result,
+		.opcode = sqe->opcode,
+	};
+
+	if (!xsc_claim(&current->xsc))
+		return false;
+	xsc_post(&current->xsc, &cqe);
+	xsc_release(&current->xsc);
+	return true;
+}
+
+/*
  * The signal code decided not to restart an interrupted ring entry: it
  * completes with -EINTR now, before the handler runs, as the system call
  * would have (the arch's xsc_signal_restart calls this).
  */
 void xsc_interrupted_complete(void)
 {
-	struct xsc_cqe cqe = { .result = -EINTR };
-
-	/* Killed meanwhile: the thread ends, its entries with it (§7.4). */
-	if (!xsc_claim(&current->xsc))
-		return;
 	current->xsc.interrupted_pending = false;
-	cqe.user_data = current->xsc.interrupted.user_data;
-	cqe.opcode = current->xsc.interrupted.opcode;
-	xsc_post(&current->xsc, &cqe);
-	xsc_release(&current->xsc);
+	xsc_complete_held(&current->xsc.interrupted, -EINTR);
 }
 
 /*
@@ -186,20 +199,13 @@ void xsc_interrupted_complete(void)
 void xsc_sigreturn(struct pt_regs *regs, unsigned long frame)
 {
 	struct xsc_thread *xt = &current->xsc;
-	struct xsc_cqe cqe = { .result = regs_return_value(regs) };
 
 	if (!xt->trapped_pending || xt->trapped_frame != frame)
 		return;
 	xt->trapped_pending = false;
 	xt->trapped_frame = 0;
-	/* Killed meanwhile: the thread ends, its entries with it (§7.4). */
-	if (!xsc_claim(xt))
-		return;
-	cqe.user_data = xt->trapped.user_data;
-	cqe.opcode = xt->trapped.opcode;
-	xsc_post(xt, &cqe);
-	xsc_release(xt);
-	regs_set_return_value(regs, 0);
+	if (xsc_complete_held(&xt->trapped, regs_return_value(regs)))
+		regs_set_return_value(regs, 0);
 }
 
 /* What `wait` does holding the thread's ring: 0, or a restart code. */
